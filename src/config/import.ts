@@ -1,0 +1,26 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../errors.js';
+
+/** Where `import … from 'cachex'` in a config file points: this package's own entry. */
+const PACKAGE_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'index.js');
+
+/**
+ * Imports a config file (TypeScript or JavaScript) without a build step.
+ * jiti is loaded lazily and keeps transpiled files in its own disk cache, so a
+ * hit pays the transpile once per config edit.
+ */
+export async function importConfigModule(file: string): Promise<unknown> {
+  const { createJiti } = await import('jiti');
+  const jiti = createJiti(import.meta.url, {
+    alias: { cachex: PACKAGE_ENTRY },
+    interopDefault: true,
+    moduleCache: false,
+  });
+  try {
+    return await jiti.import(file, { default: true });
+  } catch (err) {
+    const reason = (err as Error)?.message?.split('\n')[0] ?? String(err);
+    throw new ConfigError(`Could not load the config file ${file}: ${reason}; fix the file and try again.`, { cause: err });
+  }
+}

@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from '../errors.js';
+import { loadDotenv } from './dotenv.js';
+import { findConfigFile, findParamsFile } from './find.js';
+import { importConfigModule } from './import.js';
+import type { CachexConfig } from './types.js';
+import { validateConfig } from './validate.js';
+
+export interface Setting<T> {
+  value: T;
+  source: string;
+}
+
+export interface GlobalOptions {
+  config?: string;
+  dataFolder?: string;
+  params?: string;
+  cwd?: string;
+}
+
+/** Every resolved setting with where it came from; the config itself loads lazily. */
+export class Settings {
+  readonly cwd: string;
+  readonly configFile: Setting<string | null>;
+  readonly projectRoot: string;
+  private readonly dotenvNames: Set<string>;
+  private readonly options: GlobalOptions;
+  private loaded: CachexConfig | null = null;
+  private paramsCache: Record<string, Record<string, unknown>> | null = null;
+
+  private constructor(options: GlobalOptions, configFile: Setting<string | null>, dotenvNames: Set<string>) {
+    this.options = options;
+    this.cwd = options.cwd ?? process.cwd();
+    this.configFile = configFile;
+    this.projectRoot = configFile.value ? path.dirname(configFile.value) : this.cwd;
+    this.dotenvNames = dotenvNames;
+  }
+
+  static async resolve(options: GlobalOptions): Promise<Settings> {
+    const cwd = options.cwd ?? process.cwd();
+    let configFile: Setting<string | null>;
+    if (options.config) {
+      const file = path.resolve(cwd, options.config);
+      try {
+        readFileSync(file);
+      } catch {
+        throw new ConfigError(`The config file ${options.config} given with --config does not exist; check the path.`);
+      }
+      configFile = { value: file, source: '--config' };
+    } else {
+      const found = findConfigFile(cwd);
+      configFile = found ? { value: found, source: 'found walking up from the current folder' } : { value: null, source: 'none found' };
+    }
+    const root = configFile.value ? path.dirname(configFile.value) : cwd;
+    const dotenvNames = await loadDotenv(root);
+    return new Settings(options, configFile, dotenvNames);
+  }
+
+  private envSource(name: string): string {
+    return this.dotenvNames.has(name) ? '.env' : 'environment';
+  }
+
+  /** Data folder precedence: --data-folder, DATA_FOLDER (env, then .env), config, default. */
+  async dataFolder(): Promise<Setting<string>> {
+    if (this.options.dataFolder) return { value: path.resolve(this.cwd, this.options.dataFolder), source: '--data-folder' };
+    const env = process.env.DATA_FOLDER;
+    if (env) return { value: path.resolve(this.cwd, env), source: `DATA_FOLDER (${this.envSource('DATA_FOLDER')})` };
+    if (this.configFile.value) {
+      const config = await this.config();
+      if (config.dataFolder) return { value: path.resolve(this.projectRoot, config.dataFolder), source: 'dataFolder in the config' };
+    }
+    return { value: path.join(this.projectRoot, '.cachex'), source: 'default (<project root>/.cachex)' };
+  }
+
+  potreeConverter(): Setting<string | null> {
+    const value = process.env.POTREE_CONVERTER;
+    return value ? { value, source: `POTREE_CONVERTER (${this.envSource('POTREE_CONVERTER')})` } : { value: null, source: 'unset' };
+  }
+
+  paramsFile(): Setting<string | null> {
+    if (this.options.params) return { value: path.resolve(this.cwd, this.options.params), source: '--params' };
+    const found = findParamsFile(this.projectRoot);
+    return found ? { value: found, source: 'beside the config' } : { value: null, source: 'none' };
+  }
+
+  get hasConfig(): boolean {
+    return this.configFile.value !== null;
+  }
+
+  /** The loaded, validated config; a clear error when there is none. */
+  async config(): Promise<CachexConfig> {
+    if (this.loaded) return this.loaded;
+    const file = this.configFile.value;
+    if (!file) {
+      throw new ConfigError('No cachex.config.ts found in this folder or any parent; create one (see the README) or pass --config <file>.');
+    }
+    this.loaded = validateConfig(await importConfigModule(file), file);
+    return this.loaded;
+  }
+
+  /** Per-task defaults from the params file (`convert: { resolution: 0.2 }`). */
+  async paramDefaults(): Promise<Record<string, Record<string, unknown>>> {
+    if (this.paramsCache) return this.paramsCache;
+    const file = this.paramsFile().value;
+    if (!file) return (this.paramsCache = {});
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new ConfigError(`The params file ${file} cannot be read; check the path given with --params.`);
+    }
+    let data: unknown;
+    try {
+      data = file.endsWith('.json') ? JSON.parse(text) : (await import('yaml')).parse(text);
+    } catch (err) {
+      throw new ConfigError(`The params file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}.`);
+    }
+    data ??= {};
+    if (typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`The params file ${file} must map task names to their param defaults.`);
+    const config = await this.config();
+    for (const [task, values] of Object.entries(data as Record<string, unknown>)) {
+      const spec = config.tasks[task];
+      if (!spec) throw new ConfigError(`The params file ${file} sets defaults for "${task}", which is not a task; remove it or fix the name.`);
+      if (!values || typeof values !== 'object') throw new ConfigError(`The params file ${file} must give "${task}" an object of param values.`);
+      for (const name of Object.keys(values)) {
+        if (!spec.params || !(name in spec.params)) throw new ConfigError(`The params file ${file} sets "${task}.${name}", which is not a param of ${task}.`);
+      }
+    }
+    return (this.paramsCache = data as Record<string, Record<string, unknown>>);
+  }
+}

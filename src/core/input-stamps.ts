@@ -1,0 +1,41 @@
+import { lstatSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { ParamsSchema } from '../config/types.js';
+import type { Params } from '../tasks/params.js';
+
+function stamp(file: string): string {
+  try {
+    const st = lstatSync(file, { bigint: true });
+    return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+function treeStamp(dir: string): string {
+  const parts: string[] = [stamp(dir)];
+  try {
+    for (const name of readdirSync(dir).sort()) {
+      const full = path.join(dir, name);
+      parts.push(`${name}=${stamp(full)}`);
+      if (lstatSync(full).isDirectory()) parts.push(treeStamp(full));
+    }
+  } catch {
+    parts.push('unreadable');
+  }
+  return parts.join(';');
+}
+
+/**
+ * Stat stamps of every input file and folder. Compared before and after a run:
+ * if an input changed while the task read it, the result is not stored.
+ */
+export function inputStamps(schema: ParamsSchema, params: Params): string {
+  const parts: string[] = [];
+  for (const [name, value] of Object.entries(params)) {
+    const spec = schema[name];
+    if (spec?.type !== 'file' && spec?.type !== 'dir') continue;
+    for (const p of Array.isArray(value) ? value : [value]) parts.push(spec.type === 'dir' ? treeStamp(String(p)) : stamp(String(p)));
+  }
+  return parts.join('|');
+}

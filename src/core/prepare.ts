@@ -1,0 +1,32 @@
+import type { Settings } from '../config/settings.js';
+import { UsageError } from '../errors.js';
+import { DigestCache } from '../key/digest.js';
+import { computeKey, type KeyInputs } from '../key/inputs.js';
+import { Layout } from '../store/layout.js';
+import { resolveParams, type Params } from '../tasks/params.js';
+import { taskFromSpec, type TaskDef } from '../tasks/task.js';
+
+export interface PreparedRun {
+  layout: Layout;
+  task: TaskDef;
+  params: Params;
+  key: string;
+  inputs: KeyInputs;
+}
+
+/**
+ * From a task name and the given values to a key: defaults applied, values
+ * normalised, input files digested. Shared by run, --dry-run, inspect and rebuild.
+ */
+export async function prepareRun(settings: Settings, taskName: string, given: Record<string, unknown>): Promise<PreparedRun> {
+  const config = await settings.config();
+  const spec = config.tasks[taskName];
+  if (!spec) throw new UsageError(`Unknown task "${taskName}"; run \`cachex tasks\` to list them.`);
+  const task = taskFromSpec(taskName, spec);
+  const fileDefaults = (await settings.paramDefaults())[taskName];
+  const params = resolveParams(task.params, { given, fileDefaults, cwd: settings.cwd });
+  const layout = new Layout((await settings.dataFolder()).value);
+  const digests = new DigestCache(layout.digests);
+  const { key, inputs } = computeKey(task, params, { digests, cwd: settings.cwd, projectRoot: settings.projectRoot });
+  return { layout, task, params, key, inputs };
+}

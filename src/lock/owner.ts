@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+
+/** Who holds a lock or fills a staging folder: enough to tell whether it is still alive. */
+export interface Owner {
+  host: string;
+  bootId: string;
+  pid: number;
+  /** Process start time in clock ticks since boot (/proc/<pid>/stat), to survive PID reuse. */
+  start: string;
+}
+
+let cachedBootId: string | undefined;
+
+export function bootId(): string {
+  if (cachedBootId === undefined) {
+    try {
+      cachedBootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      cachedBootId = '';
+    }
+  }
+  return cachedBootId;
+}
+
+function processStart(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+export function currentOwner(): Owner {
+  return { host: hostname(), bootId: bootId(), pid: process.pid, start: processStart(process.pid) };
+}
+
+/** True when the owner runs on this machine, since this boot. */
+export function isLocal(owner: Partial<Owner>): boolean {
+  return owner.host === hostname() && owner.bootId === bootId() && bootId() !== '';
+}
+
+/**
+ * Whether a local owner process still exists. Only meaningful for local
+ * owners; a remote owner's liveness is judged by its lock's heartbeat.
+ */
+export function isAlive(owner: Partial<Owner>): boolean {
+  if (typeof owner.pid !== 'number') return false;
+  try {
+    process.kill(owner.pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !owner.start || processStart(owner.pid) === owner.start;
+}
+
+/** A local owner that is gone; remote owners are never declared dead here. */
+export function isDeadLocal(owner: Partial<Owner>): boolean {
+  return isLocal(owner) && !isAlive(owner);
+}

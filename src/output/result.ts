@@ -1,0 +1,25 @@
+import { deserialize } from 'node:v8';
+import { inspect } from 'node:util';
+import { colorEnabled } from './terminal.js';
+
+export function decodeValue(bytes: Buffer | null): unknown {
+  return bytes ? deserialize(bytes) : undefined;
+}
+
+/** How a task's return value is shown on stdout. */
+export function formatValue(value: unknown): string {
+  return `${inspect(value, { depth: null, colors: colorEnabled(process.stdout), maxArrayLength: 100, breakLength: 100 })}\n`;
+}
+
+/** A JSON form of any v8-serialisable value (Maps, Sets, BigInt, typed arrays). */
+export function toJsonValue(value: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(value ?? null, (_key, v: unknown) => {
+      if (typeof v === 'bigint') return v.toString();
+      if (v instanceof Map) return Object.fromEntries(v);
+      if (v instanceof Set) return [...v];
+      if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
+      return v;
+    }),
+  );
+}

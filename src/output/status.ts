@@ -1,0 +1,17 @@
+import type { RunOutcome } from '../core/run-task.js';
+import { formatBytes, formatDuration, shortKey } from './format.js';
+import { paint } from './terminal.js';
+
+/** The one-line summary on stderr after every run (SPEC §5). */
+export function statusLine(outcome: RunOutcome): string {
+  const id = `${outcome.ref.task} ${shortKey(outcome.ref.key)}`;
+  if (outcome.status === 'hit') {
+    const failed = outcome.exitCode !== 0 ? `, exit ${outcome.exitCode}` : '';
+    return `${paint('green', 'hit')} ${id} (saved ${formatDuration(outcome.durationMs)}${failed})`;
+  }
+  const word = outcome.status === 'forced' ? 'forced' : 'miss';
+  const ran = `ran ${formatDuration(outcome.durationMs)}`;
+  if (outcome.storeError) return `${paint('red', word)} ${id} (${ran}, not stored)`;
+  if (outcome.notStored) return `${paint('yellow', word)} ${id} (${ran}, not stored: ${outcome.notStored})`;
+  return `${paint('yellow', word)} ${id} (${ran}, stored ${formatBytes(outcome.storedBytes)})`;
+}

@@ -1,0 +1,32 @@
+/**
+ * Runs one config task in a worker thread, so the main thread keeps the lock
+ * heartbeat and the spinner alive while the task computes, and the task's
+ * console output can be captured byte for byte.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { serialize } from 'node:v8';
+import { importConfigModule } from '../config/import.js';
+import { validateConfig } from '../config/validate.js';
+
+interface WorkerInput {
+  configFile: string;
+  task: string;
+  params: Record<string, unknown>;
+  ctx: { outDir: string; task: string; key: string };
+}
+
+const input = workerData as WorkerInput;
+const config = validateConfig(await importConfigModule(input.configFile), input.configFile);
+const run = config.tasks[input.task].run!;
+try {
+  const value = await run(input.params, input.ctx);
+  try {
+    const bytes = serialize(value);
+    parentPort!.postMessage({ type: 'done', value: bytes }, [bytes.buffer as ArrayBuffer]);
+  } catch (err) {
+    parentPort!.postMessage({ type: 'unserialisable', message: (err as Error).message });
+  }
+} catch (err) {
+  // The task failed: like node, print the error and exit 1 (the worker ends without a 'done' message).
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+}

@@ -1,0 +1,20 @@
+import type { LogSink } from './log-sink.js';
+
+/** What one execution of a task produced. */
+export interface RunResult {
+  exitCode: number;
+  /** Set when the process was killed by a signal: such runs are never stored. */
+  signal: string | null;
+  /** v8-serialised return value (function tasks). */
+  value?: Buffer;
+  /** The in-memory value, when the task ran in this thread (library API). */
+  liveValue?: unknown;
+  /** The argv as run (command tasks). */
+  argv?: string[];
+}
+
+export interface RunIo {
+  outDir: string;
+  stdout: LogSink;
+  stderr: LogSink;
+}

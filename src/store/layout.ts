@@ -1,0 +1,61 @@
+import path from 'node:path';
+
+export const KEY_PATTERN = /^[0-9a-f]{64}$/;
+const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Identifies one entry: DATA_FOLDER/cache/<module>/<task>/<key>/. */
+export interface EntryRef {
+  module: string;
+  task: string;
+  key: string;
+}
+
+/** Where everything lives inside one data folder. Nothing here touches the disk. */
+export class Layout {
+  readonly root: string;
+  constructor(dataFolder: string) {
+    this.root = path.resolve(dataFolder);
+  }
+  get cache(): string {
+    return path.join(this.root, 'cache');
+  }
+  /** Staging and trash: on the same file system as cache/, so renames are atomic. */
+  get tmp(): string {
+    return path.join(this.root, 'tmp');
+  }
+  get locks(): string {
+    return path.join(this.root, 'locks');
+  }
+  get digests(): string {
+    return path.join(this.root, 'digests');
+  }
+  get static(): string {
+    return path.join(this.root, 'static');
+  }
+  entryDir(ref: EntryRef): string {
+    assertRef(ref);
+    return path.join(this.cache, ref.module, ref.task, ref.key);
+  }
+  lockTarget(ref: EntryRef): string {
+    assertRef(ref);
+    return path.join(this.locks, ref.module, ref.task, ref.key);
+  }
+}
+
+/** Module, task and key become path segments: refuse anything that could climb out. */
+export function assertRef(ref: EntryRef): void {
+  if (!SEGMENT.test(ref.module) || !SEGMENT.test(ref.task) || !KEY_PATTERN.test(ref.key)) {
+    throw new Error(`invalid entry reference ${JSON.stringify(ref)}`);
+  }
+}
+
+export const ENTRY_FILES = {
+  meta: 'meta.yaml',
+  stdout: 'stdout.log',
+  stderr: 'stderr.log',
+  out: 'out',
+  /** Appended on every hit; not part of the entry's integrity. */
+  usage: 'usage.log',
+  /** Cache of output stat stamps already verified; not part of the entry's integrity. */
+  verified: 'verified.json',
+} as const;

@@ -1,0 +1,130 @@
+import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { sha256 } from '../key/digest.js';
+import { canonicalJson } from '../key/encode.js';
+import { keyOfInputs, type KeyInputs } from '../key/inputs.js';
+import { ENTRY_FILES, type EntryRef, type Layout } from './layout.js';
+import { META_FORMAT, parseMeta, type EntryMeta } from './meta.js';
+import { checkOutputs } from './outputs.js';
+import { decodeResult } from './result.js';
+
+export interface LoadedEntry {
+  dir: string;
+  meta: EntryMeta;
+  stdout: Buffer;
+  stderr: Buffer;
+  /** The serialised (decompressed) result, when the task returned one. */
+  result: Buffer | null;
+}
+
+export type LoadOutcome =
+  | { status: 'hit'; entry: LoadedEntry }
+  | { status: 'miss' }
+  | { status: 'corrupt'; file: string; reason: string };
+
+function readOrNull(file: string): Buffer | null {
+  try {
+    return readFileSync(file);
+  } catch {
+    return null;
+  }
+}
+
+function checkLog(dir: string, name: 'stdout' | 'stderr', meta: EntryMeta): Buffer | string {
+  const file = name === 'stdout' ? ENTRY_FILES.stdout : ENTRY_FILES.stderr;
+  const bytes = readOrNull(path.join(dir, file));
+  const record = meta.logs?.[name];
+  if (!bytes || !record) return `${file} is missing`;
+  if (bytes.length !== record.size) return `${file} size ${bytes.length} differs from the recorded ${record.size}`;
+  if (sha256(bytes) !== record.digest) return `${file} digest mismatch`;
+  return bytes;
+}
+
+/**
+ * Reads an entry and checks everything it would return: meta.yaml, the key
+ * inputs it was stored under, the result, both logs and the outputs. Any
+ * problem makes it corrupt; it is never returned half-checked.
+ */
+export async function loadEntry(layout: Layout, ref: EntryRef, expected?: KeyInputs): Promise<LoadOutcome> {
+  const dir = layout.entryDir(ref);
+  const metaText = readOrNull(path.join(dir, ENTRY_FILES.meta));
+  if (metaText === null) {
+    try {
+      readFileSync(path.join(dir)); // EISDIR when the folder exists without meta.yaml
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'miss' };
+    }
+    return { status: 'corrupt', file: ENTRY_FILES.meta, reason: 'meta.yaml is missing' };
+  }
+  const corrupt = (file: string, reason: string): LoadOutcome => ({ status: 'corrupt', file, reason });
+  let meta: EntryMeta;
+  try {
+    meta = await parseMeta(metaText.toString('utf8'));
+  } catch {
+    return corrupt(ENTRY_FILES.meta, 'meta.yaml cannot be parsed');
+  }
+  if (!meta || typeof meta !== 'object' || meta.format !== META_FORMAT || meta.key !== ref.key || !meta.keyInputs) {
+    return corrupt(ENTRY_FILES.meta, 'meta.yaml is incomplete or from another format');
+  }
+  if (keyOfInputs(meta.keyInputs) !== ref.key) return corrupt(ENTRY_FILES.meta, 'meta.yaml key inputs do not hash to the entry key');
+  if (expected && canonicalJson({ ...expected, executable: expected.executable?.digest }) !== canonicalJson({ ...meta.keyInputs, executable: meta.keyInputs.executable?.digest })) {
+    return corrupt(ENTRY_FILES.meta, 'stored key inputs differ from this run (key collision)');
+  }
+  const stdout = checkLog(dir, 'stdout', meta);
+  if (typeof stdout === 'string') return corrupt(ENTRY_FILES.stdout, stdout);
+  const stderr = checkLog(dir, 'stderr', meta);
+  if (typeof stderr === 'string') return corrupt(ENTRY_FILES.stderr, stderr);
+  let result: Buffer | null = null;
+  if (meta.result) {
+    const bytes = readOrNull(path.join(dir, path.basename(meta.result.file)));
+    if (!bytes) return corrupt(meta.result.file, 'result file is missing');
+    const decoded = decodeResult(bytes, meta.result);
+    if (typeof decoded === 'string') return corrupt(meta.result.file, decoded);
+    result = decoded;
+  }
+  const stampsFile = path.join(dir, ENTRY_FILES.verified);
+  let stamps: Record<string, string> = {};
+  try {
+    stamps = JSON.parse(readFileSync(stampsFile, 'utf8'));
+  } catch {
+    /* re-verify every output */
+  }
+  const checked = checkOutputs(path.join(dir, ENTRY_FILES.out), meta.outputs ?? [], stamps);
+  if ('problem' in checked) return corrupt(checked.problem.file, checked.problem.reason);
+  if (checked.changed) writeStamps(stampsFile, checked.stamps);
+  return { status: 'hit', entry: { dir, meta, stdout, stderr, result } };
+}
+
+function writeStamps(file: string, stamps: Record<string, string>): void {
+  try {
+    const temp = `${file}.${process.pid}`;
+    writeFileSync(temp, JSON.stringify(stamps));
+    renameSync(temp, file);
+  } catch {
+    /* a read-only store just re-hashes next time */
+  }
+}
+
+/** Counts a hit without rewriting meta.yaml: one appended line per use. */
+export function recordHit(dir: string): void {
+  try {
+    appendFileSync(path.join(dir, ENTRY_FILES.usage), `${new Date().toISOString()}\n`);
+  } catch {
+    /* a read-only store still serves hits */
+  }
+}
+
+/** Moves a corrupt entry out of cache/ (atomically) and deletes it. */
+export function setAside(layout: Layout, ref: EntryRef): void {
+  const dir = layout.entryDir(ref);
+  const aside = path.join(layout.tmp, `corrupt-${ref.key.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+  try {
+    mkdirSync(layout.tmp, { recursive: true });
+    renameSync(dir, aside);
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  rmSync(aside, { recursive: true, force: true });
+}

@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { storeErrorFrom } from '../errors.js';
+import { ENTRY_FILES, type EntryRef, type Layout } from './layout.js';
+import { formatMeta, type EntryMeta } from './meta.js';
+import { fsyncPath } from './fsync.js';
+import { sealOutputs } from './outputs.js';
+import { bootId } from '../lock/owner.js';
+
+/** Name of the file in a staging folder that says who is filling it. */
+export const STAGING_OWNER = 'staging-owner.json';
+
+/**
+ * A folder under tmp/ where one run builds its entry. It is renamed into
+ * cache/ only when complete, so readers never see a partial entry.
+ */
+export class Staging {
+  private constructor(
+    readonly layout: Layout,
+    readonly ref: EntryRef,
+    readonly dir: string,
+  ) {}
+
+  get outDir(): string {
+    return path.join(this.dir, ENTRY_FILES.out);
+  }
+  get stdoutPath(): string {
+    return path.join(this.dir, ENTRY_FILES.stdout);
+  }
+  get stderrPath(): string {
+    return path.join(this.dir, ENTRY_FILES.stderr);
+  }
+
+  static create(layout: Layout, ref: EntryRef): Staging {
+    const dir = path.join(layout.tmp, `${ref.key.slice(0, 12)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    try {
+      mkdirSync(path.join(dir, ENTRY_FILES.out), { recursive: true });
+      const owner = { pid: process.pid, host: hostname(), bootId: bootId(), ref, created: new Date().toISOString() };
+      writeFileSync(path.join(dir, STAGING_OWNER), JSON.stringify(owner));
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw storeErrorFrom(err, 'creating a staging folder');
+    }
+    return new Staging(layout, ref, dir);
+  }
+
+  writeFile(name: string, data: Buffer | string): void {
+    const file = path.join(this.dir, name);
+    writeFileSync(file, data);
+    fsyncPath(file);
+  }
+
+  /** Seals outputs and returns their manifest; throws OutputRefused for escaping symlinks. */
+  seal(): ReturnType<typeof sealOutputs> {
+    return sealOutputs(this.outDir);
+  }
+
+  /**
+   * Writes meta.yaml last, fsyncs, and renames the folder into place. With
+   * `replace`, an existing entry is swapped out; without it, an entry that
+   * appeared meanwhile wins and this staging is dropped (first writer wins).
+   */
+  async commit(meta: EntryMeta, stamps: Record<string, string>, replace: boolean): Promise<'stored' | 'kept-existing'> {
+    const target = this.layout.entryDir(this.ref);
+    try {
+      writeFileSync(path.join(this.dir, ENTRY_FILES.verified), JSON.stringify(stamps));
+      this.writeFile(ENTRY_FILES.meta, await formatMeta(meta));
+      rmSync(path.join(this.dir, STAGING_OWNER), { force: true });
+      fsyncPath(this.dir);
+      mkdirSync(path.dirname(target), { recursive: true });
+      let trash: string | null = null;
+      if (existsSync(target)) {
+        if (!replace) {
+          this.discard();
+          return 'kept-existing';
+        }
+        trash = path.join(this.layout.tmp, `trash-${randomBytes(6).toString('hex')}`);
+        renameSync(target, trash);
+      }
+      renameSync(this.dir, target);
+      fsyncPath(path.dirname(target));
+      if (trash) rmSync(trash, { recursive: true, force: true });
+      return 'stored';
+    } catch (err) {
+      this.discard();
+      throw storeErrorFrom(err, `storing the entry ${this.ref.task} ${this.ref.key.slice(0, 12)}`);
+    }
+  }
+
+  discard(): void {
+    try {
+      rmSync(this.dir, { recursive: true, force: true });
+    } catch {
+      /* prune sweeps what is left */
+    }
+  }
+}
