@@ -46,7 +46,12 @@ function checkLog(dir: string, name: 'stdout' | 'stderr', meta: EntryMeta): Buff
  * inputs it was stored under, the result, both logs and the outputs. Any
  * problem makes it corrupt; it is never returned half-checked.
  */
-export async function loadEntry(layout: Layout, ref: EntryRef, expected?: KeyInputs): Promise<LoadOutcome> {
+export interface LoadOptions {
+  /** Re-hash every output even when its stat stamp was verified before (`cachex verify`). */
+  rehashOutputs?: boolean;
+}
+
+export async function loadEntry(layout: Layout, ref: EntryRef, expected?: KeyInputs, options: LoadOptions = {}): Promise<LoadOutcome> {
   const dir = layout.entryDir(ref);
   const metaText = readOrNull(path.join(dir, ENTRY_FILES.meta));
   if (metaText === null) {
@@ -86,7 +91,7 @@ export async function loadEntry(layout: Layout, ref: EntryRef, expected?: KeyInp
   const stampsFile = path.join(dir, ENTRY_FILES.verified);
   let stamps: Record<string, string> = {};
   try {
-    stamps = JSON.parse(readFileSync(stampsFile, 'utf8'));
+    if (!options.rehashOutputs) stamps = JSON.parse(readFileSync(stampsFile, 'utf8'));
   } catch {
     /* re-verify every output */
   }

@@ -1,0 +1,152 @@
+import { readFileSync, readdirSync, renameSync, rmSync, statSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { isLockHeld, readOwner } from '../lock/key-lock.js';
+import { isDeadLocal, isLocal, isAlive, type Owner } from '../lock/owner.js';
+import { diskUsage } from './catalog.js';
+import { ENTRY_FILES, assertRef, type EntryRef, type Layout } from './layout.js';
+import { STAGING_OWNER } from './staging.js';
+
+/** Leftovers older than this with no owner to ask are considered abandoned (clocks jump: keep it long). */
+const ORPHAN_AGE_MS = 60 * 60 * 1000;
+
+export interface Leftover {
+  kind: 'staging' | 'trash' | 'corrupt' | 'lock';
+  path: string;
+  bytes: number;
+  reason: string;
+}
+
+function ageMs(target: string): number {
+  try {
+    return Date.now() - statSync(target).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function readJson<T>(file: string): T | null {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether a staging folder still belongs to a live run. A run stages only
+ * while it holds its key's lock, so a held lock (or a live local owner) means
+ * "in use"; a folder with no readable owner is judged by age alone.
+ */
+function stagingInUse(layout: Layout, dir: string): { inUse: boolean; reason: string } {
+  const owner = readJson<Partial<Owner> & { ref?: EntryRef }>(path.join(dir, STAGING_OWNER));
+  if (!owner) {
+    // meta.yaml present and owner gone: the run was between its last write and the rename.
+    const old = ageMs(dir) > ORPHAN_AGE_MS;
+    return { inUse: !old, reason: old ? 'staging folder without owner, older than an hour' : 'recent staging folder' };
+  }
+  if (isLocal(owner)) return isAlive(owner) ? { inUse: true, reason: 'owner alive' } : { inUse: false, reason: `its run (pid ${owner.pid}) died` };
+  try {
+    if (owner.ref) {
+      assertRef(owner.ref);
+      if (isLockHeld(layout.lockTarget(owner.ref))) return { inUse: true, reason: 'its key is locked by a live run' };
+    }
+  } catch {
+    /* malformed owner: fall through to age */
+  }
+  const old = ageMs(dir) > ORPHAN_AGE_MS;
+  return { inUse: !old, reason: old ? 'its run on another machine stopped' : 'recent run on another machine' };
+}
+
+/** Finds what crashed runs left behind: staging folders, swapped-out entries, stale locks. */
+export function findLeftovers(layout: Layout): Leftover[] {
+  const found: Leftover[] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync(layout.tmp);
+  } catch {
+    /* no tmp yet */
+  }
+  for (const name of names) {
+    const full = path.join(layout.tmp, name);
+    if (name.startsWith('trash-') || name.startsWith('corrupt-')) {
+      // Only a run holding the lock creates these and deletes them right after; an old one is a crash leftover.
+      if (ageMs(full) > 60_000) found.push({ kind: name.startsWith('trash-') ? 'trash' : 'corrupt', path: full, bytes: diskUsage(full), reason: 'left by an interrupted run' });
+      continue;
+    }
+    const { inUse, reason } = stagingInUse(layout, full);
+    if (!inUse) found.push({ kind: 'staging', path: full, bytes: diskUsage(full), reason });
+  }
+  for (const lock of findLockTargets(layout.locks)) {
+    const lockDir = `${lock}.lock`;
+    const owner = readOwner(lock);
+    const held = existsSync(lockDir) && isLockHeld(lock);
+    if (held) continue;
+    if (existsSync(lockDir) || existsSync(`${lock}.owner.json`)) {
+      found.push({ kind: 'lock', path: lockDir, bytes: 0, reason: owner && isDeadLocal(owner) ? `holder (pid ${owner.pid}) died` : 'no heartbeat' });
+    }
+  }
+  return found;
+}
+
+function findLockTargets(dir: string): string[] {
+  const targets = new Set<string>();
+  const walk = (d: string): void => {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const full = path.join(d, e.name);
+      if (e.name.endsWith('.lock') && e.isDirectory()) targets.add(full.slice(0, -5));
+      else if (e.name.endsWith('.owner.json')) targets.add(full.slice(0, -11));
+      else if (e.isDirectory()) walk(full);
+    }
+  };
+  walk(dir);
+  return [...targets];
+}
+
+/**
+ * Removes leftovers. A swapped-out entry (trash) whose key has no entry any
+ * more is put back instead: a crash between the two renames of a --force
+ * replace must not lose the old entry.
+ */
+export function removeLeftovers(layout: Layout, leftovers: Leftover[]): void {
+  for (const leftover of leftovers) {
+    if (leftover.kind === 'lock') {
+      const target = leftover.path.slice(0, -5);
+      if (isLockHeld(target)) continue; // taken again since we looked
+      rmSync(`${target}.owner.json`, { force: true });
+      rmSync(leftover.path, { recursive: true, force: true });
+      continue;
+    }
+    if (leftover.kind === 'trash' && restoreTrash(layout, leftover.path)) continue;
+    rmSync(leftover.path, { recursive: true, force: true });
+  }
+}
+
+function restoreTrash(layout: Layout, dir: string): boolean {
+  const text = (() => {
+    try {
+      return readFileSync(path.join(dir, ENTRY_FILES.meta), 'utf8');
+    } catch {
+      return null;
+    }
+  })();
+  const ref = text && {
+    module: /^module: (.+)$/m.exec(text)?.[1] ?? '',
+    task: /^task: (.+)$/m.exec(text)?.[1] ?? '',
+    key: /^key: ([0-9a-f]{64})$/m.exec(text)?.[1] ?? '',
+  };
+  if (!ref) return false;
+  try {
+    const target = layout.entryDir(ref);
+    if (existsSync(target)) return false;
+    renameSync(dir, target);
+    return true;
+  } catch {
+    return false;
+  }
+}
