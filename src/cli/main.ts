@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError } from './commander.js';
 import { UsageError } from '../errors.js';
 import type { CachexConfig } from '../config/types.js';
 import { CACHEX_VERSION } from '../version.js';

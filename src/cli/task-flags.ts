@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { Option, type Command } from './commander.js';
 import type { ParamSpec, ParamsSchema } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { flagName } from '../tasks/flags.js';

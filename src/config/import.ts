@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
@@ -11,7 +12,8 @@ const PACKAGE_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), '.
  * hit pays the transpile once per config edit.
  */
 export async function importConfigModule(file: string): Promise<unknown> {
-  const { createJiti } = await import('jiti');
+  // require(), not import(): see src/cli/commander.ts — jiti is a large CommonJS bundle.
+  const { createJiti } = createRequire(import.meta.url)('jiti') as typeof import('jiti');
   const jiti = createJiti(import.meta.url, {
     alias: { cachex: PACKAGE_ENTRY },
     interopDefault: true,

@@ -1,4 +1,5 @@
 import type { KeyInputs } from '../key/inputs.js';
+import { fromYaml, toYaml } from './meta-yaml.js';
 
 export const META_FORMAT = 1;
 
@@ -52,14 +53,16 @@ export interface EntryMeta {
   logs: { stdout: BlobRecord; stderr: BlobRecord };
 }
 
+/** Reads meta.yaml: the fast subset reader first, the full YAML library for anything else. */
 export async function parseMeta(text: string): Promise<EntryMeta> {
+  const fast = fromYaml(text);
+  if (fast !== undefined) return fast as EntryMeta;
   const { parse } = await import('yaml');
   return parse(text) as EntryMeta;
 }
 
 export async function formatMeta(meta: EntryMeta): Promise<string> {
-  const { stringify } = await import('yaml');
-  return stringify(meta, { lineWidth: 0 });
+  return toYaml(meta as unknown as Record<string, unknown>);
 }
 
 export function outputBytes(meta: EntryMeta): number {
