@@ -2,9 +2,17 @@ import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { registerTasks } from './tasks.js';
 import { registerConfig } from './config.js';
+import { registerLs } from './ls.js';
+import { registerInspect } from './inspect.js';
+import { registerVerify } from './verify.js';
+import { registerPrune } from './prune.js';
 
 /** Every command besides `run`; each registers itself and loads its heavy parts lazily. */
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerTasks(program, ctx);
   registerConfig(program, ctx);
+  registerLs(program, ctx);
+  registerInspect(program, ctx);
+  registerVerify(program, ctx);
+  registerPrune(program, ctx);
 }

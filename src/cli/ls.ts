@@ -1,0 +1,178 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import type { CatalogEntry } from '../store/catalog.js';
+import type { EntryRef } from '../store/layout.js';
+import type { EntryMeta } from '../store/meta.js';
+import type { CliContext } from './context.js';
+
+/** One entry as `ls --json` and `inspect --json` print it. */
+export interface EntryRecord {
+  ref: EntryRef;
+  key: string;
+  task: string;
+  module: string;
+  /** Every stored param value (normalised, as the key saw it), ignored ones included. */
+  params: Record<string, unknown>;
+  ignoredParams: string[];
+  diskBytes: number;
+  created: string | null;
+  lastUsed: string | null;
+  hits: number;
+  exitCode: number | null;
+  durationMs: number | null;
+  dir: string;
+  /** Why meta.yaml could not be read (the entry is listed so its disk use is not hidden). */
+  problem: string | null;
+}
+
+export function entryRecord(entry: CatalogEntry): EntryRecord {
+  const meta = entry.meta;
+  const params: Record<string, unknown> = {};
+  const ignoredParams: string[] = [];
+  for (const [name, record] of Object.entries(meta?.params ?? {})) {
+    params[name] = record?.value;
+    if (record?.ignored) ignoredParams.push(name);
+  }
+  return {
+    ref: entry.ref,
+    key: entry.ref.key,
+    task: entry.ref.task,
+    module: entry.ref.module,
+    params,
+    ignoredParams,
+    diskBytes: entry.diskBytes,
+    created: entry.created?.toISOString() ?? null,
+    lastUsed: entry.lastUsed?.toISOString() ?? null,
+    hits: entry.hits,
+    exitCode: meta?.exitCode ?? null,
+    durationMs: meta?.durationMs ?? null,
+    dir: entry.dir,
+    problem: entry.metaProblem,
+  };
+}
+
+/** A file or dir param enters the key as {digest} / {path}: that is how a stored entry tells them apart without the config. */
+export function isPathParam(meta: EntryMeta, name: string): boolean {
+  const input = meta.keyInputs?.params?.[name];
+  const first: unknown = Array.isArray(input) ? input[0] : input;
+  return Boolean(first && typeof first === 'object' && ('digest' in first || 'path' in first));
+}
+
+function showValue(value: unknown, isPath: boolean): string {
+  if (Array.isArray(value)) return value.map((v) => showValue(v, isPath)).join(',');
+  if (isPath && typeof value === 'string') return path.basename(value);
+  if (typeof value === 'string') return /^[^\s"=,]+$/.test(value) ? value : JSON.stringify(value);
+  return String(value);
+}
+
+/** The params that make up the key, as `name=value` (file params by their base name). */
+export function keyParamsText(meta: EntryMeta): string {
+  return Object.entries(meta.params ?? {})
+    .filter(([, record]) => !record?.ignored)
+    .map(([name, record]) => `${name}=${showValue(record?.value, isPathParam(meta, name))}`)
+    .join(' ');
+}
+
+export interface WhereClause {
+  name: string;
+  value: string;
+}
+
+export function parseWhere(raw: readonly string[]): WhereClause[] {
+  return raw.map((text) => {
+    const eq = text.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--where needs name=value, got ${JSON.stringify(text)}; for example --where resolution=0.1.`);
+    return { name: text.slice(0, eq), value: text.slice(eq + 1) };
+  });
+}
+
+/**
+ * Compares a --where value with a stored value by the stored value's type, so
+ * `resolution=0.10` matches the normalised 0.1 without loading the config. A
+ * file param also matches its path (relative to `cwd`) or its base name; a list
+ * matches when any item does.
+ */
+export function valueMatches(stored: unknown, given: string, isPath: boolean, cwd: string): boolean {
+  if (Array.isArray(stored)) return stored.some((item) => valueMatches(item, given, isPath, cwd));
+  if (typeof stored === 'number') return given.trim() !== '' && Number(given) === stored;
+  if (typeof stored === 'boolean') return given === String(stored);
+  if (typeof stored !== 'string') return false;
+  if (stored === given) return true;
+  return isPath && given !== '' && (path.resolve(cwd, given) === stored || path.basename(stored) === given);
+}
+
+export function matchesWhere(meta: EntryMeta | null, clauses: readonly WhereClause[], cwd: string): boolean {
+  if (!clauses.length) return true;
+  if (!meta) return false;
+  return clauses.every(({ name, value }) => meta.params && name in meta.params && valueMatches(meta.params[name]?.value, value, isPathParam(meta, name), cwd));
+}
+
+export const SORT_FIELDS = ['size', 'created', 'used', 'hits'] as const;
+export type SortField = (typeof SORT_FIELDS)[number];
+
+const time = (d: Date | null) => d?.getTime() ?? 0;
+
+/** Biggest, newest, most recently used or most hit first; without --sort, by task and newest first. */
+export function sortEntries(entries: CatalogEntry[], field: SortField | undefined): CatalogEntry[] {
+  const by: Record<SortField, (a: CatalogEntry, b: CatalogEntry) => number> = {
+    size: (a, b) => b.diskBytes - a.diskBytes,
+    created: (a, b) => time(b.created) - time(a.created),
+    used: (a, b) => time(b.lastUsed) - time(a.lastUsed),
+    hits: (a, b) => b.hits - a.hits,
+  };
+  const byTask = (a: CatalogEntry, b: CatalogEntry) => a.ref.module.localeCompare(b.ref.module) || a.ref.task.localeCompare(b.ref.task) || time(b.created) - time(a.created);
+  return [...entries].sort(field ? (a, b) => by[field](a, b) || byTask(a, b) : byTask);
+}
+
+interface LsOptions {
+  where: string[];
+  sort?: string;
+  json?: boolean;
+}
+
+export function registerLs(program: Command, ctx: CliContext): void {
+  program
+    .command('ls')
+    .description('list the stored entries: task, key, key params, size, created, last used, hits')
+    .argument('[task]', 'only entries of this task')
+    .option('--where <name=value>', 'only entries whose param has this value (repeatable; all must match)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--sort <field>', `order by ${SORT_FIELDS.join(', ')} (largest / newest / most first)`)
+    .option('--json', 'print an array of full records')
+    .addHelpText('after', '\nExamples:\n  cachex ls\n  cachex ls convert --where resolution=0.1 --sort size\n  cachex ls --json\n')
+    .action(async (task: string | undefined, opts: LsOptions) => {
+      const clauses = parseWhere(opts.where);
+      if (opts.sort !== undefined && !SORT_FIELDS.includes(opts.sort as SortField)) {
+        throw new UsageError(`--sort must be one of ${SORT_FIELDS.join(', ')}, got ${JSON.stringify(opts.sort)}.`);
+      }
+      const settings = await ctx.settings();
+      const layout = await ctx.layout();
+      const { listEntries } = await import('../store/catalog.js');
+      const found = (await listEntries(layout, task ? { task } : {})).filter((e) => matchesWhere(e.meta, clauses, settings.cwd));
+      const entries = sortEntries(found, opts.sort as SortField | undefined);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(entries.map(entryRecord), null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(await lsTable(entries));
+    });
+}
+
+async function lsTable(entries: CatalogEntry[]): Promise<string> {
+  const { formatBytes, shortKey } = await import('../output/format.js');
+  const { formatTimestamp, renderTable } = await import('../output/table.js');
+  const rows = entries.map((e) => [
+    e.ref.module === 'tasks' ? e.ref.task : `${e.ref.module}/${e.ref.task}`,
+    shortKey(e.ref.key),
+    e.meta ? keyParamsText(e.meta) : `(${e.metaProblem})`,
+    formatBytes(e.diskBytes),
+    formatTimestamp(e.created),
+    e.hits ? formatTimestamp(e.lastUsed) : '-',
+    String(e.hits),
+  ]);
+  const table = await renderTable({ head: ['task', 'key', 'params', 'size', 'created', 'last used', 'hits'], rows, align: ['left', 'left', 'left', 'right', 'left', 'left', 'right'] });
+  const bytes = entries.reduce((sum, e) => sum + e.diskBytes, 0);
+  const hits = entries.reduce((sum, e) => sum + e.hits, 0);
+  const count = `${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`;
+  return `${table}${count}, ${formatBytes(bytes)} on disk, ${hits} ${hits === 1 ? 'hit' : 'hits'}\n`;
+}

@@ -1,0 +1,78 @@
+import { acquireKeyLock, isLockHeld } from '../lock/key-lock.js';
+import { diskUsage, entryRefs } from './catalog.js';
+import type { EntryRef, Layout } from './layout.js';
+import { loadEntry, setAside } from './load.js';
+import { findLeftovers, removeLeftovers, type Leftover } from './sweep.js';
+
+export interface CorruptEntry {
+  ref: EntryRef;
+  /** The first file that failed its check, relative to the entry folder. */
+  file: string;
+  reason: string;
+  bytes: number;
+  /** Set aside by --fix. False when a run took the key meanwhile (and may be replacing the entry). */
+  removed: boolean;
+}
+
+export interface VerifyReport {
+  /** Entries whose every file was re-hashed. */
+  checked: number;
+  corrupt: CorruptEntry[];
+  /** Entries whose key lock a live run holds: a --force may be swapping them, so they are left alone. */
+  inUse: EntryRef[];
+  /** Staging folders of crashed runs, swapped-out entries, stale locks. */
+  leftovers: Leftover[];
+  fixed: boolean;
+}
+
+export interface VerifyOptions {
+  /** Remove corrupt entries and leftovers. */
+  fix?: boolean;
+}
+
+/**
+ * Re-hashes every entry's result, logs and outputs against its meta.yaml (as
+ * cacache's verify does for its content) and finds what crashed runs left.
+ * With `fix`, leftovers go first, so a swapped-out entry put back by the
+ * sweep is checked with the rest.
+ */
+export async function verifyStore(layout: Layout, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const fix = Boolean(options.fix);
+  const leftovers = findLeftovers(layout);
+  if (fix) removeLeftovers(layout, leftovers);
+  const report: VerifyReport = { checked: 0, corrupt: [], inUse: [], leftovers, fixed: fix };
+  for (const ref of entryRefs(layout)) {
+    if (isLockHeld(layout.lockTarget(ref))) {
+      report.inUse.push(ref);
+      continue;
+    }
+    const outcome = await loadEntry(layout, ref, undefined, { rehashOutputs: true });
+    if (outcome.status === 'miss') continue; // removed since the listing
+    report.checked++;
+    if (outcome.status === 'hit') continue;
+    const problem: CorruptEntry = { ref, file: outcome.file, reason: outcome.reason, bytes: diskUsage(layout.entryDir(ref)), removed: false };
+    report.corrupt.push(problem);
+    if (fix) problem.removed = await removeCorrupt(layout, ref);
+  }
+  return report;
+}
+
+/**
+ * Sets a corrupt entry aside under its key's lock, so it never races a run
+ * that is storing a fresh entry for the same key; re-checked under the lock,
+ * because such a run may have replaced it since it was found corrupt.
+ */
+async function removeCorrupt(layout: Layout, ref: EntryRef): Promise<boolean> {
+  const target = layout.lockTarget(ref);
+  if (isLockHeld(target)) return false;
+  const lock = await acquireKeyLock(target);
+  try {
+    const again = await loadEntry(layout, ref, undefined, { rehashOutputs: true });
+    if (again.status === 'miss') return true; // someone else removed it meanwhile
+    if (again.status === 'hit') return false;
+    setAside(layout, ref);
+    return true;
+  } finally {
+    await lock.release();
+  }
+}
