@@ -18,6 +18,7 @@ import { canonicalJson } from '../key/encode.js';
 import type { CliContext } from './context.js';
 import { addParamFlags, refuseFlagLikeValues } from './task-flags.js';
 import { reportError } from './report.js';
+import { suggest } from './suggest.js';
 
 export interface RunFlags {
   force?: boolean;
@@ -53,9 +54,16 @@ export function registerRun(program: Command, ctx: CliContext, config: CachexCon
   const run = program
     .command('run')
     .description('run a task, or reuse its stored entry')
-    .usage('<task> [flags]');
-  run.action(() => {
-    throw new UsageError(config ? `Name a task: cachex run <task> (one of ${Object.keys(config.tasks).join(', ')}).` : 'Name a task: cachex run <task>; see `cachex tasks`.');
+    .usage('<task> [flags]')
+    .argument('[task]')
+    .allowUnknownOption()
+    .allowExcessArguments();
+  // Reached only when no task subcommand matched: an unknown or missing task name.
+  run.action((task: string | undefined) => {
+    const names = Object.keys(config?.tasks ?? {});
+    if (!task) throw new UsageError(`Name a task: cachex run <task> (one of ${names.join(', ') || 'none registered'}).`);
+    const close = suggest(task, names);
+    throw new UsageError(`Unknown task '${task}'${close ? ` (did you mean ${close}?)` : ''}; run \`cachex tasks\` to list them.`);
   });
   if (!config) return;
   for (const [name, spec] of Object.entries(config.tasks)) {
