@@ -57,7 +57,8 @@ function validateTask(name: string, task: TaskSpec, file: string): void {
   if (hasCommand) validateCommand(where, task.command as readonly string[], params);
 }
 
-function validateParam(where: string, name: string, spec: ParamSpec): void {
+/** Checks one param spec (also used for the params of library-cached functions). */
+export function validateParam(where: string, name: string, spec: ParamSpec): void {
   if (!NAME.test(name)) fail(where, 'param names start with a letter and use letters, digits, "_" and "-"');
   if (!spec || typeof spec !== 'object' || !PARAM_TYPES.has(spec.type)) {
     fail(where, `\`type\` must be one of ${[...PARAM_TYPES].join(', ')}`);

@@ -142,7 +142,15 @@ async function execute(req: RunRequest, ref: EntryRef): Promise<RunOutcome> {
     req.events?.onStart?.();
     const started = Date.now();
     const created = new Date(started).toISOString();
-    const run = await req.execute(io, { outDir: staging.outDir, task: req.task.name, key: req.key });
+    let run: RunResult & { unserialisable?: string };
+    try {
+      run = await req.execute(io, { outDir: staging.outDir, task: req.task.name, key: req.key });
+    } catch (err) {
+      // A library function that throws: close the logs so their descriptors do not leak.
+      io.stdout.close();
+      io.stderr.close();
+      throw err;
+    }
     const durationMs = Date.now() - started;
     const logs = { stdout: io.stdout.close(), stderr: io.stderr.close() };
     const outcome: RunOutcome = {
@@ -169,7 +177,7 @@ async function execute(req: RunRequest, ref: EntryRef): Promise<RunOutcome> {
       const sealed = staging.seal();
       let result: EntryMeta['result'] = null;
       if (run.value) {
-        const encoded = encodeResult(run.value);
+        const encoded = encodeResult(run.value, { compress: run.compress });
         staging.writeFile(encoded.record.file, encoded.bytes);
         result = encoded.record;
       }

@@ -39,8 +39,9 @@ function pathInput(spec: ParamSpec, value: string, ctx: KeyContext): unknown {
   return { path: shownPath, digest };
 }
 
-function paramInput(spec: ParamSpec, value: ParamValue, ctx: KeyContext): unknown {
-  if (spec.type !== 'file' && spec.type !== 'dir') return value;
+/** A param outside the schema (an extra argument of a library call) is keyed by its value. */
+function paramInput(spec: ParamSpec | undefined, value: ParamValue, ctx: KeyContext): unknown {
+  if (spec?.type !== 'file' && spec?.type !== 'dir') return value;
   if (Array.isArray(value)) return value.map((v) => pathInput(spec, String(v), ctx));
   return pathInput(spec, String(value), ctx);
 }

@@ -7,6 +7,8 @@ export interface RunResult {
   signal: string | null;
   /** v8-serialised return value (function tasks). */
   value?: Buffer;
+  /** false: store `value` uncompressed (large library results, see encodeResult). */
+  compress?: boolean;
   /** The in-memory value, when the task ran in this thread (library API). */
   liveValue?: unknown;
   /** The argv as run (command tasks). */

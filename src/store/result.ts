@@ -5,11 +5,15 @@ import type { ResultRecord } from './meta.js';
 /** Below this, compression costs more than it saves. */
 const COMPRESS_MIN_BYTES = 4096;
 
-/** Compresses a serialised result when that saves at least a tenth of it. */
-export function encodeResult(raw: Buffer): { bytes: Buffer; record: ResultRecord } {
+/**
+ * Compresses a serialised result when that saves at least a tenth of it.
+ * `compress: false` stores it as is: for very large results the compressed
+ * copy (and the decompressed one on load) would double the memory they need.
+ */
+export function encodeResult(raw: Buffer, options: { compress?: boolean } = {}): { bytes: Buffer; record: ResultRecord } {
   let bytes = raw;
   let encoding: ResultRecord['encoding'] = 'v8';
-  if (raw.length >= COMPRESS_MIN_BYTES) {
+  if (options.compress !== false && raw.length >= COMPRESS_MIN_BYTES) {
     const packed = gzipSync(raw, { level: 1 });
     if (packed.length < raw.length * 0.9) {
       bytes = packed;

@@ -10,6 +10,7 @@ export type Params = Record<string, ParamValue>;
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 function label(name: string, origin: string): string {
+  if (origin === 'argument') return `the argument "${name}"`;
   return origin === 'flag' ? `--${flagName(name)}` : `${origin} value of "${name}"`;
 }
 
@@ -73,6 +74,8 @@ export interface ParamSources {
   /** Per-task defaults from the params file; override the schema's defaults. */
   fileDefaults?: Record<string, unknown>;
   cwd: string;
+  /** How messages name a given value: 'flag' (`--file-path`, the default) or 'argument' (library calls). */
+  givenOrigin?: 'flag' | 'argument';
 }
 
 /**
@@ -86,7 +89,7 @@ export function resolveParams(schema: ParamsSchema, sources: ParamSources): Para
   }
   for (const [name, spec] of Object.entries(schema)) {
     let raw: unknown = sources.given[name];
-    let origin = 'flag';
+    let origin: string = sources.givenOrigin ?? 'flag';
     if (raw === undefined && sources.fileDefaults && name in sources.fileDefaults) {
       raw = sources.fileDefaults[name];
       origin = 'params file';

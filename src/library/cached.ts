@@ -1,0 +1,146 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { deserialize } from 'node:v8';
+import { ENTRY_FILES } from '../store/layout.js';
+import { recordHit } from '../store/load.js';
+import { parseMeta, type EntryMeta } from '../store/meta.js';
+import { callArgs, isPlainObject } from './args.js';
+import { clearEntries } from './clear.js';
+import { compute, type Computed } from './compute.js';
+import { entryIdentity, MemoryLayer } from './memory.js';
+import type { ResolvedOptions } from './options.js';
+import { prepareCall, dataFolderOf, type PreparedCall } from './prepare.js';
+import type { CachableFunction, CacheStats } from './types.js';
+
+/** Memory hits are written to the entry's usage log at most this often, so `prune --unused-for` sees them without a write per call. */
+const RECORD_HIT_EVERY_MS = 60_000;
+
+/** The state behind one cached function: its memory layer, in-flight computations and counters. */
+export class CachedState {
+  private readonly memory: MemoryLayer | null;
+  private readonly inflight = new Map<string, Promise<Computed>>();
+  private readonly counts = { memoryHits: 0, diskHits: 0, misses: 0, joined: 0 };
+
+  constructor(
+    private readonly fn: CachableFunction,
+    readonly options: ResolvedOptions,
+  ) {
+    this.memory = options.memory && new MemoryLayer(options.memory.maxBytes, options.memory.maxEntries);
+  }
+
+  get name(): string {
+    return this.options.task.name;
+  }
+
+  prepare(given: unknown[]): PreparedCall {
+    return prepareCall(this.options, callArgs(this.name, given));
+  }
+
+  async call(given: unknown[]): Promise<unknown> {
+    return this.run(this.prepare(given), false);
+  }
+
+  async make(given: unknown[]): Promise<unknown> {
+    const args = callArgs(`${this.name}.make`, given);
+    const { force, ...rest } = args;
+    if (force !== undefined && typeof force !== 'boolean') throw new TypeError(`${this.name}.make: force must be true or false, got ${JSON.stringify(force)}.`);
+    return this.run(prepareCall(this.options, rest), force === true);
+  }
+
+  private async run(call: PreparedCall, force: boolean): Promise<unknown> {
+    if (!force) {
+      const bytes = this.fromMemory(call);
+      if (bytes) {
+        this.counts.memoryHits++;
+        return deserialize(bytes);
+      }
+      const pending = this.inflight.get(call.memoryKey);
+      if (pending) {
+        this.counts.joined++;
+        const shared = await pending;
+        // Each waiter gets its own copy; only the caller that computed gets the live object.
+        return shared.bytes ? deserialize(shared.bytes) : shared.live;
+      }
+    }
+    const before = entryIdentity(path.join(call.entryDir, ENTRY_FILES.meta));
+    const promise = compute(this.fn, this.options, call, force, () => void this.counts.misses++);
+    this.inflight.set(call.memoryKey, promise);
+    try {
+      const done = await promise;
+      this.remember(call, done, before);
+      if (done.outcome.status === 'hit') {
+        this.counts.diskHits++;
+        return done.bytes ? deserialize(done.bytes) : undefined;
+      }
+      return done.live;
+    } finally {
+      if (this.inflight.get(call.memoryKey) === promise) this.inflight.delete(call.memoryKey);
+    }
+  }
+
+  /** The held bytes, if the entry they came from is still the one on disk; a pruned or replaced entry is dropped. */
+  private fromMemory(call: PreparedCall): Buffer | null {
+    const held = this.memory?.get(call.memoryKey);
+    if (!held) return null;
+    if (entryIdentity(held.metaFile) !== held.identity) {
+      this.memory!.delete(call.memoryKey);
+      return null;
+    }
+    const now = Date.now();
+    if (now - held.recordedAt > RECORD_HIT_EVERY_MS) {
+      held.recordedAt = now;
+      recordHit(held.dir);
+    }
+    return held.bytes;
+  }
+
+  /**
+   * Keeps a stored result in memory with the identity of its entry. For a hit
+   * the entry must have kept one identity across the load (stat before and
+   * after), so bytes of a replaced entry are never pinned to the new one.
+   */
+  private remember(call: PreparedCall, done: Computed, before: string | null): void {
+    if (!this.memory) return;
+    const { outcome } = done;
+    const stored = outcome.entryDir && (outcome.status === 'hit' || !outcome.notStored);
+    const metaFile = path.join(call.entryDir, ENTRY_FILES.meta);
+    const identity = entryIdentity(metaFile);
+    if (!stored || !done.bytes || !identity || (outcome.status === 'hit' && identity !== before)) {
+      this.memory.delete(call.memoryKey);
+      return;
+    }
+    this.memory.set(call.memoryKey, { bytes: done.bytes, dir: call.entryDir, metaFile, identity, recordedAt: Date.now() });
+  }
+
+  key(given: unknown[]): string {
+    return this.prepare(given).key;
+  }
+
+  async inspect(given: unknown[]): Promise<EntryMeta | null> {
+    const call = this.prepare(given);
+    const ref = { module: this.options.task.module, task: this.name, key: call.key };
+    let text: string;
+    try {
+      text = readFileSync(path.join(call.layout.entryDir(ref), ENTRY_FILES.meta), 'utf8');
+    } catch {
+      return null;
+    }
+    const meta = await parseMeta(text);
+    return isPlainObject(meta) && meta.key === call.key ? meta : null;
+  }
+
+  outDir(given: unknown[]): string | null {
+    const call = this.prepare(given);
+    const dir = call.layout.entryDir({ module: this.options.task.module, task: this.name, key: call.key });
+    return existsSync(path.join(dir, ENTRY_FILES.meta)) ? path.join(dir, ENTRY_FILES.out) : null;
+  }
+
+  async clear(): Promise<number> {
+    this.memory?.clear();
+    return clearEntries(dataFolderOf(this.options), this.options.task);
+  }
+
+  stats(): CacheStats {
+    return { ...this.counts, bytesInMemory: this.memory?.bytes ?? 0, entriesInMemory: this.memory?.size ?? 0 };
+  }
+}

@@ -1,0 +1,113 @@
+import type { ParamsSchema } from '../config/types.js';
+import { validateParam } from '../config/validate.js';
+import { ConfigError } from '../errors.js';
+import { sha256 } from '../key/digest.js';
+import type { TaskDef } from '../tasks/task.js';
+import { sanitiseSegment } from './caller.js';
+import { isPlainObject } from './args.js';
+import type { CacheOptions, CachableFunction } from './types.js';
+
+const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const KNOWN = new Set(['name', 'module', 'version', 'defaults', 'ignore', 'params', 'memory', 'dataFolder', 'streamThreshold']);
+
+export const DEFAULT_MEMORY = { maxBytes: 64 * 1024 * 1024, maxEntries: 1000 };
+export const DEFAULT_STREAM_THRESHOLD = 64 * 1024 * 1024;
+
+/** Everything `cache()` decided once, at wrap time. */
+export interface ResolvedOptions {
+  task: TaskDef;
+  /** The schema with `defaults` folded into each param's own default. */
+  schema: ParamsSchema;
+  /** Defaults of arguments outside the schema. */
+  extraDefaults: Record<string, unknown>;
+  memory: { maxBytes: number; maxEntries: number } | null;
+  dataFolder: string | undefined;
+  streamThreshold: number;
+}
+
+function wrong(problem: string): never {
+  throw new TypeError(`cache(): ${problem}.`);
+}
+
+function count(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) wrong(`${name} must be a number of 0 or more, got ${String(value)}`);
+  return value;
+}
+
+function memoryOf(memory: CacheOptions['memory']): ResolvedOptions['memory'] {
+  if (memory === false) return null;
+  if (memory === undefined) return { ...DEFAULT_MEMORY };
+  if (!isPlainObject(memory as unknown)) wrong('`memory` must be false or { maxBytes, maxEntries }');
+  for (const k of Object.keys(memory)) if (k !== 'maxBytes' && k !== 'maxEntries') wrong(`unknown memory option "${k}"; use maxBytes and maxEntries`);
+  return {
+    maxBytes: memory.maxBytes === undefined ? DEFAULT_MEMORY.maxBytes : count(memory.maxBytes, 'memory.maxBytes'),
+    maxEntries: memory.maxEntries === undefined ? DEFAULT_MEMORY.maxEntries : count(memory.maxEntries, 'memory.maxEntries'),
+  };
+}
+
+function schemaOf(params: ParamsSchema | undefined, defaults: Record<string, unknown>, name: string): ParamsSchema {
+  if (params === undefined) return {};
+  if (!isPlainObject(params as unknown)) wrong('`params` must be an object of param specs, as in a config task');
+  const schema: ParamsSchema = {};
+  for (const [param, spec] of Object.entries(params)) {
+    try {
+      validateParam(`cache(): ${name}, param "${param}"`, param, spec);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new TypeError(err.message);
+      throw err;
+    }
+    // A default given in `defaults` wins over the spec's own, and makes the param optional.
+    schema[param] = param in defaults ? { ...spec, default: defaults[param], required: false } : spec;
+  }
+  return schema;
+}
+
+/** Checks the options of `cache()` and fixes what every call shares: the task, its schema and limits. */
+export function resolveOptions(fn: CachableFunction, options: CacheOptions, defaultModule: string): ResolvedOptions {
+  if (typeof fn !== 'function') wrong(`expects a function to cache, got ${typeof fn}`);
+  if (!isPlainObject(options as unknown)) wrong('options must be a plain object');
+  for (const k of Object.keys(options)) if (!KNOWN.has(k)) wrong(`unknown option "${k}"; known options: ${[...KNOWN].join(', ')}`);
+
+  let name = options.name;
+  if (name === undefined) {
+    if (!fn.name) wrong('an anonymous function needs a name; pass { name: "..." }');
+    name = sanitiseSegment(fn.name);
+    if (!name) wrong(`the function name "${fn.name}" cannot name a folder; pass { name: "..." }`);
+  } else if (typeof name !== 'string' || !SEGMENT.test(name)) {
+    wrong(`name ${JSON.stringify(name)} may use letters, digits, ".", "_" and "-" only, starting with a letter or digit`);
+  }
+  const module = options.module ?? defaultModule;
+  if (typeof module !== 'string' || !SEGMENT.test(module)) wrong(`module ${JSON.stringify(module)} may use letters, digits, ".", "_" and "-" only, starting with a letter or digit`);
+  const version = options.version ?? null;
+  if (version !== null && typeof version !== 'number' && typeof version !== 'string') wrong('`version` must be a number or a string');
+  const defaults = options.defaults ?? {};
+  if (!isPlainObject(defaults)) wrong('`defaults` must be a plain object of argument values');
+  const ignore = options.ignore ?? [];
+  if (!Array.isArray(ignore) || !ignore.every((i) => typeof i === 'string')) wrong('`ignore` must be a list of argument names');
+  if (options.dataFolder !== undefined && (typeof options.dataFolder !== 'string' || options.dataFolder === '')) wrong('`dataFolder` must be a folder path');
+
+  const schema = schemaOf(options.params, defaults as Record<string, unknown>, name);
+  const extraDefaults: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(defaults)) if (!(k in schema)) extraDefaults[k] = v;
+
+  return {
+    task: {
+      name,
+      module,
+      kind: 'function',
+      version,
+      params: schema,
+      ignore,
+      env: [],
+      cacheFailures: false,
+      outputs: [],
+      // Editing the function invalidates its entries, as for config tasks (and joblib).
+      codeDigest: sha256(String(fn)),
+    },
+    schema,
+    extraDefaults,
+    memory: memoryOf(options.memory),
+    dataFolder: options.dataFolder,
+    streamThreshold: options.streamThreshold === undefined ? DEFAULT_STREAM_THRESHOLD : count(options.streamThreshold, 'streamThreshold'),
+  };
+}

@@ -1,0 +1,68 @@
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import { computeKey, type KeyInputs } from '../key/inputs.js';
+import { Layout } from '../store/layout.js';
+import { resolveParams, type Params } from '../tasks/params.js';
+import { recordable, unkeyable } from './args.js';
+import { MemoDigestCache } from './digests.js';
+import type { ResolvedOptions } from './options.js';
+
+/** One call, ready to look up: the arguments the function gets, what meta.yaml records, the key. */
+export interface PreparedCall {
+  layout: Layout;
+  /** What the function receives: normalised params plus the other arguments, untouched. */
+  args: Record<string, unknown>;
+  /** What the store records: the same, with ignored non-JSON values replaced by a description. */
+  recorded: Params;
+  key: string;
+  inputs: KeyInputs;
+  /** The memory layer's key: one process may use several data folders. */
+  memoryKey: string;
+  /** Where this call's entry lives (whether or not it exists). */
+  entryDir: string;
+}
+
+/**
+ * The library's default store: DATA_FOLDER from the environment, else
+ * `<cwd>/.cachex` — the CLI's default when there is no config file. The
+ * library reads neither cachex.config.* nor .env. Resolved at every call, so
+ * setting DATA_FOLDER after import works.
+ */
+export function dataFolderOf(options: ResolvedOptions): string {
+  if (options.dataFolder) return path.resolve(options.dataFolder);
+  const env = process.env.DATA_FOLDER;
+  return env ? path.resolve(env) : path.join(process.cwd(), '.cachex');
+}
+
+export function prepareCall(options: ResolvedOptions, given: Record<string, unknown>): PreparedCall {
+  const { task, schema } = options;
+  const schemaGiven: Record<string, unknown> = {};
+  const extras: Record<string, unknown> = { ...options.extraDefaults };
+  for (const [name, value] of Object.entries(given)) {
+    if (value === undefined) continue; // omitted, like a missing flag: the default applies
+    if (name in schema) schemaGiven[name] = value;
+    else extras[name] = value;
+  }
+  for (const [name, spec] of Object.entries(schema)) {
+    if (spec.required && schemaGiven[name] === undefined) {
+      throw new UsageError(`${task.name}() needs the argument "${name}" (${spec.type}); pass { ${name}: … }.`);
+    }
+  }
+  const params = resolveParams(schema, { given: schemaGiven, cwd: process.cwd(), givenOrigin: 'argument' });
+  const recorded: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(extras)) {
+    if (task.ignore.includes(name)) {
+      recorded[name] = recordable(value);
+      continue;
+    }
+    const why = unkeyable(value, `the argument "${name}"`);
+    if (why) throw new TypeError(`${task.name}(): ${why}, which cannot enter the key; pass JSON data (or declare a param, or list it in ignore).`);
+    recorded[name] = value;
+  }
+  Object.assign(recorded, params);
+  const layout = new Layout(dataFolderOf(options));
+  const cwd = process.cwd();
+  const { key, inputs } = computeKey(task, recorded as Params, { digests: new MemoDigestCache(layout.digests), cwd, projectRoot: cwd });
+  const entryDir = layout.entryDir({ module: task.module, task: task.name, key });
+  return { layout, args: { ...extras, ...params }, recorded: recorded as Params, key, inputs, memoryKey: `${layout.root}\0${key}`, entryDir };
+}
