@@ -15,7 +15,8 @@ export async function loadDotenv(dir: string): Promise<Set<string>> {
   }
   const { parse } = await import('dotenv');
   for (const [name, value] of Object.entries(parse(text))) {
-    if (process.env[name] !== undefined) continue;
+    // An empty variable counts as unset, as everywhere else in cachex.
+    if (process.env[name] !== undefined && process.env[name] !== '') continue;
     process.env[name] = value;
     fromFile.add(name);
   }
