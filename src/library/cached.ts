@@ -109,7 +109,9 @@ export class CachedState {
       this.memory.delete(call.memoryKey);
       return;
     }
-    this.memory.set(call.memoryKey, { bytes: done.bytes, dir: call.entryDir, metaFile, identity, recordedAt: Date.now() });
+    // A disk hit was just recorded by runTask; after a miss, the first memory hit is recorded at once.
+    const recordedAt = outcome.status === 'hit' ? Date.now() : 0;
+    this.memory.set(call.memoryKey, { bytes: done.bytes, dir: call.entryDir, metaFile, identity, recordedAt });
   }
 
   key(given: unknown[]): string {
