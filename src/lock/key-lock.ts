@@ -68,40 +68,11 @@ function breakDeadLock(target: string, seen: Partial<Owner>): void {
  * after STALE_MS without heartbeat when it was on another one.
  */
 export async function acquireKeyLock(target: string, options: AcquireOptions = {}): Promise<HeldLock> {
-  const lockfile = await import('proper-lockfile');
-  try {
-    mkdirSync(path.dirname(target), { recursive: true });
-  } catch (err) {
-    throw storeErrorFrom(err, 'creating the locks folder');
-  }
-  let compromised = false;
+  ensureLocksFolder(target);
   let announced = false;
   for (;;) {
-    try {
-      const release = await lockfile.lock(target, {
-        realpath: false,
-        lockfilePath: lockDir(target),
-        stale: STALE_MS,
-        update: UPDATE_MS,
-        retries: 0,
-        onCompromised: () => {
-          compromised = true;
-        },
-      });
-      writeOwner(target);
-      return {
-        get compromised() {
-          return compromised;
-        },
-        release: async () => {
-          rmSync(ownerFile(target), { force: true });
-          await release().catch(() => undefined);
-        },
-      };
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ELOCKED') throw storeErrorFrom(err, 'taking the lock for this key');
-    }
+    const held = await lockOnce(target);
+    if (held) return held;
     const owner = readOwner(target);
     if (owner && isDeadLocal(owner)) {
       breakDeadLock(target, owner);
@@ -112,6 +83,61 @@ export async function acquireKeyLock(target: string, options: AcquireOptions = {
       options.onWait?.(owner);
     }
     await sleep(POLL_MS + Math.floor(Math.random() * POLL_MS));
+  }
+}
+
+/**
+ * Takes the per-key lock only if it is free (or its holder died here); null
+ * when a live process holds it. For prune and verify, which skip busy entries
+ * rather than wait for them.
+ */
+export async function tryAcquireKeyLock(target: string): Promise<HeldLock | null> {
+  ensureLocksFolder(target);
+  const held = await lockOnce(target);
+  if (held) return held;
+  const owner = readOwner(target);
+  if (!owner || !isDeadLocal(owner)) return null;
+  breakDeadLock(target, owner);
+  return lockOnce(target);
+}
+
+function ensureLocksFolder(target: string): void {
+  try {
+    mkdirSync(path.dirname(target), { recursive: true });
+  } catch (err) {
+    throw storeErrorFrom(err, 'creating the locks folder');
+  }
+}
+
+/** One attempt at the lock: the held lock, or null when another process has it. */
+async function lockOnce(target: string): Promise<HeldLock | null> {
+  const lockfile = await import('proper-lockfile');
+  let compromised = false;
+  try {
+    const release = await lockfile.lock(target, {
+      realpath: false,
+      lockfilePath: lockDir(target),
+      stale: STALE_MS,
+      update: UPDATE_MS,
+      retries: 0,
+      onCompromised: () => {
+        compromised = true;
+      },
+    });
+    writeOwner(target);
+    return {
+      get compromised() {
+        return compromised;
+      },
+      release: async () => {
+        rmSync(ownerFile(target), { force: true });
+        await release().catch(() => undefined);
+      },
+    };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ELOCKED') throw storeErrorFrom(err, 'taking the lock for this key');
+    return null;
   }
 }
 

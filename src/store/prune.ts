@@ -1,0 +1,256 @@
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { isLockHeld, tryAcquireKeyLock } from '../lock/key-lock.js';
+import { describeEntry, listEntries, type CatalogEntry } from './catalog.js';
+import { ENTRY_FILES, type EntryRef, type Layout } from './layout.js';
+import { loadEntry } from './load.js';
+import { findLeftovers, removeLeftovers, type Leftover } from './sweep.js';
+
+/**
+ * A hit reads the entry's outputs (for --out/--publish) after it appended to
+ * usage.log, without holding the key lock: an entry hit this recently may be
+ * being read right now, so only --all removes it.
+ */
+export const RECENT_USE_MS = 60_000;
+
+/** What the user asked to remove. With none of these set, prune only sweeps. */
+export interface PruneSelectors {
+  /** Created more than this long ago. */
+  olderThanMs?: number;
+  /** Last used (last hit, else created) more than this long ago. */
+  unusedForMs?: number;
+  /** Remove least recently used entries until the entries in scope take at most this many bytes. */
+  maxSizeBytes?: number;
+  /** Only entries of this task (`task` or `module/task`). */
+  task?: string;
+  /** Never remove the newest N entries of each task. */
+  keep?: number;
+  all?: boolean;
+}
+
+/** Why an entry goes: a closed set the CLI turns into words. */
+export type PruneReason = 'older-than' | 'unused-for' | 'max-size' | 'task' | 'all' | 'keep' | 'corrupt';
+
+/** One entry as prune weighs it; times in ms since the epoch. */
+export interface PruneCandidate {
+  ref: EntryRef;
+  bytes: number;
+  created: number | null;
+  /** Last hit, else created. */
+  lastUsed: number | null;
+  /** Set when the entry must not be touched now (its key is locked, it was just hit). */
+  busy?: string;
+}
+
+export interface PrunePlan {
+  remove: { candidate: PruneCandidate; reasons: PruneReason[] }[];
+  /** Selected, but busy: left alone this time. */
+  skipped: { candidate: PruneCandidate; reason: string }[];
+}
+
+export function hasSelector(sel: PruneSelectors): boolean {
+  return sel.olderThanMs !== undefined || sel.unusedForMs !== undefined || sel.maxSizeBytes !== undefined || sel.task !== undefined || sel.keep !== undefined || Boolean(sel.all);
+}
+
+function inScope(ref: EntryRef, task: string | undefined): boolean {
+  return task === undefined || ref.task === task || `${ref.module}/${ref.task}` === task;
+}
+
+/** The newest `keep` entries of each task, by creation time. */
+function newestPerTask(scope: PruneCandidate[], keep: number): Set<PruneCandidate> {
+  const groups = new Map<string, PruneCandidate[]>();
+  for (const c of scope) {
+    const id = `${c.ref.module}/${c.ref.task}`;
+    groups.set(id, [...(groups.get(id) ?? []), c]);
+  }
+  const kept = new Set<PruneCandidate>();
+  for (const group of groups.values()) {
+    group.sort((a, b) => (b.created ?? 0) - (a.created ?? 0));
+    for (const c of group.slice(0, keep)) kept.add(c);
+  }
+  return kept;
+}
+
+/**
+ * Chooses entries to remove. Age selectors must all match (`--older-than 30d
+ * --unused-for 7d` is "old and idle"); `--max-size` then removes the least
+ * recently used of the rest until the scope fits; `--task`, `--keep` or
+ * `--all` alone select their whole scope. `--keep` protects in every case.
+ */
+export function planPrune(candidates: PruneCandidate[], sel: PruneSelectors, now: number): PrunePlan {
+  const plan: PrunePlan = { remove: [], skipped: [] };
+  if (!hasSelector(sel)) return plan;
+  const scope = candidates.filter((c) => inScope(c.ref, sel.task));
+  const kept = sel.keep === undefined ? new Set<PruneCandidate>() : newestPerTask(scope, sel.keep);
+  const removable = scope.filter((c) => !kept.has(c));
+  const chosen = new Map<PruneCandidate, PruneReason[]>();
+  const choose = (c: PruneCandidate, reasons: PruneReason[]): boolean => {
+    if (c.busy) {
+      plan.skipped.push({ candidate: c, reason: c.busy });
+      return false;
+    }
+    chosen.set(c, reasons);
+    return true;
+  };
+
+  const byAge = sel.olderThanMs !== undefined || sel.unusedForMs !== undefined;
+  if (byAge) {
+    for (const c of removable) {
+      const created = c.created ?? 0;
+      const old = sel.olderThanMs === undefined || created <= now - sel.olderThanMs;
+      const idle = sel.unusedForMs === undefined || (c.lastUsed ?? created) <= now - sel.unusedForMs;
+      if (!old || !idle) continue;
+      const reasons: PruneReason[] = [];
+      if (sel.olderThanMs !== undefined) reasons.push('older-than');
+      if (sel.unusedForMs !== undefined) reasons.push('unused-for');
+      choose(c, reasons);
+    }
+  } else if (sel.maxSizeBytes === undefined) {
+    const reason: PruneReason = sel.all ? 'all' : sel.task !== undefined ? 'task' : 'keep';
+    for (const c of removable) choose(c, [reason]);
+  }
+
+  if (sel.maxSizeBytes !== undefined) {
+    let total = scope.reduce((n, c) => n + (chosen.has(c) ? 0 : c.bytes), 0);
+    const lru = removable
+      .filter((c) => !chosen.has(c))
+      .sort((a, b) => (a.lastUsed ?? a.created ?? 0) - (b.lastUsed ?? b.created ?? 0) || (a.created ?? 0) - (b.created ?? 0));
+    for (const c of lru) {
+      if (total <= sel.maxSizeBytes) break;
+      if (choose(c, ['max-size'])) total -= c.bytes;
+    }
+  }
+  plan.remove = [...chosen].map(([candidate, reasons]) => ({ candidate, reasons }));
+  return plan;
+}
+
+export interface PrunedEntry {
+  ref: EntryRef;
+  bytes: number;
+  reasons: PruneReason[];
+  /** What is wrong with a corrupt entry. */
+  detail?: string;
+}
+
+export interface PruneResult {
+  removed: PrunedEntry[];
+  skipped: { ref: EntryRef; reason: string }[];
+  leftovers: Leftover[];
+  freedBytes: number;
+  dryRun: boolean;
+  /** Bytes the remaining entries in scope (all, or those of --task) take. */
+  remainingBytes: number;
+}
+
+function lastHit(dir: string): number | null {
+  try {
+    return statSync(path.join(dir, ENTRY_FILES.usage)).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
+/** Why an entry must be left alone right now, or undefined. */
+function busyReason(layout: Layout, entry: CatalogEntry, now: number, all: boolean): string | undefined {
+  if (isLockHeld(layout.lockTarget(entry.ref))) return 'a running command holds its key';
+  const hit = lastHit(entry.dir);
+  if (!all && hit !== null && now - hit < RECENT_USE_MS) return 'it was used in the last minute (only --all removes it)';
+  return undefined;
+}
+
+function toCandidate(entry: CatalogEntry): PruneCandidate {
+  return { ref: entry.ref, bytes: entry.diskBytes, created: entry.created?.getTime() ?? null, lastUsed: entry.lastUsed?.getTime() ?? null };
+}
+
+/**
+ * Takes an entry out of cache/ in one rename (readers see all of it or
+ * nothing), then deletes it from tmp/. A crash in between leaves a folder
+ * in tmp/ that the next sweep removes.
+ */
+function removeEntryDir(layout: Layout, ref: EntryRef): void {
+  const aside = path.join(layout.tmp, `pruned-${ref.key.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(layout.tmp, { recursive: true });
+  renameSync(layout.entryDir(ref), aside);
+  rmSync(aside, { recursive: true, force: true });
+}
+
+type Removal = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Removes one entry under its key lock, re-checking under the lock what was
+ * decided without it: the entry may have been replaced (--force, rebuild),
+ * hit, or found corrupt only because it was being replaced while we read it.
+ */
+async function removeLocked(layout: Layout, chosen: PrunedEntry, seen: CatalogEntry, all: boolean): Promise<Removal> {
+  const lock = await tryAcquireKeyLock(layout.lockTarget(chosen.ref));
+  if (!lock) return { ok: false, reason: 'a running command holds its key' };
+  try {
+    if (!existsSync(layout.entryDir(chosen.ref))) return { ok: false, reason: 'it is gone already' };
+    const now = await describeEntry(layout, chosen.ref);
+    if (now.created?.getTime() !== seen.created?.getTime()) return { ok: false, reason: 'a newer run replaced it meanwhile' };
+    const hit = lastHit(now.dir);
+    if (!all && hit !== null && Date.now() - hit < RECENT_USE_MS && !chosen.reasons.includes('corrupt')) {
+      return { ok: false, reason: 'it was used in the last minute (only --all removes it)' };
+    }
+    if (chosen.reasons.includes('corrupt') && (await loadEntry(layout, chosen.ref)).status !== 'corrupt') {
+      return { ok: false, reason: 'it passed its integrity check on a second look' };
+    }
+    removeEntryDir(layout, chosen.ref);
+    return { ok: true };
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * The whole prune: sweep what crashed runs left, remove entries that fail
+ * their integrity check, then the entries the selectors choose. Entries in
+ * use are never removed; they are reported as skipped.
+ */
+export async function prune(layout: Layout, sel: PruneSelectors, options: { dryRun: boolean }): Promise<PruneResult> {
+  const result: PruneResult = { removed: [], skipped: [], leftovers: findLeftovers(layout), freedBytes: 0, dryRun: options.dryRun, remainingBytes: 0 };
+  if (!options.dryRun) removeLeftovers(layout, result.leftovers);
+  result.freedBytes += result.leftovers.reduce((n, l) => n + l.bytes, 0);
+
+  const now = Date.now();
+  const entries = await listEntries(layout);
+  const chosen: { entry: CatalogEntry; pruned: PrunedEntry }[] = [];
+  const healthy: PruneCandidate[] = [];
+  const byCandidate = new Map<PruneCandidate, CatalogEntry>();
+  for (const entry of entries) {
+    const loaded = await loadEntry(layout, entry.ref);
+    if (loaded.status === 'corrupt') {
+      if (isLockHeld(layout.lockTarget(entry.ref))) result.skipped.push({ ref: entry.ref, reason: 'a running command holds its key' });
+      else chosen.push({ entry, pruned: { ref: entry.ref, bytes: entry.diskBytes, reasons: ['corrupt'], detail: `${loaded.file}: ${loaded.reason}` } });
+      continue;
+    }
+    if (loaded.status === 'miss') continue; // removed since we listed it
+    const candidate = { ...toCandidate(entry), busy: busyReason(layout, entry, now, Boolean(sel.all)) };
+    byCandidate.set(candidate, entry);
+    healthy.push(candidate);
+  }
+  const plan = planPrune(healthy, sel, now);
+  for (const { candidate, reason } of plan.skipped) result.skipped.push({ ref: candidate.ref, reason });
+  for (const { candidate, reasons } of plan.remove) {
+    chosen.push({ entry: byCandidate.get(candidate)!, pruned: { ref: candidate.ref, bytes: candidate.bytes, reasons } });
+  }
+
+  const removedKeys = new Set<string>();
+  for (const { entry, pruned } of chosen) {
+    if (!options.dryRun) {
+      const removal = await removeLocked(layout, pruned, entry, Boolean(sel.all));
+      if (!removal.ok) {
+        result.skipped.push({ ref: pruned.ref, reason: removal.reason });
+        continue;
+      }
+    }
+    removedKeys.add(`${pruned.ref.module}/${pruned.ref.task}/${pruned.ref.key}`);
+    result.removed.push(pruned);
+    result.freedBytes += pruned.bytes;
+  }
+  result.remainingBytes = entries
+    .filter((e) => inScope(e.ref, sel.task) && !removedKeys.has(`${e.ref.module}/${e.ref.task}/${e.ref.key}`))
+    .reduce((n, e) => n + e.diskBytes, 0);
+  return result;
+}
