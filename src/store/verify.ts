@@ -48,11 +48,23 @@ export async function verifyStore(layout: Layout, options: VerifyOptions = {}): 
     }
     const outcome = await loadEntry(layout, ref, undefined, { rehashOutputs: true });
     if (outcome.status === 'miss') continue; // removed since the listing
+    if (outcome.status === 'hit') {
+      report.checked++;
+      continue;
+    }
+    // A run that took the key while we read may have been swapping the entry: what we saw proves nothing.
+    if (isLockHeld(layout.lockTarget(ref))) {
+      report.inUse.push(ref);
+      continue;
+    }
     report.checked++;
-    if (outcome.status === 'hit') continue;
     const problem: CorruptEntry = { ref, file: outcome.file, reason: outcome.reason, bytes: diskUsage(layout.entryDir(ref)), removed: false };
+    if (fix) {
+      const fate = await removeCorrupt(layout, ref);
+      if (fate === 'healthy') continue; // replaced by a fresh entry since it was found
+      problem.removed = fate === 'removed';
+    }
     report.corrupt.push(problem);
-    if (fix) problem.removed = await removeCorrupt(layout, ref);
   }
   return report;
 }
@@ -62,16 +74,15 @@ export async function verifyStore(layout: Layout, options: VerifyOptions = {}): 
  * that is storing a fresh entry for the same key; re-checked under the lock,
  * because such a run may have replaced it since it was found corrupt.
  */
-async function removeCorrupt(layout: Layout, ref: EntryRef): Promise<boolean> {
+async function removeCorrupt(layout: Layout, ref: EntryRef): Promise<'removed' | 'healthy' | 'in use'> {
   const target = layout.lockTarget(ref);
-  if (isLockHeld(target)) return false;
+  if (isLockHeld(target)) return 'in use';
   const lock = await acquireKeyLock(target);
   try {
     const again = await loadEntry(layout, ref, undefined, { rehashOutputs: true });
-    if (again.status === 'miss') return true; // someone else removed it meanwhile
-    if (again.status === 'hit') return false;
-    setAside(layout, ref);
-    return true;
+    if (again.status === 'hit') return 'healthy';
+    if (again.status === 'corrupt') setAside(layout, ref);
+    return 'removed'; // a miss: someone else removed it meanwhile
   } finally {
     await lock.release();
   }
