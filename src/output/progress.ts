@@ -23,13 +23,15 @@ export class Progress {
   async start(text: string): Promise<void> {
     if (!this.enabled) return;
     this.stop();
-    if (!isInteractive(process.stderr)) {
+    // A terminal that reports no width (a bare pty) cannot redraw a spinner line: print plainly.
+    if (!isInteractive(process.stderr) || !process.stderr.columns) {
       process.stderr.write(`${text}\n`);
       return;
     }
     const { default: ora } = await import('ora');
     this.started = Date.now();
-    const spinner = ora({ text, stream: process.stderr, discardStdin: false }) as unknown as Spinner;
+    // We already decided this is an interactive terminal; ora's own check would also veto on an empty CI variable.
+    const spinner = ora({ text, stream: process.stderr, discardStdin: false, isEnabled: true }) as unknown as Spinner;
     this.spinner = spinner.start();
     this.timer = setInterval(() => {
       spinner.text = `${text} ${((Date.now() - this.started) / 1000).toFixed(0)}s`;
