@@ -1,4 +1,4 @@
-import { acquireKeyLock, isLockHeld } from '../lock/key-lock.js';
+import { isLockHeld, tryAcquireKeyLock } from '../lock/key-lock.js';
 import { diskUsage, entryRefs } from './catalog.js';
 import type { EntryRef, Layout } from './layout.js';
 import { loadEntry, setAside } from './load.js';
@@ -75,9 +75,9 @@ export async function verifyStore(layout: Layout, options: VerifyOptions = {}): 
  * because such a run may have replaced it since it was found corrupt.
  */
 async function removeCorrupt(layout: Layout, ref: EntryRef): Promise<'removed' | 'healthy' | 'in use'> {
-  const target = layout.lockTarget(ref);
-  if (isLockHeld(target)) return 'in use';
-  const lock = await acquireKeyLock(target);
+  // Never wait for a running task: skip the key, as prune does.
+  const lock = await tryAcquireKeyLock(layout.lockTarget(ref));
+  if (!lock) return 'in use';
   try {
     const again = await loadEntry(layout, ref, undefined, { rehashOutputs: true });
     if (again.status === 'hit') return 'healthy';
