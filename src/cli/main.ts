@@ -72,4 +72,12 @@ function inferCommand(rest: string[], config: CachexConfig | null): string {
   return words[0] ?? '';
 }
 
+// `cachex ls | head` closes the pipe early: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 process.exitCode = await main(process.argv.slice(2));
