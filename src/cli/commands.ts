@@ -6,6 +6,7 @@ import { registerLs } from './ls.js';
 import { registerInspect } from './inspect.js';
 import { registerVerify } from './verify.js';
 import { registerPrune } from './prune.js';
+import { registerRebuild } from './rebuild.js';
 
 /** Every command besides `run`; each registers itself and loads its heavy parts lazily. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -15,4 +16,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerInspect(program, ctx);
   registerVerify(program, ctx);
   registerPrune(program, ctx);
+  registerRebuild(program, ctx);
 }

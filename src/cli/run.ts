@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import type { CachexConfig } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { prepareRun, type PreparedRun } from '../core/prepare.js';
-import { runTask, type RunOutcome } from '../core/run-task.js';
+import { runTask, type RunEvents, type RunOutcome, type RunRequest } from '../core/run-task.js';
+import type { Settings } from '../config/settings.js';
 import { ENTRY_FILES } from '../store/layout.js';
 import { LINK_MODES, listOutputs, materialise, publish, type LinkMode } from '../store/materialise.js';
 import type { EntryMeta } from '../store/meta.js';
@@ -96,30 +97,41 @@ async function runAction(ctx: CliContext, taskName: string, given: Record<string
     ...prepared,
     force: Boolean(flags.force),
     live: { stdout: progress.wrap(liveOut), stderr: progress.wrap(process.stderr) },
-    events: {
-      onWait: () => void progress.start(`waiting for another run of ${label}…`),
-      onCorrupt: (file, reason) => process.stderr.write(`cachex: the stored entry ${label} is corrupt (${file}: ${reason}); recomputing.\n`),
-      onStart: () => void progress.start(`running ${label}…`),
-    },
-    execute: (io, taskCtx) => {
-      if (task.kind === 'command') {
-        return runCommand(expandCommand(task.name, task.command!, prepared.params, io.outDir), io, settings.cwd);
-      }
-      return runFunctionInWorker(settings.configFile.value!, prepared.params, taskCtx, io);
-    },
+    events: runEvents(progress, label),
+    execute: executeTask(prepared, settings),
     onOutputs: (outDir, meta) => placeOutputs(outDir, meta, flags, settings.cwd, prepared),
   });
   progress.stop();
   return report(outcome, flags, task.kind === 'function');
 }
 
-async function placeOutputs(outDir: string, meta: EntryMeta | null, flags: RunFlags, cwd: string, prepared: PreparedRun): Promise<void> {
+/** The waiting / corrupt / running lines every run shows (also rebuild and exec). */
+export function runEvents(progress: Progress, label: string): RunEvents {
+  return {
+    onWait: () => void progress.start(`waiting for another run of ${label}…`),
+    onCorrupt: (file, reason) => process.stderr.write(`cachex: the stored entry ${label} is corrupt (${file}: ${reason}); recomputing.\n`),
+    onStart: () => void progress.start(`running ${label}…`),
+  };
+}
+
+/** How a config task executes on a miss: its command, or its function in a worker. */
+export function executeTask(prepared: PreparedRun, settings: Settings): RunRequest['execute'] {
+  const { task } = prepared;
+  return (io, taskCtx) => {
+    if (task.kind === 'command') {
+      return runCommand(expandCommand(task.name, task.command!, prepared.params, io.outDir), io, settings.cwd);
+    }
+    return runFunctionInWorker(settings.configFile.value!, prepared.params, taskCtx, io);
+  };
+}
+
+export async function placeOutputs(outDir: string, meta: EntryMeta | null, flags: RunFlags, cwd: string, prepared: PreparedRun): Promise<void> {
   const outputs = meta?.outputs ?? listOutputs(outDir);
   if (flags.out) materialise(outDir, outputs, path.resolve(cwd, flags.out), (flags.link ?? 'auto') as LinkMode);
   if (flags.publish) publish(prepared.layout.static, flags.publish, outDir, outputs);
 }
 
-function report(outcome: RunOutcome, flags: RunFlags, showResult: boolean): number {
+export function report(outcome: RunOutcome, flags: RunFlags, showResult: boolean): number {
   const value = showResult ? decodeValue(outcome.result) : undefined;
   if (outcome.stdout) (flags.json ? process.stderr : process.stdout).write(outcome.stdout);
   if (outcome.stderr) process.stderr.write(outcome.stderr);
@@ -155,7 +167,7 @@ function report(outcome: RunOutcome, flags: RunFlags, showResult: boolean): numb
   return outcome.exitCode;
 }
 
-async function dryRun(prepared: PreparedRun, flags: RunFlags): Promise<number> {
+export async function dryRun(prepared: PreparedRun, flags: RunFlags): Promise<number> {
   const { loadEntry } = await import('../store/load.js');
   const ref = { module: prepared.task.module, task: prepared.task.name, key: prepared.key };
   const found = await loadEntry(prepared.layout, ref, prepared.inputs);

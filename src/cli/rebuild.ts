@@ -1,0 +1,159 @@
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { Settings } from '../config/settings.js';
+import type { CachexConfig } from '../config/types.js';
+import { CachexError, UsageError } from '../errors.js';
+import type { EntryRef, Layout } from '../store/layout.js';
+import type { EntryMeta } from '../store/meta.js';
+import type { CliContext } from './context.js';
+
+interface RebuildFlags {
+  task?: string;
+  all?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+interface Rebuilt {
+  ref: EntryRef;
+  /** Set when the inputs changed since the entry was stored: the run went to a new entry. */
+  newKey?: string;
+  durationMs: number;
+}
+
+interface Failed {
+  ref: EntryRef;
+  reason: string;
+}
+
+const refId = (ref: EntryRef) => `${ref.module}/${ref.task}/${ref.key}`;
+
+export function registerRebuild(program: Command, ctx: CliContext): void {
+  program
+    .command('rebuild')
+    .description('re-run stored entries with their stored params, replacing each one only when its new run succeeds')
+    .argument('[key-prefix...]', 'entries to rebuild (at least 6 hex characters of each key, from `cachex ls`)')
+    .option('--task <task>', 'every entry of this task')
+    .option('--all', 'every entry (with --task: every entry of that task)')
+    .option('--json', 'machine-readable summary on stdout; task output goes to stderr')
+    .option('--quiet', 'no status lines, only the tasks\' own output and the failures')
+    .addHelpText('after', '\nExamples:\n  cachex rebuild 3f2a9c\n  cachex rebuild --task convert\n  cachex rebuild --all\n')
+    .action(async (prefixes: string[], flags: RebuildFlags) => {
+      if (!prefixes.length && flags.task === undefined && !flags.all) {
+        throw new UsageError('Name what to rebuild: `cachex rebuild <key-prefix>…`, `cachex rebuild --task <task>` or `cachex rebuild --all`.');
+      }
+      const settings = await ctx.settings();
+      const layout = await ctx.layout();
+      const config = await settings.config();
+      const refs = await selectEntries(layout, config, prefixes, flags);
+      if (!refs.length) {
+        process.stderr.write(`No stored entries${flags.task ? ` of ${flags.task}` : ''} to rebuild.\n`);
+        if (flags.json) process.stdout.write(`${JSON.stringify({ rebuilt: [], failed: [] })}\n`);
+        return;
+      }
+      const rebuilt: Rebuilt[] = [];
+      const failed: Failed[] = [];
+      for (const ref of refs) {
+        const outcome = await rebuildOne(settings, layout, config, ref, flags);
+        if ('reason' in outcome) failed.push(outcome);
+        else rebuilt.push(outcome);
+      }
+      await summarise(rebuilt, failed, flags);
+      process.exitCode = failed.length ? 1 : 0;
+    });
+}
+
+async function selectEntries(layout: Layout, config: CachexConfig, prefixes: string[], flags: RebuildFlags): Promise<EntryRef[]> {
+  const { resolveKeyPrefix } = await import('./key-prefix.js');
+  const { entryRefs } = await import('../store/catalog.js');
+  // Resolve every prefix before running anything, so a typo fails fast.
+  const refs = prefixes.map((prefix) => resolveKeyPrefix(layout, prefix));
+  if (flags.task !== undefined) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(flags.task)) throw new UsageError(`--task ${JSON.stringify(flags.task)} is not a task name; see \`cachex tasks\`.`);
+    const ofTask = entryRefs(layout, { task: flags.task });
+    if (!ofTask.length && !(flags.task in config.tasks)) {
+      throw new UsageError(`Unknown task "${flags.task}": it is not in the config and has no stored entries; see \`cachex tasks\` or \`cachex ls\`.`);
+    }
+    refs.push(...ofTask);
+  } else if (flags.all) {
+    refs.push(...entryRefs(layout));
+  }
+  const seen = new Set<string>();
+  return refs.filter((ref) => !seen.has(refId(ref)) && seen.add(refId(ref)));
+}
+
+/** Why this entry cannot be re-run from the config, or null when it can. */
+function whyNotRebuildable(config: CachexConfig, ref: EntryRef, meta: EntryMeta, short: string): string | null {
+  if (meta.kind === 'exec') return `${ref.task} ${short} was stored by \`cachex exec\`; run the same \`cachex exec --force -- …\` command again to rebuild it`;
+  const spec = config.tasks[ref.task];
+  if (!spec || (spec.module ?? 'tasks') !== ref.module) {
+    return `${ref.task} ${short} is a library entry (module ${ref.module}); it can only be rebuilt from code (call ${ref.task}.make({ force: true, … }) with its params)`;
+  }
+  for (const [name, param] of Object.entries(spec.params ?? {})) {
+    if (param.type !== 'file' && param.type !== 'dir') continue;
+    const value = meta.params[name]?.value;
+    for (const p of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+      if (!existsSync(String(p))) return `its input ${param.type} ${String(p)} (--${name}) no longer exists; restore it or run the task with a new path`;
+    }
+  }
+  return null;
+}
+
+async function rebuildOne(settings: Settings, layout: Layout, config: CachexConfig, ref: EntryRef, flags: RebuildFlags): Promise<Rebuilt | Failed> {
+  const { describeEntry } = await import('../store/catalog.js');
+  const { shortKey } = await import('../output/format.js');
+  const short = shortKey(ref.key);
+  const { meta, metaProblem } = await describeEntry(layout, ref);
+  if (!meta) return { ref, reason: `${ref.task} ${short}: ${metaProblem ?? 'meta.yaml is unreadable'}, so its params are unknown; \`cachex prune\` removes it` };
+  const refused = whyNotRebuildable(config, ref, meta, short);
+  if (refused) return { ref, reason: refused };
+
+  const { prepareRun } = await import('../core/prepare.js');
+  const { runTask } = await import('../core/run-task.js');
+  const { Progress } = await import('../output/progress.js');
+  const { statusLine } = await import('../output/status.js');
+  const { executeTask, runEvents } = await import('./run.js');
+  const given = Object.fromEntries(Object.entries(meta.params ?? {}).map(([name, record]) => [name, record.value]));
+  let prepared;
+  try {
+    prepared = await prepareRun(settings, ref.task, given);
+  } catch (err) {
+    if (err instanceof CachexError) return { ref, reason: `${ref.task} ${short}: ${err.message.replace(/\.$/, '')}` };
+    throw err;
+  }
+  const quiet = Boolean(flags.quiet || flags.json);
+  const progress = new Progress(!quiet);
+  const outcome = await runTask({
+    ...prepared,
+    force: true,
+    live: { stdout: progress.wrap(flags.json ? process.stderr : process.stdout), stderr: progress.wrap(process.stderr) },
+    events: runEvents(progress, `${ref.task} ${short}`),
+    execute: executeTask(prepared, settings),
+  });
+  progress.stop();
+  if (!quiet) process.stderr.write(`${statusLine(outcome)}\n`);
+  if (outcome.storeError) return { ref, reason: `${ref.task} ${short}: ${outcome.storeError.message.replace(/\.$/, '')}` };
+  if (outcome.exitCode !== 0) return { ref, reason: `${ref.task} ${short}: the run exited with code ${outcome.exitCode}; ${outcome.notStored ? 'the stored entry was kept' : 'stored anyway, as the task caches failures'}` };
+  if (outcome.notStored) return { ref, reason: `${ref.task} ${short}: ${outcome.notStored}; the stored entry was kept` };
+  if (prepared.key !== ref.key) {
+    process.stderr.write(`${ref.task} ${short}: inputs changed since it was stored (input contents, task code, version or tool); stored as a new entry ${shortKey(prepared.key)} and kept the old one.\n`);
+    return { ref, newKey: prepared.key, durationMs: outcome.durationMs };
+  }
+  return { ref, durationMs: outcome.durationMs };
+}
+
+async function summarise(rebuilt: Rebuilt[], failed: Failed[], flags: RebuildFlags): Promise<void> {
+  const { paint } = await import('../output/terminal.js');
+  for (const f of failed) process.stderr.write(`${paint('red', 'failed')} ${f.reason}.\n`);
+  if (flags.json) {
+    const entry = (ref: EntryRef) => ({ task: ref.task, module: ref.module, key: ref.key });
+    process.stdout.write(
+      `${JSON.stringify({
+        rebuilt: rebuilt.map((r) => ({ ...entry(r.ref), newKey: r.newKey ?? null, durationMs: r.durationMs })),
+        failed: failed.map((f) => ({ ...entry(f.ref), reason: f.reason })),
+      })}\n`,
+    );
+  }
+  const asNew = rebuilt.filter((r) => r.newKey).length;
+  process.stderr.write(`rebuilt ${rebuilt.length}${asNew ? ` (${asNew} as new entries)` : ''}, failed ${failed.length}\n`);
+}

@@ -1,0 +1,137 @@
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Workspace, isOneSentence } from '../helpers/cli.js';
+import { demoConfig } from '../helpers/configs.js';
+
+let ws: Workspace;
+let countFile: string;
+const sumRuns = () => (existsSync(countFile) ? readFileSync(countFile, 'utf8').split('\n').filter(Boolean).length : 0);
+
+beforeEach(() => {
+  ws = new Workspace();
+  countFile = ws.path('count.txt');
+  ws.env.COUNT_FILE = countFile;
+  ws.config(demoConfig());
+});
+afterEach(() => ws.cleanup());
+
+function store(variant: string): string {
+  const file = ws.samplePcd(`in/${variant}.pcd`, variant);
+  const result = ws.run(['run', 'potree', '--file', file, '--json']);
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout).key as string;
+}
+
+function keys(task = 'potree'): string[] {
+  const dir = path.join(ws.data, 'cache', 'tasks', task);
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+function created(key: string): string {
+  const meta = readFileSync(path.join(ws.data, 'cache', 'tasks', 'potree', key, 'meta.yaml'), 'utf8');
+  return /^created: "?([^"\n]+)"?$/m.exec(meta)![1];
+}
+
+describe('cachex rebuild', () => {
+  it('re-runs an entry named by a key prefix: the converter runs again and the created time changes', () => {
+    const key = store('a');
+    const before = created(key);
+    expect(ws.converterRuns()).toBe(1);
+    const result = ws.run(['rebuild', key.slice(0, 8)]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(new RegExp(`^forced potree ${key.slice(0, 12)} \\(ran .*stored`, 'm'));
+    expect(result.stderr).toMatch(/^rebuilt 1, failed 0$/m);
+    expect(result.stdout).toContain('converted a.pcd');
+    expect(ws.converterRuns()).toBe(2);
+    expect(created(key)).not.toBe(before);
+    expect(keys()).toEqual([key]);
+    expect(ws.run(['run', 'potree', '--file', ws.path('in/a.pcd')]).stderr).toMatch(/^hit /m);
+    expect(ws.converterRuns()).toBe(2);
+  });
+
+  it('keeps the old entry when the rebuild fails, and exits 1', () => {
+    const key = store('a');
+    const before = created(key);
+    const result = ws.run(['rebuild', key.slice(0, 8)], { env: { FAKE_EXIT: '1' } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^failed potree [0-9a-f]{12}: the run exited with code 1; the stored entry was kept\.$/m);
+    expect(result.stderr).toMatch(/^rebuilt 0, failed 1$/m);
+    expect(ws.converterRuns()).toBe(2);
+    expect(created(key)).toBe(before);
+    const again = ws.run(['run', 'potree', '--file', ws.path('in/a.pcd')]);
+    expect(again.stderr).toMatch(/^hit /m);
+    expect(again.code).toBe(0);
+  });
+
+  it('--task rebuilds every entry of that task and nothing else', () => {
+    store('a');
+    store('b');
+    expect(ws.run(['run', 'sum']).code).toBe(0);
+    const result = ws.run(['rebuild', '--task', 'potree', '--json']);
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.rebuilt).toHaveLength(2);
+    expect(summary.failed).toEqual([]);
+    expect(ws.converterRuns()).toBe(4);
+    expect(sumRuns()).toBe(1);
+  });
+
+  it('--all rebuilds every entry with its stored params, TypeScript tasks included', () => {
+    store('a');
+    expect(ws.run(['run', 'sum', '--a', '5', '--note', 'x']).code).toBe(0);
+    const result = ws.run(['rebuild', '--all']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^rebuilt 2, failed 0$/m);
+    expect(result.stdout).toContain('sum is 7');
+    expect(sumRuns()).toBe(2);
+    expect(ws.run(['run', 'sum', '--a', '5', '--note', 'x']).stderr).toMatch(/^hit /m);
+  });
+
+  it('stores a run whose input file changed since as a new entry and keeps the old one', () => {
+    const key = store('a');
+    const file = ws.path('in/a.pcd');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\n# edited\n`);
+    const result = ws.run(['rebuild', key.slice(0, 8)]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/inputs changed since it was stored .*; stored as a new entry [0-9a-f]{12} and kept the old one/);
+    expect(result.stderr).toMatch(/^rebuilt 1 \(1 as new entries\), failed 0$/m);
+    expect(keys()).toHaveLength(2);
+    expect(keys()).toContain(key);
+  });
+
+  it('counts an entry whose input file is gone as failed, saying which file', () => {
+    const key = store('a');
+    rmSync(ws.path('in/a.pcd'));
+    const result = ws.run(['rebuild', key.slice(0, 8)]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`its input file ${ws.path('in/a.pcd')} (--file) no longer exists`);
+    expect(ws.converterRuns()).toBe(1);
+    expect(keys()).toEqual([key]);
+  });
+
+  it('says a library entry can only be rebuilt from code and counts it as failed', () => {
+    ws.config(demoConfig().replace('    sum: {', "    libsum: { module: 'scripts', run: async () => 1 },\n    sum: {"));
+    expect(ws.run(['run', 'libsum']).code).toBe(0);
+    ws.config(demoConfig());
+    const result = ws.run(['rebuild', '--all']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^failed libsum [0-9a-f]{12} is a library entry \(module scripts\); it can only be rebuilt from code \(call libsum\.make\(\{ force: true, … \}\)/m);
+    expect(result.stderr).toMatch(/^rebuilt 0, failed 1$/m);
+  });
+
+  it.each([
+    [[], /^error: Name what to rebuild: `cachex rebuild <key-prefix>…`, `cachex rebuild --task <task>` or `cachex rebuild --all`\.$/m],
+    [['../../etc'], /is not a key prefix/],
+    [['abc'], /too short/],
+    [['--task', '../x'], /is not a task name/],
+    [['--task', 'nosuch'], /Unknown task "nosuch"/],
+  ])('rebuild %j exits 2 with one sentence and runs nothing', (args, message) => {
+    store('a');
+    const result = ws.run(['rebuild', ...(args as string[])]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message as RegExp);
+    expect(isOneSentence(result.stderr)).toBe(true);
+    expect(ws.converterRuns()).toBe(1);
+  });
+});
