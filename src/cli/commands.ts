@@ -7,6 +7,7 @@ import { registerInspect } from './inspect.js';
 import { registerVerify } from './verify.js';
 import { registerPrune } from './prune.js';
 import { registerRebuild } from './rebuild.js';
+import { registerExec } from './exec.js';
 
 /** Every command besides `run`; each registers itself and loads its heavy parts lazily. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -17,4 +18,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerVerify(program, ctx);
   registerPrune(program, ctx);
   registerRebuild(program, ctx);
+  registerExec(program, ctx);
 }

@@ -1,0 +1,161 @@
+import { chmodSync, cpSync, existsSync, lstatSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, UsageError, storeErrorFrom } from '../errors.js';
+import { sha256, type DigestCache } from '../key/digest.js';
+import { KEY_FORMAT, keyOfInputs, type KeyInputs } from '../key/inputs.js';
+import { materialise, safeRelative } from '../store/materialise.js';
+import type { OutputRecord } from '../store/meta.js';
+import { resolveExecutable } from './command.js';
+import type { Params } from './params.js';
+import type { TaskDef } from './task.js';
+
+/** Entries of `cachex exec` live under cache/exec/<name>/. */
+export const EXEC_MODULE = 'exec';
+
+const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** What the user typed: `cachex exec [--input P]… [--env V]… [--output P]… [--name N] -- CMD ARGS…`. */
+export interface ExecRequest {
+  argv: string[];
+  inputs: string[];
+  env: string[];
+  outputs: string[];
+  name?: string;
+  cwd: string;
+}
+
+/** Everything `runTask` needs for an exec, shaped like a prepared config run. */
+export interface PreparedExec {
+  task: TaskDef;
+  params: Params;
+  key: string;
+  inputs: KeyInputs;
+  /** Output paths relative to the cwd, normalised (`./dist/` → `dist`). */
+  outputs: string[];
+}
+
+/** `--name`, else the command's basename made into one path segment (`./build.sh` → `build.sh`). */
+export function execTaskName(argv0: string, name?: string): string {
+  if (name !== undefined) {
+    if (!SEGMENT.test(name)) throw new UsageError(`--name ${JSON.stringify(name)} is not a valid name; use letters, digits, ".", "_" and "-" (no slashes or "..").`);
+    return name;
+  }
+  const base = path.basename(argv0).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[^A-Za-z0-9]+/, '');
+  return base || 'command';
+}
+
+/** An `--output` path as stored: relative, inside the cwd, never climbing out. */
+export function outputPath(given: string): string {
+  const rel = path.posix.normalize(given.replace(/\\/g, '/')).replace(/\/+$/, '');
+  if (given === '' || path.isAbsolute(given) || !safeRelative(rel)) {
+    throw new UsageError(`--output ${JSON.stringify(given)} must be a path inside the current folder (relative, without ".."); outputs are restored to the same place.`);
+  }
+  return rel;
+}
+
+function inputKey(given: string, cwd: string, digests: DigestCache): { record: unknown; absolute: string; dir: boolean } {
+  if (given === '' || given.includes('\0')) throw new UsageError(`--input needs a path to a file or folder, got ${JSON.stringify(given)}.`);
+  const absolute = path.resolve(cwd, given);
+  let dir: boolean;
+  try {
+    dir = statSync(absolute).isDirectory();
+  } catch {
+    throw new UsageError(`--input ${given} does not exist; check the path.`);
+  }
+  // The path as written enters the key too: the command line names it, and swapping two inputs is different work.
+  const shown = path.isAbsolute(given) ? absolute : path.normalize(given);
+  return { record: { path: shown, type: dir ? 'dir' : 'file', digest: dir ? digests.treeDigest(absolute) : digests.digest(absolute) }, absolute, dir };
+}
+
+/**
+ * The key of an unregistered command: its literal argv, the content of each
+ * `--input`, the value digest of each `--env` variable, the executable's
+ * content and the declared outputs. The cwd itself does not enter the key,
+ * so CI machines with different checkout paths share entries.
+ */
+export function prepareExec(req: ExecRequest, digests: DigestCache): PreparedExec {
+  if (!req.argv.length || req.argv[0] === '') throw new UsageError('Name the command after -- (cachex exec [--input PATH]… -- CMD ARGS…).');
+  const name = execTaskName(req.argv[0], req.name);
+  for (const v of req.env) if (!ENV_NAME.test(v)) throw new UsageError(`--env ${JSON.stringify(v)} is not an environment variable name; use letters, digits and "_".`);
+  const outputs = [...new Set(req.outputs.map(outputPath))];
+  let executable: string;
+  try {
+    executable = resolveExecutable(name, req.argv[0], req.cwd);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new UsageError(`The command ${JSON.stringify(req.argv[0])} was not found or is not executable; check its name or PATH.`);
+  }
+  const files: string[] = [];
+  const dirs: string[] = [];
+  const inputRecords = req.inputs.map((given) => {
+    const { record, absolute, dir } = inputKey(given, req.cwd, digests);
+    (dir ? dirs : files).push(absolute);
+    return record;
+  });
+  const envNames = [...new Set(req.env)].sort();
+  const inputs: KeyInputs = {
+    format: KEY_FORMAT,
+    module: EXEC_MODULE,
+    task: name,
+    kind: 'exec',
+    version: null,
+    command: req.argv,
+    executable: { path: executable, digest: digests.digest(executable) },
+    params: { inputs: inputRecords, outputs },
+    env: Object.fromEntries(envNames.map((v) => [v, process.env[v] === undefined ? null : sha256(process.env[v]!)])),
+  };
+  const task: TaskDef = {
+    name,
+    module: EXEC_MODULE,
+    kind: 'exec',
+    version: null,
+    // Typed so that runTask stamps the inputs before and after the run (a changed input is not stored).
+    params: { input: { type: 'file', list: true }, inputDir: { type: 'dir', list: true } },
+    ignore: [],
+    env: envNames,
+    cacheFailures: false,
+    outputs,
+    command: req.argv,
+  };
+  const params: Params = { argv: req.argv, input: files, inputDir: dirs, env: envNames, output: outputs };
+  return { task, params, key: keyOfInputs(inputs), inputs, outputs };
+}
+
+/** After a successful run: copies each declared output from the cwd into the entry's out/ under the same path. */
+export function collectOutputs(cwd: string, outputs: string[], outDir: string): void {
+  for (const rel of outputs) {
+    const source = path.join(cwd, rel);
+    if (!existsSync(source) && !isSymlink(source)) continue; // runTask reports the missing output and does not store
+    try {
+      cpSync(source, path.join(outDir, rel), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, errorOnExist: true });
+    } catch (err) {
+      throw storeErrorFrom(err, `copying the output ${rel} into the entry`);
+    }
+  }
+}
+
+function isSymlink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * On a hit: puts the stored outputs back where the command wrote them, as
+ * private copies. Stored files are read-only; the restored ones are made
+ * writable by their owner again, as the command had left them.
+ */
+export function restoreOutputs(outDir: string, outputs: OutputRecord[], cwd: string): void {
+  materialise(outDir, outputs, cwd, 'copy');
+  for (const o of outputs) {
+    if (o.type !== 'file') continue;
+    try {
+      chmodSync(path.join(cwd, o.path), o.mode | 0o200);
+    } catch {
+      /* the file is there; its mode is cosmetic */
+    }
+  }
+}
