@@ -5,13 +5,13 @@ import { addRunFlags, checkRunFlags, type RunFlags } from './run.js';
 import { refuseFlagLikeValues } from './task-flags.js';
 
 interface ExecFlags extends RunFlags {
-  input: string[];
-  env: string[];
-  output: string[];
+  input?: string[];
+  env?: string[];
+  output?: string[];
   name?: string;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 /** The value-taking options, for refusing `--input --force` (a flag where a value belongs). */
 const VALUE_OPTIONS = Object.fromEntries(['input', 'env', 'output', 'name', 'out', 'link', 'publish'].map((name) => [name, { type: 'string' as const }]));
@@ -24,9 +24,9 @@ export function registerExec(program: Command, ctx: CliContext): void {
     .description('run an unregistered command once, then replay its output, exit code and --output files')
     .usage('[options] -- CMD ARGS…')
     .argument('[command...]', 'the command and its arguments, after --')
-    .option('--input <path>', 'a file or folder the command reads; its content enters the key (repeatable)', collect, [])
-    .option('--env <var>', 'an environment variable whose value enters the key (repeatable)', collect, [])
-    .option('--output <path>', 'a file or folder (relative to here) the command writes; stored and restored on a hit (repeatable)', collect, [])
+    .option('--input <path>', 'a file or folder the command reads; its content enters the key (repeatable)', collect)
+    .option('--env <var>', 'an environment variable whose value enters the key (repeatable)', collect)
+    .option('--output <path>', 'a file or folder (relative to here) the command writes; stored and restored on a hit (repeatable)', collect)
     .option('--name <name>', 'the task name the entry is filed under (default: the command\'s basename)');
   addRunFlags(cmd);
   cmd.addHelpText('after', `\nExamples:\n  cachex exec --input src --output dist -- npm run build\n  cachex exec --input data.pcd --env QUALITY -- ./convert.sh data.pcd\n`);
@@ -50,7 +50,7 @@ async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Pr
   const settings = await ctx.settings();
   const layout = await ctx.layout();
   const cwd = settings.cwd;
-  const exec = prepareExec({ argv, inputs: flags.input, env: flags.env, outputs: flags.output, name: flags.name, cwd }, new DigestCache(layout.digests));
+  const exec = prepareExec({ argv, inputs: flags.input ?? [], env: flags.env ?? [], outputs: flags.output ?? [], name: flags.name, cwd }, new DigestCache(layout.digests));
   const prepared = { ...exec, layout };
   if (flags.dryRun) return dryRun(prepared, flags);
 

@@ -27,7 +27,7 @@ export function registerPrune(program: Command, ctx: CliContext): void {
     .description('remove stored entries you no longer need; always sweeps crash leftovers, stale locks and corrupt entries')
     .option('--older-than <duration>', 'entries created more than this long ago (30d, 12h, 90m, 45s, 2w)')
     .option('--unused-for <duration>', 'entries not used (hit) for this long')
-    .option('--max-size <size>', 'remove least recently used entries until the store is under this size (5GB, 500MB, 1.5G, 800k)')
+    .option('--max-size <size>', 'remove least recently used entries until the store (with --task: that task\'s entries) is under this size (5GB, 500MB, 1.5G, 800k)')
     .option('--task <task>', 'only entries of this task')
     .option('--keep <n>', 'never remove the newest N entries of each task')
     .option('--all', 'every entry (with --task: every entry of that task), even ones used in the last minute')

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { storeErrorFrom } from '../errors.js';
 import { isLockHeld, tryAcquireKeyLock } from '../lock/key-lock.js';
 import { describeEntry, listEntries, type CatalogEntry } from './catalog.js';
 import { ENTRY_FILES, type EntryRef, type Layout } from './layout.js';
@@ -196,7 +197,11 @@ async function removeLocked(layout: Layout, chosen: PrunedEntry, seen: CatalogEn
     if (chosen.reasons.includes('corrupt') && (await loadEntry(layout, chosen.ref)).status !== 'corrupt') {
       return { ok: false, reason: 'it passed its integrity check on a second look' };
     }
-    removeEntryDir(layout, chosen.ref);
+    try {
+      removeEntryDir(layout, chosen.ref);
+    } catch (err) {
+      throw storeErrorFrom(err, `removing the entry ${chosen.ref.task} ${chosen.ref.key.slice(0, 12)}`);
+    }
     return { ok: true };
   } finally {
     await lock.release();
@@ -210,7 +215,13 @@ async function removeLocked(layout: Layout, chosen: PrunedEntry, seen: CatalogEn
  */
 export async function prune(layout: Layout, sel: PruneSelectors, options: { dryRun: boolean }): Promise<PruneResult> {
   const result: PruneResult = { removed: [], skipped: [], leftovers: findLeftovers(layout), freedBytes: 0, dryRun: options.dryRun, remainingBytes: 0 };
-  if (!options.dryRun) removeLeftovers(layout, result.leftovers);
+  if (!options.dryRun) {
+    try {
+      removeLeftovers(layout, result.leftovers);
+    } catch (err) {
+      throw storeErrorFrom(err, 'removing leftovers of crashed runs');
+    }
+  }
   result.freedBytes += result.leftovers.reduce((n, l) => n + l.bytes, 0);
 
   const now = Date.now();

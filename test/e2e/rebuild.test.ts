@@ -120,6 +120,13 @@ describe('cachex rebuild', () => {
     expect(result.stderr).toMatch(/^rebuilt 0, failed 1$/m);
   });
 
+  it('says an exec entry is rebuilt by running the same cachex exec with --force', () => {
+    expect(ws.run(['exec', '--', 'sh', '-c', 'echo hi']).code).toBe(0);
+    const result = ws.run(['rebuild', '--all']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^failed sh [0-9a-f]{12} was stored by `cachex exec`; run the same `cachex exec --force -- …` command again to rebuild it\.$/m);
+  });
+
   it.each([
     [[], /^error: Name what to rebuild: `cachex rebuild <key-prefix>…`, `cachex rebuild --task <task>` or `cachex rebuild --all`\.$/m],
     [['../../etc'], /is not a key prefix/],
