@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import type { TaskContext } from '../config/types.js';
-import { CachexError, StoreError } from '../errors.js';
+import { CachexError, storeErrorFrom } from '../errors.js';
 import type { KeyInputs } from '../key/inputs.js';
 import { acquireKeyLock } from '../lock/key-lock.js';
 import type { Owner } from '../lock/owner.js';
@@ -11,6 +11,8 @@ import type { EntryMeta, ParamRecord } from '../store/meta.js';
 import { OutputRefused } from '../store/outputs.js';
 import { encodeResult } from '../store/result.js';
 import { Staging } from '../store/staging.js';
+import { restoreSwappedOut } from '../store/sweep.js';
+import { Interrupt } from '../runner/interrupt.js';
 import { LogSink } from '../runner/log-sink.js';
 import type { RunIo, RunResult } from '../runner/types.js';
 import type { Params } from '../tasks/params.js';
@@ -114,8 +116,10 @@ export async function runTask(req: RunRequest): Promise<RunOutcome> {
     }
   }
   const lock = await acquireKeyLock(req.layout.lockTarget(ref), { onWait: req.events?.onWait });
+  const interrupt = new Interrupt();
   try {
     if (!req.force) {
+      restoreSwappedOut(req.layout, ref);
       const found = await loadEntry(req.layout, ref, req.inputs);
       if (found.status === 'hit') {
         recordHit(found.entry.dir);
@@ -124,20 +128,41 @@ export async function runTask(req: RunRequest): Promise<RunOutcome> {
       }
       if (found.status === 'corrupt') setAside(req.layout, ref);
     }
-    return await execute(req, ref);
+    return await execute(req, ref, interrupt);
   } finally {
     await lock.release();
+    interrupt.reraise();
   }
 }
 
-async function execute(req: RunRequest, ref: EntryRef): Promise<RunOutcome> {
-  const staging = Staging.create(req.layout, ref);
+/** Below this much free space, a failed run is taken to have failed for want of space. */
+const FULL_BYTES = 1 << 20;
+
+function diskFull(dir: string): boolean {
   try {
-    const io: RunIo = {
-      outDir: staging.outDir,
-      stdout: new LogSink(staging.stdoutPath, req.live.stdout),
-      stderr: new LogSink(staging.stderrPath, req.live.stderr),
-    };
+    const st = statfsSync(dir);
+    return st.bavail * st.bsize < FULL_BYTES;
+  } catch {
+    return false;
+  }
+}
+
+function openLogs(staging: Staging, req: RunRequest): { stdout: LogSink; stderr: LogSink } {
+  let stdout: LogSink | null = null;
+  try {
+    stdout = new LogSink(staging.stdoutPath, req.live.stdout);
+    return { stdout, stderr: new LogSink(staging.stderrPath, req.live.stderr) };
+  } catch (err) {
+    stdout?.close();
+    throw storeErrorFrom(err, 'creating the log files of this run');
+  }
+}
+
+async function execute(req: RunRequest, ref: EntryRef, interrupt: Interrupt): Promise<RunOutcome> {
+  const staging = Staging.create(req.layout, ref);
+  interrupt.install();
+  try {
+    const io: RunIo = { outDir: staging.outDir, ...openLogs(staging, req), interrupt };
     const before = inputStamps(req.task.params, req.params);
     req.events?.onStart?.();
     const started = Date.now();
@@ -168,9 +193,21 @@ async function execute(req: RunRequest, ref: EntryRef): Promise<RunOutcome> {
       storeError: null,
       storedBytes: 0,
     };
-    outcome.notStored = whyNotStored(req, run, before, staging);
+    const logFailure = io.stdout.failure ?? io.stderr.failure;
+    if (logFailure) {
+      outcome.notStored = 'its logs could not be written to the store';
+      outcome.storeError = storeErrorFrom(logFailure, `writing the logs of ${req.task.name} ${req.key.slice(0, 12)} into the store`);
+      return outcome;
+    }
+    outcome.notStored = whyNotStored(req, run, before, staging, interrupt);
     if (outcome.notStored) {
-      await req.onOutputs?.(staging.outDir, null);
+      if ((run.exitCode !== 0 || run.signal) && diskFull(staging.dir)) {
+        // The task most likely failed writing its outputs into a full disk: say so, not just its exit code.
+        const full = Object.assign(new Error('no space left'), { code: 'ENOSPC', path: req.layout.root });
+        outcome.storeError = storeErrorFrom(full, `${req.task.name} wrote its outputs into the data folder`);
+      } else if (!interrupt.signal) {
+        await req.onOutputs?.(staging.outDir, null);
+      }
       return outcome;
     }
     try {
@@ -212,7 +249,7 @@ async function execute(req: RunRequest, ref: EntryRef): Promise<RunOutcome> {
       } else if (err instanceof CachexError) {
         outcome.storeError = err;
       } else {
-        outcome.storeError = new StoreError(`Storing the entry failed: ${(err as Error).message}.`, { cause: err });
+        outcome.storeError = storeErrorFrom(err, `storing the entry ${req.task.name} ${req.key.slice(0, 12)}`);
       }
     }
     return outcome;
@@ -221,7 +258,8 @@ async function execute(req: RunRequest, ref: EntryRef): Promise<RunOutcome> {
   }
 }
 
-function whyNotStored(req: RunRequest, run: RunResult & { unserialisable?: string }, before: string, staging: Staging): string | null {
+function whyNotStored(req: RunRequest, run: RunResult & { unserialisable?: string }, before: string, staging: Staging, interrupt: Interrupt): string | null {
+  if (interrupt.signal) return `the run was interrupted by ${interrupt.signal}`;
   if (run.signal) return `the run was killed by ${run.signal}`;
   if (run.exitCode !== 0 && !req.task.cacheFailures) return `the run exited with code ${run.exitCode} (failures are not cached unless the task sets cacheFailures)`;
   if (run.unserialisable) return `the result cannot be serialised (${run.unserialisable})`;

@@ -1,3 +1,4 @@
+import { stopChild } from './interrupt.js';
 import type { RunIo, RunResult } from './types.js';
 
 /**
@@ -20,7 +21,13 @@ export async function runCommand(argv: string[], io: RunIo, cwd: string): Promis
   });
   child.stdout?.on('data', (chunk: Buffer) => io.stdout.write(chunk));
   child.stderr?.on('data', (chunk: Buffer) => io.stderr.write(chunk));
-  const result = await child;
+  const stop = io.interrupt?.onCancel((signal) => stopChild(child, signal));
+  let result;
+  try {
+    result = await child;
+  } finally {
+    stop?.();
+  }
   if (result.failed && result.exitCode === undefined && !result.signal) {
     const message = `cachex: could not start ${argv[0]}: ${result.shortMessage ?? result.message}\n`;
     io.stderr.write(Buffer.from(message));

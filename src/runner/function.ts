@@ -28,6 +28,7 @@ export async function runFunctionInWorker(
     if (message.type === 'done' && message.value) value = Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength);
     if (message.type === 'unserialisable') unserialisable = message.message;
   });
+  const stop = io.interrupt?.onCancel(() => void worker.terminate());
   const exitCode = await new Promise<number>((resolve) => {
     worker.on('error', (err) => {
       io.stderr.write(Buffer.from(`${err.stack ?? err.message}\n`));
@@ -35,6 +36,7 @@ export async function runFunctionInWorker(
     });
     worker.on('exit', resolve);
   });
+  stop?.();
   await streamsDone;
   return { exitCode: exitCode || (value || unserialisable ? 0 : 1), signal: null, value, unserialisable };
 }

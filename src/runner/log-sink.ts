@@ -10,6 +10,11 @@ export class LogSink {
   private readonly hash: Hash = createHash('sha256');
   size = 0;
   private closed = false;
+  /**
+   * The first error writing the log file (a full disk, a file too large). The
+   * run goes on and its output is still shown live, but it cannot be stored.
+   */
+  failure: NodeJS.ErrnoException | null = null;
 
   constructor(
     file: string,
@@ -19,7 +24,14 @@ export class LogSink {
   }
 
   write(chunk: Buffer): void {
-    writeSync(this.fd, chunk);
+    if (!this.failure) {
+      try {
+        // A full disk can write part of a chunk before failing: write the rest, or fail.
+        for (let done = 0; done < chunk.length; ) done += writeSync(this.fd, chunk, done, chunk.length - done);
+      } catch (err) {
+        this.failure = err as NodeJS.ErrnoException;
+      }
+    }
     this.hash.update(chunk);
     this.size += chunk.length;
     this.live?.write(chunk);
@@ -29,8 +41,16 @@ export class LogSink {
   close(): { size: number; digest: string } {
     if (!this.closed) {
       this.closed = true;
-      fsyncSync(this.fd);
-      closeSync(this.fd);
+      try {
+        fsyncSync(this.fd);
+      } catch (err) {
+        this.failure ??= err as NodeJS.ErrnoException;
+      }
+      try {
+        closeSync(this.fd);
+      } catch (err) {
+        this.failure ??= err as NodeJS.ErrnoException;
+      }
     }
     return { size: this.size, digest: this.hash.copy().digest('hex') };
   }

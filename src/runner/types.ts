@@ -1,3 +1,4 @@
+import type { Interrupt } from './interrupt.js';
 import type { LogSink } from './log-sink.js';
 
 /** What one execution of a task produced. */
@@ -19,4 +20,6 @@ export interface RunIo {
   outDir: string;
   stdout: LogSink;
   stderr: LogSink;
+  /** Where a runner registers how to stop its work on Ctrl-C / SIGTERM (absent: nothing to stop). */
+  interrupt?: Pick<Interrupt, 'onCancel'>;
 }

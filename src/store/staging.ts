@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import path from 'node:path';
 import { storeErrorFrom } from '../errors.js';
 import { ENTRY_FILES, type EntryRef, type Layout } from './layout.js';
 import { formatMeta, type EntryMeta } from './meta.js';
 import { fsyncPath } from './fsync.js';
 import { sealOutputs } from './outputs.js';
-import { bootId } from '../lock/owner.js';
+import { currentOwner } from '../lock/owner.js';
 
 /** Name of the file in a staging folder that says who is filling it. */
 export const STAGING_OWNER = 'staging-owner.json';
+
+/** A replaced entry on its way out: `tmp/trash-<key12>-<random>`. */
+export const TRASH_PREFIX = 'trash-';
 
 /**
  * A folder under tmp/ where one run builds its entry. It is renamed into
@@ -37,7 +39,7 @@ export class Staging {
     const dir = path.join(layout.tmp, `${ref.key.slice(0, 12)}-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
       mkdirSync(path.join(dir, ENTRY_FILES.out), { recursive: true });
-      const owner = { pid: process.pid, host: hostname(), bootId: bootId(), ref, created: new Date().toISOString() };
+      const owner = { ...currentOwner(), ref, created: new Date().toISOString() };
       writeFileSync(path.join(dir, STAGING_OWNER), JSON.stringify(owner));
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
@@ -76,10 +78,27 @@ export class Staging {
           this.discard();
           return 'kept-existing';
         }
-        trash = path.join(this.layout.tmp, `trash-${randomBytes(6).toString('hex')}`);
+        // Named after the key, so the next run of this key can put it back if we die before the next rename.
+        trash = path.join(this.layout.tmp, `${TRASH_PREFIX}${this.ref.key.slice(0, 12)}-${randomBytes(6).toString('hex')}`);
         renameSync(target, trash);
       }
-      renameSync(this.dir, target);
+      try {
+        renameSync(this.dir, target);
+      } catch (err) {
+        // Another run stored this key between our check and our rename (a lock taken over as stale): first writer wins.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (trash) {
+          try {
+            renameSync(trash, target); // put the old entry back: old state, not no state
+          } catch {
+            /* the next run of this key restores it (restoreSwappedOut) */
+          }
+          throw err;
+        }
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+        this.discard();
+        return 'kept-existing';
+      }
       fsyncPath(path.dirname(target));
       if (trash) rmSync(trash, { recursive: true, force: true });
       return 'stored';

@@ -4,7 +4,7 @@ import { isLockHeld, readOwner } from '../lock/key-lock.js';
 import { isDeadLocal, isLocal, isAlive, type Owner } from '../lock/owner.js';
 import { diskUsage } from './catalog.js';
 import { ENTRY_FILES, assertRef, type EntryRef, type Layout } from './layout.js';
-import { STAGING_OWNER } from './staging.js';
+import { STAGING_OWNER, TRASH_PREFIX } from './staging.js';
 
 /** Leftovers older than this with no owner to ask are considered abandoned (clocks jump: keep it long). */
 const ORPHAN_AGE_MS = 60 * 60 * 1000;
@@ -127,7 +127,25 @@ export function removeLeftovers(layout: Layout, leftovers: Leftover[]): void {
   }
 }
 
-function restoreTrash(layout: Layout, dir: string): boolean {
+/**
+ * Called by a run holding the key's lock: when the entry is missing because a
+ * --force run died between swapping the old entry out and the new one in, the
+ * old one is put back (no other run can be between those renames: they hold the lock).
+ */
+export function restoreSwappedOut(layout: Layout, ref: EntryRef): void {
+  if (existsSync(layout.entryDir(ref))) return;
+  let names: string[];
+  try {
+    names = readdirSync(layout.tmp);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.startsWith(`${TRASH_PREFIX}${ref.key.slice(0, 12)}-`) && restoreTrash(layout, path.join(layout.tmp, name), ref)) return;
+  }
+}
+
+function restoreTrash(layout: Layout, dir: string, only?: EntryRef): boolean {
   const text = (() => {
     try {
       return readFileSync(path.join(dir, ENTRY_FILES.meta), 'utf8');
@@ -135,12 +153,14 @@ function restoreTrash(layout: Layout, dir: string): boolean {
       return null;
     }
   })();
+  // meta.yaml quotes its strings (meta-yaml.ts); older entries did not.
   const ref = text && {
-    module: /^module: (.+)$/m.exec(text)?.[1] ?? '',
-    task: /^task: (.+)$/m.exec(text)?.[1] ?? '',
-    key: /^key: ([0-9a-f]{64})$/m.exec(text)?.[1] ?? '',
+    module: /^module: "?([^"\n]+)"?$/m.exec(text)?.[1] ?? '',
+    task: /^task: "?([^"\n]+)"?$/m.exec(text)?.[1] ?? '',
+    key: /^key: "?([0-9a-f]{64})"?$/m.exec(text)?.[1] ?? '',
   };
   if (!ref) return false;
+  if (only && (ref.key !== only.key || ref.task !== only.task || ref.module !== only.module)) return false;
   try {
     const target = layout.entryDir(ref);
     if (existsSync(target)) return false;

@@ -1,0 +1,231 @@
+/**
+ * Fault-injection helpers for the reliability suite: process groups to SIGKILL
+ * a run together with its converter, mounts (tmpfs) for disk-full and
+ * read-only stores, strace syscall injection, and store checks that do not
+ * trust the code under test more than necessary.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import { CLI, REPO, type CliResult, type Workspace } from './cli.js';
+
+export const RELIABILITY_CONFIG = path.join(REPO, 'test', 'fixtures', 'reliability.config.ts');
+
+/** `CACHEX_SOAK=1` multiplies iteration counts by 20. */
+export const SOAK = process.env.CACHEX_SOAK === '1' || process.env.CACHEX_SOAK === 'true' ? 20 : 1;
+
+/** cachex with the reliability config. */
+export function cx(args: string[]): string[] {
+  return ['--config', RELIABILITY_CONFIG, ...args];
+}
+
+export interface Started {
+  child: ReturnType<typeof spawn>;
+  done: Promise<CliResult>;
+  /** What the run printed so far. */
+  output(): { stdout: string; stderr: string };
+  /** SIGKILLs (or signals) the run and everything it started. */
+  killGroup(signal?: NodeJS.Signals): void;
+}
+
+/**
+ * Starts the CLI in its own process group (detached), so a kill reaches the
+ * converter child too — like a CI runner killing a job.
+ */
+export function startGroup(ws: Workspace, args: string[], env: NodeJS.ProcessEnv = {}, wrapper: string[] = []): Started {
+  const argv = [...wrapper, process.execPath, CLI, ...args];
+  const child = spawn(argv[0], argv.slice(1), { cwd: ws.dir, env: { ...ws.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return {
+    child,
+    done,
+    output: () => ({ stdout, stderr }),
+    killGroup(signal = 'SIGKILL') {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        /* already gone */
+      }
+    },
+  };
+}
+
+/** Polls `check` until it returns a truthy value; throws after `timeoutMs`. */
+export async function waitFor<T>(check: () => T, timeoutMs = 20_000, what = 'condition', intervalMs = 20): Promise<NonNullable<T>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+export function list(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Staging folders of runs (not trash or set-aside entries). */
+export function stagingDirs(ws: Workspace): string[] {
+  return list(path.join(ws.data, 'tmp')).filter((n) => !n.startsWith('trash-') && !n.startsWith('corrupt-'));
+}
+
+/** Every entry folder under cache/<module>/<task>/<key>. */
+export function entryDirs(data: string): string[] {
+  const found: string[] = [];
+  const cache = path.join(data, 'cache');
+  for (const module of list(cache)) for (const task of list(path.join(cache, module))) for (const key of list(path.join(cache, module, task))) found.push(path.join(cache, module, task, key));
+  return found;
+}
+
+/** A stable digest of a folder tree (paths, kinds, sizes, modes, link targets, contents). */
+export function treeHash(dir: string): string {
+  const hash = createHash('sha256');
+  const walk = (rel: string): void => {
+    for (const name of list(path.join(dir, rel))) {
+      const relPath = rel ? `${rel}/${name}` : name;
+      const full = path.join(dir, relPath);
+      const st = lstatSync(full);
+      if (st.isSymbolicLink()) hash.update(`l ${relPath} ${readlinkSync(full)}\n`);
+      else if (st.isDirectory()) {
+        hash.update(`d ${relPath} ${st.mode}\n`);
+        walk(relPath);
+      } else hash.update(`f ${relPath} ${st.size} ${st.mode} ${createHash('sha256').update(readFileSync(full)).digest('hex')}\n`);
+    }
+  };
+  if (existsSync(dir)) walk('');
+  return hash.digest('hex');
+}
+
+export interface StoreCheck {
+  checked: number;
+  corrupt: { dir: string; file: string; reason: string }[];
+}
+
+/**
+ * Checks every entry with the built store code (full re-hash). Used besides
+ * `cachex verify` so the suite does not depend on one command for its oracle.
+ */
+export async function checkStore(data: string): Promise<StoreCheck> {
+  const { loadEntry } = await import(pathToFileURL(path.join(REPO, 'dist', 'store', 'load.js')).href);
+  const { Layout } = await import(pathToFileURL(path.join(REPO, 'dist', 'store', 'layout.js')).href);
+  const layout = new Layout(data);
+  const result: StoreCheck = { checked: 0, corrupt: [] };
+  for (const dir of entryDirs(data)) {
+    const [module, task, key] = dir.split(path.sep).slice(-3);
+    result.checked++;
+    const found = await loadEntry(layout, { module, task, key }, undefined, { rehashOutputs: true });
+    if (found.status !== 'hit') result.corrupt.push({ dir, file: found.file ?? '', reason: found.reason ?? 'entry folder without meta.yaml' });
+  }
+  return result;
+}
+
+let verifyAvailable: boolean | undefined;
+
+/** Whether `cachex verify` exists in this build (it is being written in parallel). */
+export function hasVerify(ws: Workspace): boolean {
+  verifyAvailable ??= ws.run(['verify', '--help']).code === 0;
+  return verifyAvailable;
+}
+
+let pruneAvailable: boolean | undefined;
+export function hasPrune(ws: Workspace): boolean {
+  pruneAvailable ??= ws.run(['prune', '--help']).code === 0;
+  return pruneAvailable;
+}
+
+/** `cachex verify --json`, parsed; null when the command is not there. */
+export function verifyJson(ws: Workspace, extra: string[] = []): { code: number | null; report: { checked: number; corrupt: unknown[]; staging: unknown[]; staleLocks: unknown[] } } | null {
+  if (!hasVerify(ws)) return null;
+  const r = ws.run(cx(['verify', '--json', ...extra]));
+  return { code: r.code, report: JSON.parse(r.stdout) };
+}
+
+/** The lines cachex itself wrote as an error (`error: …`), without the task's output. */
+export function errorLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => /^error:/.test(l));
+}
+
+/** One `error:` sentence and no stack trace anywhere in cachex's own output. */
+export function oneErrorSentence(stderr: string): boolean {
+  const errors = errorLines(stderr);
+  return errors.length === 1 && !/^\s+at /m.test(stderr) && !/\n\s*\n/.test(errors[0]);
+}
+
+// ---------------------------------------------------------------------------
+// Capabilities: each test that needs one skips with a line saying why.
+
+function succeeds(cmd: string, args: string[]): boolean {
+  const r = spawnSync(cmd, args, { stdio: 'ignore', timeout: 20_000 });
+  return r.status === 0;
+}
+
+let mountReason: string | null | undefined;
+/** Null when tmpfs mounts work here, else why not. */
+export function cannotMount(): string | null {
+  if (mountReason !== undefined) return mountReason;
+  if (process.platform !== 'linux') return (mountReason = 'needs Linux tmpfs mounts');
+  if (process.getuid?.() !== 0) return (mountReason = 'needs root to mount a small tmpfs');
+  const dir = mkdtempSync(path.join(tmpdir(), 'cachex-mnt-probe-'));
+  const ok = succeeds('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
+  if (ok) succeeds('umount', [dir]);
+  rmSync(dir, { recursive: true, force: true });
+  return (mountReason = ok ? null : 'mount -t tmpfs is not permitted in this environment');
+}
+
+export function mountTmpfs(dir: string, size: string): void {
+  mkdirSync(dir, { recursive: true });
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', dir], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`mount tmpfs failed: ${r.stderr}`);
+}
+
+export function remount(dir: string, mode: 'ro' | 'rw'): void {
+  const r = spawnSync('mount', ['-o', `remount,${mode}`, dir], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`remount ${mode} failed: ${r.stderr}`);
+}
+
+export function unmount(dir: string): void {
+  for (let i = 0; i < 20; i++) {
+    if (spawnSync('umount', [dir]).status === 0) return;
+    spawnSync('sleep', ['0.2']);
+  }
+  spawnSync('umount', ['-l', dir]);
+}
+
+let straceReason: string | null | undefined;
+/** Null when strace can trace and inject into node here, else why not. */
+export function cannotStrace(): string | null {
+  if (straceReason !== undefined) return straceReason;
+  if (!succeeds('strace', ['-V'])) return (straceReason = 'strace is not installed (apt-get install strace)');
+  if (!succeeds('strace', ['-f', '-o', '/dev/null', '-e', 'inject=getpid:error=EPERM', process.execPath, '-e', '0'])) {
+    return (straceReason = 'ptrace is not permitted here (strace cannot attach)');
+  }
+  return (straceReason = null);
+}
+
+let unshareReason: string | null | undefined;
+/** Null when `unshare -fpu --mount-proc` (a simulated second machine) works. */
+export function cannotUnshare(): string | null {
+  if (unshareReason !== undefined) return unshareReason;
+  if (process.getuid?.() !== 0) return (unshareReason = 'needs root for unshare -fpu --mount-proc');
+  return (unshareReason = succeeds('unshare', ['-fpu', '--mount-proc', 'true']) ? null : 'unshare -fpu --mount-proc is not permitted here');
+}
+
+let runuserReason: string | null | undefined;
+export function cannotRunAsNobody(): string | null {
+  if (runuserReason !== undefined) return runuserReason;
+  if (process.getuid?.() !== 0) return (runuserReason = 'needs root to switch to the nobody user');
+  return (runuserReason = succeeds('runuser', ['-u', 'nobody', '--', 'true']) ? null : 'runuser -u nobody is not available');
+}
