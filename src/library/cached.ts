@@ -15,6 +15,16 @@ import type { CachableFunction, CacheStats } from './types.js';
 /** Memory hits are written to the entry's usage log at most this often, so `prune --unused-for` sees them without a write per call. */
 const RECORD_HIT_EVERY_MS = 60_000;
 
+/**
+ * A fresh value from held bytes. v8's deserializer returns typed arrays and
+ * Buffers as views into the bytes it reads, so it reads a private copy:
+ * otherwise a caller writing into a returned Uint8Array would change the
+ * bytes held in memory, and every later hit.
+ */
+function fresh(bytes: Buffer): unknown {
+  return deserialize(Buffer.from(bytes));
+}
+
 /** The state behind one cached function: its memory layer, in-flight computations and counters. */
 export class CachedState {
   private readonly memory: MemoryLayer | null;
@@ -52,14 +62,14 @@ export class CachedState {
       const bytes = this.fromMemory(call);
       if (bytes) {
         this.counts.memoryHits++;
-        return deserialize(bytes);
+        return fresh(bytes);
       }
       const pending = this.inflight.get(call.memoryKey);
       if (pending) {
         this.counts.joined++;
         const shared = await pending;
         // Each waiter gets its own copy; only the caller that computed gets the live object.
-        return shared.bytes ? deserialize(shared.bytes) : shared.live;
+        return shared.bytes ? fresh(shared.bytes) : shared.live;
       }
     }
     const before = entryIdentity(path.join(call.entryDir, ENTRY_FILES.meta));
@@ -70,7 +80,7 @@ export class CachedState {
       this.remember(call, done, before);
       if (done.outcome.status === 'hit') {
         this.counts.diskHits++;
-        return done.bytes ? deserialize(done.bytes) : undefined;
+        return done.bytes ? fresh(done.bytes) : undefined;
       }
       return done.live;
     } finally {

@@ -74,6 +74,29 @@ describe('memory layer', () => {
     expect((await f()).list).toEqual([1, 2]);
   });
 
+  it('returns typed arrays and Buffers that do not share memory with the cache', async () => {
+    const f = cache(async function binary() {
+      return { bytes: new Uint8Array([1, 2, 3]), buf: Buffer.from('abc'), floats: new Float64Array([1.5, 2.5]) };
+    }, { dataFolder: data });
+    const g = cache(async function binary() {
+      return { bytes: new Uint8Array([1, 2, 3]), buf: Buffer.from('abc'), floats: new Float64Array([1.5, 2.5]) };
+    }, { dataFolder: data });
+    await f();
+    for (const source of [g, g, f]) {
+      // g: a disk hit (whose bytes fill memory), then a memory hit; f: a memory hit
+      const value = await source();
+      expect(Array.from(value.bytes)).toEqual([1, 2, 3]);
+      expect(Buffer.from(value.buf).toString()).toBe('abc');
+      expect(Array.from(value.floats)).toEqual([1.5, 2.5]);
+      value.bytes[0] = 99;
+      value.buf[0] = 65;
+      value.floats[0] = -1;
+    }
+    expect(g.stats()).toMatchObject({ diskHits: 1, memoryHits: 1 });
+    const last = await g();
+    expect(Array.from(last.bytes)).toEqual([1, 2, 3]);
+  });
+
   it('evicts the least recently used result when the byte limit is reached', async () => {
     let calls = 0;
     // Each result serialises to a little over 1000 bytes: two fit in 2500, three do not.
