@@ -6,6 +6,7 @@ import type { TaskContext } from '../config/types.js';
 import type { ResolvedOptions } from './options.js';
 import type { PreparedCall } from './prepare.js';
 import type { CachableFunction } from './types.js';
+import { settledAfterSignal, untilInterrupted } from './interrupted.js';
 
 export interface Computed {
   outcome: RunOutcome;
@@ -28,7 +29,7 @@ function warn(message: string, code: string): void {
 export async function compute(fn: CachableFunction, options: ResolvedOptions, call: PreparedCall, force: boolean, onStart: () => void): Promise<Computed> {
   const { task } = options;
   let bytes: Buffer | null = null;
-  const outcome = await runTask({
+  const outcome = await settledAfterSignal(runTask({
     layout: call.layout,
     task,
     params: call.recorded,
@@ -40,8 +41,8 @@ export async function compute(fn: CachableFunction, options: ResolvedOptions, ca
       onStart,
       onCorrupt: (file, reason) => warn(`The stored entry of ${task.name} ${call.key.slice(0, 12)} is corrupt (${file}: ${reason}); recomputing.`, 'CACHEX_CORRUPT'),
     },
-    execute: async (_io, ctx: TaskContext): Promise<RunResult & { unserialisable?: string }> => {
-      const run = await runFunctionInProcess(fn, call.args, ctx);
+    execute: async (io, ctx: TaskContext): Promise<RunResult & { unserialisable?: string }> => {
+      const run = await untilInterrupted(runFunctionInProcess(fn, call.args, ctx), io.interrupt, task.name);
       try {
         bytes = serialize(run.liveValue);
       } catch (err) {
@@ -50,7 +51,7 @@ export async function compute(fn: CachableFunction, options: ResolvedOptions, ca
       // Skipping compression of a huge result avoids a second full-size copy on store and on load.
       return { ...run, value: bytes, compress: bytes.length <= options.streamThreshold };
     },
-  });
+  }));
   if (outcome.status === 'hit') return { outcome, live: undefined, bytes: outcome.result };
   if (outcome.storeError) {
     warn(`${task.name} was computed but could not be stored: ${outcome.storeError.message}`, 'CACHEX_STORE_ERROR');
