@@ -45,6 +45,18 @@ import type { CachableFunction, CachedFunction, CacheOptions, CallArgs } from '.
  * are stored uncompressed, so storing and loading them holds the value plus
  * one serialised copy.
  *
+ * Store: `dataFolder`, else `DATA_FOLDER` from the environment, else
+ * `<cwd>/.cachex` (the CLI's default when there is no config file); the
+ * library reads neither cachex.config.* nor .env. Memory hits are written to
+ * the entry's usage log (what `cachex ls` counts and `prune --unused-for`
+ * reads) at most once a minute per entry and process.
+ *
+ * Ctrl-C (SIGINT/SIGTERM) during a computation: the call gives up on the
+ * running function, nothing is stored, the lock is released and the signal
+ * ends the program as usual; a program that handles the signal itself gets a
+ * rejected call instead. (A function that never yields to the event loop
+ * delays the signal until it does.)
+ *
  * Also `cache(options)(fn)`.
  */
 export function cache<A extends object, R, D extends object = object>(fn: CachableFunction<A, R>, options?: CacheOptions<D>): CachedFunction<CallArgs<A, D>, R>;
