@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, statSync, write
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { storeErrorFrom } from '../errors.js';
-import { currentOwner, isDeadLocal, type Owner } from './owner.js';
+import { currentOwner, isAlive, isDeadLocal, isLocal, type Owner } from './owner.js';
 
 /** Heartbeat and staleness for holders on other machines (wireit's 10 s / 2 s recipe). */
 export const STALE_MS = 10_000;
@@ -113,38 +113,55 @@ function ensureLocksFolder(target: string): void {
 async function lockOnce(target: string): Promise<HeldLock | null> {
   const lockfile = await import('proper-lockfile');
   let compromised = false;
+  // A holder alive on this machine is never stale, however long its heartbeat
+  // stalls (a stopped process, a long synchronous hash of big outputs): only
+  // holders elsewhere are judged by the age of their heartbeat.
+  const owner = readOwner(target);
+  const stale = owner && isLocal(owner) && isAlive(owner) ? Infinity : STALE_MS;
+  let release: () => Promise<void>;
   try {
-    const release = await lockfile.lock(target, {
+    release = await lockfile.lock(target, {
       realpath: false,
       lockfilePath: lockDir(target),
-      stale: STALE_MS,
+      stale,
       update: UPDATE_MS,
       retries: 0,
       onCompromised: () => {
         compromised = true;
       },
     });
-    writeOwner(target);
-    return {
-      get compromised() {
-        return compromised;
-      },
-      release: async () => {
-        rmSync(ownerFile(target), { force: true });
-        await release().catch(() => undefined);
-      },
-    };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ELOCKED') throw storeErrorFrom(err, 'taking the lock for this key');
     return null;
   }
+  try {
+    writeOwner(target);
+  } catch (err) {
+    // A full or read-only disk: do not keep a lock nobody can identify.
+    await release().catch(() => undefined);
+    throw storeErrorFrom(err, 'taking the lock for this key');
+  }
+  return {
+    get compromised() {
+      return compromised;
+    },
+    release: async () => {
+      rmSync(ownerFile(target), { force: true });
+      await release().catch(() => undefined);
+    },
+  };
 }
 
 function writeOwner(target: string): void {
   const temp = `${ownerFile(target)}.${process.pid}`;
-  writeFileSync(temp, JSON.stringify(currentOwner()));
-  renameSync(temp, ownerFile(target));
+  try {
+    writeFileSync(temp, JSON.stringify(currentOwner()));
+    renameSync(temp, ownerFile(target));
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
 }
 
 /** True when some live process holds the lock (used by prune and verify). */
@@ -156,6 +173,6 @@ export function isLockHeld(target: string): boolean {
     return false;
   }
   const owner = readOwner(target);
-  if (owner && isDeadLocal(owner)) return false;
+  if (owner && isLocal(owner)) return isAlive(owner);
   return Date.now() - st.mtimeMs < STALE_MS;
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /** Who holds a lock or fills a staging folder: enough to tell whether it is still alive. */
@@ -8,6 +8,11 @@ export interface Owner {
   pid: number;
   /** Process start time in clock ticks since boot (/proc/<pid>/stat), to survive PID reuse. */
   start: string;
+  /**
+   * The PID namespace (`pid:[4026531836]`): containers on one host share the
+   * boot id and may share a host name, but a PID means nothing across namespaces.
+   */
+  pidns?: string;
 }
 
 let cachedBootId: string | undefined;
@@ -33,13 +38,27 @@ function processStart(pid: number): string {
   }
 }
 
-export function currentOwner(): Owner {
-  return { host: hostname(), bootId: bootId(), pid: process.pid, start: processStart(process.pid) };
+let cachedPidns: string | undefined;
+
+function pidNamespace(): string {
+  if (cachedPidns === undefined) {
+    try {
+      cachedPidns = readlinkSync('/proc/self/ns/pid');
+    } catch {
+      cachedPidns = '';
+    }
+  }
+  return cachedPidns;
 }
 
-/** True when the owner runs on this machine, since this boot. */
+export function currentOwner(): Owner {
+  return { host: hostname(), bootId: bootId(), pid: process.pid, start: processStart(process.pid), pidns: pidNamespace() };
+}
+
+/** True when the owner runs on this machine, since this boot, where its PID can be checked. */
 export function isLocal(owner: Partial<Owner>): boolean {
-  return owner.host === hostname() && owner.bootId === bootId() && bootId() !== '';
+  if (owner.host !== hostname() || owner.bootId !== bootId() || bootId() === '') return false;
+  return owner.pidns === undefined || owner.pidns === pidNamespace();
 }
 
 /**

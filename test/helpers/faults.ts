@@ -37,7 +37,11 @@ export interface Started {
  * converter child too — like a CI runner killing a job.
  */
 export function startGroup(ws: Workspace, args: string[], env: NodeJS.ProcessEnv = {}, wrapper: string[] = []): Started {
-  const argv = [...wrapper, process.execPath, CLI, ...args];
+  return spawnGroup(ws, [...wrapper, process.execPath, CLI, ...args], env);
+}
+
+/** Starts any argv in its own process group, with the workspace's environment. */
+export function spawnGroup(ws: Workspace, argv: string[], env: NodeJS.ProcessEnv = {}): Started {
   const child = spawn(argv[0], argv.slice(1), { cwd: ws.dir, env: { ...ws.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stdout = '';
   let stderr = '';

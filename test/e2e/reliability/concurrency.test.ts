@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Workspace } from '../../helpers/cli.js';
-import { checkStore, cx, entryDirs, list, stagingDirs, startGroup, waitFor } from '../../helpers/faults.js';
+import { cannotUnshare, checkStore, cx, entryDirs, list, spawnGroup, stagingDirs, startGroup, waitFor } from '../../helpers/faults.js';
+import { CLI } from '../../helpers/cli.js';
 
 let ws: Workspace;
 afterEach(() => ws?.cleanup());
@@ -148,5 +149,74 @@ describe('one execution per key', () => {
     expect(list(path.join(ws.data, 'tmp'))).toEqual([]);
     expect(ws.run(cx(['run', 'potree', '--file', 'in/a.pcd'])).stderr).toMatch(/^hit potree /m);
   });
+
+  it('a frozen holder here (SIGSTOP longer than the 10 s heartbeat) is waited for, not taken over', async () => {
+    ws = new Workspace();
+    ws.samplePcd('in/a.pcd');
+    const holder = startGroup(ws, cx(['run', 'potree', '--file', 'in/a.pcd']), { FAKE_SLEEP_MID: '1' });
+    const cloud = () => stagingDirs(ws).some((d) => existsSync(path.join(ws.data, 'tmp', d, 'out', 'cloud.bin')));
+    await waitFor(cloud, 20_000, 'the holder\'s converter to write its first file');
+    // Freeze cachex (its converter goes on and finishes): no heartbeat for 12 s.
+    process.kill(holder.child.pid!, 'SIGSTOP');
+    try {
+      const waiter = ws.start(cx(['run', 'potree', '--file', 'in/a.pcd']));
+      await new Promise((resolve) => setTimeout(resolve, 12_000));
+      expect(ws.converterRuns()).toBe(1); // only the frozen holder's converter ran
+      expect(waiter.child.exitCode).toBe(null); // still waiting
+      process.kill(holder.child.pid!, 'SIGCONT');
+      const [held, waited] = await Promise.all([holder.done, waiter.done]);
+      expect(held.code, held.stderr).toBe(0);
+      expect(waited.code, waited.stderr).toBe(0);
+      expect(waited.stderr).toMatch(/^hit potree /m);
+      expect(ws.converterRuns()).toBe(1);
+    } finally {
+      holder.killGroup('SIGCONT');
+    }
+  }, 60_000);
 });
 
+describe.skipIf(cannotUnshare())('one execution per key across machines sharing the data folder (simulated with unshare)', () => {
+  /** Runs the CLI "on another machine": its own PID namespace, and its own host name unless sameHost. */
+  function onOtherMachine(args: string[], sameHost = false): string[] {
+    const flags = sameHost ? '-fp' : '-fpu';
+    const rename = sameHost ? '' : 'hostname machine-b && ';
+    const quoted = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    return ['unshare', flags, '--mount-proc', 'sh', '-c', `${rename}exec ${quoted}`];
+  }
+
+  it.each([
+    ['its own host name', false],
+    ['the same host name (containers on one host)', true],
+  ])('a run on a machine with %s waits for the holder here and then hits', async (_label, sameHost) => {
+    ws = new Workspace();
+    ws.samplePcd('in/a.pcd');
+    const holder = ws.start(cx(['run', 'potree', '--file', 'in/a.pcd']), { env: { FAKE_SLEEP: '3' } });
+    await waitFor(() => lockOf(ws, 'potree') && stagingDirs(ws).length === 1, 20_000, 'the holder to start its converter');
+    const argv = onOtherMachine(cx(['run', 'potree', '--file', ws.path('in/a.pcd')]), sameHost);
+    const other = spawnGroup(ws, argv);
+    const [held, remote] = await Promise.all([holder.done, other.done]);
+    expect(held.code, held.stderr).toBe(0);
+    expect(remote.code, remote.stderr).toBe(0);
+    expect(remote.stderr).toMatch(/^waiting for another run of potree /m);
+    expect(remote.stderr).toMatch(/^hit potree /m);
+    expect(ws.converterRuns()).toBe(1);
+  });
+
+  it('a holder on another machine that died is taken over once its heartbeat is stale (about 10 s)', async () => {
+    ws = new Workspace();
+    ws.samplePcd('in/a.pcd');
+    const argv = onOtherMachine(cx(['run', 'potree', '--file', ws.path('in/a.pcd')]));
+    const remote = spawnGroup(ws, argv, { FAKE_SLEEP: '60' });
+    await waitFor(() => lockOf(ws, 'potree') && stagingDirs(ws).length === 1, 20_000, 'the remote holder to start its converter');
+    remote.killGroup('SIGKILL');
+    await remote.done;
+    const started = Date.now();
+    const here = ws.run(cx(['run', 'potree', '--file', 'in/a.pcd']));
+    const elapsed = Date.now() - started;
+    expect(here.code, here.stderr).toBe(0);
+    expect(here.stderr).toMatch(/^waiting for another run of potree /m);
+    expect(here.stderr).toMatch(/^miss potree /m);
+    expect(elapsed).toBeLessThan(20_000);
+    expect(ws.converterRuns()).toBe(1);
+  }, 60_000);
+});
