@@ -50,7 +50,7 @@ async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Pr
   const settings = await ctx.settings();
   const layout = await ctx.layout();
   const cwd = settings.cwd;
-  const exec = prepareExec({ argv, inputs: flags.input ?? [], env: flags.env ?? [], outputs: flags.output ?? [], name: flags.name, cwd }, new DigestCache(layout.digests));
+  const exec = prepareExec({ argv, inputs: flags.input ?? [], env: flags.env ?? [], outputs: flags.output ?? [], name: flags.name, cwd, dataFolder: layout.root }, new DigestCache(layout.digests));
   const prepared = { ...exec, layout };
   if (flags.dryRun) return dryRun(prepared, flags);
 

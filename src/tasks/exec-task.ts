@@ -23,6 +23,8 @@ export interface ExecRequest {
   outputs: string[];
   name?: string;
   cwd: string;
+  /** The data folder: an input folder must not contain it (the store changes under every run). */
+  dataFolder: string;
 }
 
 /** Everything `runTask` needs for an exec, shaped like a prepared config run. */
@@ -54,7 +56,8 @@ export function outputPath(given: string): string {
   return rel;
 }
 
-function inputKey(given: string, cwd: string, digests: DigestCache): { record: unknown; absolute: string; dir: boolean } {
+function inputKey(given: string, req: ExecRequest, digests: DigestCache): { record: unknown; absolute: string; dir: boolean } {
+  const { cwd } = req;
   if (given === '' || given.includes('\0')) throw new UsageError(`--input needs a path to a file or folder, got ${JSON.stringify(given)}.`);
   const absolute = path.resolve(cwd, given);
   let dir: boolean;
@@ -62,6 +65,10 @@ function inputKey(given: string, cwd: string, digests: DigestCache): { record: u
     dir = statSync(absolute).isDirectory();
   } catch {
     throw new UsageError(`--input ${given} does not exist; check the path.`);
+  }
+  const inside = path.relative(absolute, req.dataFolder);
+  if (dir && !inside.startsWith('..') && !path.isAbsolute(inside)) {
+    throw new UsageError(`--input ${given} contains the data folder ${req.dataFolder}, which changes on every run; name the folders the command reads instead (for example --input src).`);
   }
   // The path as written enters the key too: the command line names it, and swapping two inputs is different work.
   const shown = path.isAbsolute(given) ? absolute : path.normalize(given);
@@ -89,7 +96,7 @@ export function prepareExec(req: ExecRequest, digests: DigestCache): PreparedExe
   const files: string[] = [];
   const dirs: string[] = [];
   const inputRecords = req.inputs.map((given) => {
-    const { record, absolute, dir } = inputKey(given, req.cwd, digests);
+    const { record, absolute, dir } = inputKey(given, req, digests);
     (dir ? dirs : files).push(absolute);
     return record;
   });

@@ -157,6 +157,7 @@ describe('cachex exec: bad input', () => {
     [['exec', '--env', 'A-B', '--', 'true'], /--env "A-B" is not an environment variable name/],
     [['exec', '--publish', '../x', '--', 'true'], /--publish "\.\.\/x" is not a valid name/],
     [['exec', '--', 'no-such-command-xyz'], /The command "no-such-command-xyz" was not found/],
+    [['exec', '--input', '.', '--', 'true'], /--input \. contains the data folder .*; name the folders the command reads instead/],
   ])('%j exits 2 with one sentence and stores nothing', (args, message) => {
     const result = ws.run(args as string[]);
     expect(result.code).toBe(2);
