@@ -53,6 +53,7 @@ async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Pr
   const exec = prepareExec({ argv, inputs: flags.input ?? [], env: flags.env ?? [], outputs: flags.output ?? [], name: flags.name, cwd, dataFolder: layout.root }, new DigestCache(layout.digests));
   const prepared = { ...exec, layout };
   if (flags.dryRun) return dryRun(prepared, flags);
+  if (flags.publish) (await import('../store/materialise.js')).checkPublishTarget(layout.static, flags.publish);
 
   const progress = new Progress(!flags.quiet && !flags.json);
   let executed = false;

@@ -6,7 +6,7 @@ import { prepareRun, type PreparedRun } from '../core/prepare.js';
 import { runTask, type RunEvents, type RunOutcome, type RunRequest } from '../core/run-task.js';
 import type { Settings } from '../config/settings.js';
 import { ENTRY_FILES } from '../store/layout.js';
-import { LINK_MODES, listOutputs, materialise, publish, type LinkMode } from '../store/materialise.js';
+import { LINK_MODES, checkPublishTarget, listOutputs, materialise, publish, type LinkMode } from '../store/materialise.js';
 import type { EntryMeta } from '../store/meta.js';
 import { expandCommand } from '../tasks/command.js';
 import { runCommand } from '../runner/command.js';
@@ -89,6 +89,7 @@ async function runAction(ctx: CliContext, taskName: string, given: Record<string
   const settings = await ctx.settings();
   const prepared = await prepareRun(settings, taskName, given);
   if (flags.dryRun) return dryRun(prepared, flags);
+  if (flags.publish) checkPublishTarget(prepared.layout.static, flags.publish);
   const progress = new Progress(!flags.quiet && !flags.json);
   const liveOut = flags.json ? process.stderr : process.stdout;
   const label = `${taskName} ${shortKey(prepared.key)}`;
@@ -128,7 +129,9 @@ export function executeTask(prepared: PreparedRun, settings: Settings): RunReque
 export async function placeOutputs(outDir: string, meta: EntryMeta | null, flags: RunFlags, cwd: string, prepared: PreparedRun): Promise<void> {
   const outputs = meta?.outputs ?? listOutputs(outDir);
   if (flags.out) materialise(outDir, outputs, path.resolve(cwd, flags.out), (flags.link ?? 'auto') as LinkMode);
-  if (flags.publish) publish(prepared.layout.static, flags.publish, outDir, outputs);
+  // Only a stored entry (or a hit) is published: a failed or unstored run must not replace a good publish.
+  if (flags.publish && meta) publish(prepared.layout.static, flags.publish, outDir, outputs);
+  else if (flags.publish) process.stderr.write(`cachex: not published as ${flags.publish}: the run was not stored.\n`);
 }
 
 export function report(outcome: RunOutcome, flags: RunFlags, showResult: boolean): number {

@@ -121,21 +121,30 @@ export function listOutputs(outDir: string, rel = ''): OutputRecord[] {
  * (or copies) beside it, then an atomic swap of the NAME symlink. It never
  * points into cache/, so pruning the entry leaves the publish intact.
  */
-export function publish(staticDir: string, name: string, sourceOut: string, outputs: OutputRecord[]): string {
+/**
+ * Checks a publish target before any work runs: a valid name, and a
+ * static/NAME that is absent or an earlier publish. Returns the earlier
+ * publish's folder, if any.
+ */
+export function checkPublishTarget(staticDir: string, name: string): string | null {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
     throw new UsageError(`--publish ${JSON.stringify(name)} is not a valid name; use letters, digits, ".", "_" and "-" (no slashes or "..").`);
   }
+  const link = path.join(staticDir, name);
+  try {
+    const st = lstatSync(link);
+    if (st.isSymbolicLink()) return path.join(staticDir, readlinkSync(link));
+  } catch {
+    return null;
+  }
+  throw new UsageError(`${link} exists and was not made by --publish; move it away first.`);
+}
+
+export function publish(staticDir: string, name: string, sourceOut: string, outputs: OutputRecord[]): string {
+  const previous = checkPublishTarget(staticDir, name);
   const version = `.${name}.${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
   const versionDir = path.join(staticDir, version);
   const link = path.join(staticDir, name);
-  let previous: string | null = null;
-  try {
-    const st = lstatSync(link);
-    if (st.isSymbolicLink()) previous = path.join(staticDir, readlinkSync(link));
-    else throw new UsageError(`${link} exists and was not made by --publish; move it away first.`);
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-  }
   materialise(sourceOut, outputs, versionDir, 'hardlink');
   try {
     const temp = path.join(staticDir, `.${name}.link-${randomBytes(4).toString('hex')}`);

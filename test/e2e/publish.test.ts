@@ -101,3 +101,25 @@ describe('run --publish NAME', () => {
     expect(existsSync(ws.path('a'))).toBe(false);
   });
 });
+
+describe('run --publish safety', () => {
+  it('does not replace a good publish with the outputs of a failed run', () => {
+    const file = ws.samplePcd('in/a.pcd', 'a');
+    expect(ws.run(['run', 'flaky', '--file', file, '--publish', 'web']).code).toBe(0);
+    const before = readFileSync(path.join(staticDir, 'web', 'cloud.bin'));
+    const other = ws.samplePcd('in/b.pcd', 'b');
+    const failed = ws.run(['run', 'flaky', '--file', other, '--publish', 'web'], { env: { FAKE_EXIT: '5' } });
+    expect(failed.code).toBe(5);
+    expect(failed.stderr).toMatch(/not published as web: the run was not stored/);
+    expect(readFileSync(path.join(staticDir, 'web', 'cloud.bin'))).toEqual(before);
+  });
+
+  it('refuses a foreign static/NAME folder before running anything', () => {
+    mkdirSync(path.join(staticDir, 'mine'), { recursive: true });
+    const result = ws.run(['run', 'potree', '--file', ws.samplePcd(), '--publish', 'mine']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/was not made by --publish; move it away first/);
+    expect(ws.converterRuns()).toBe(0);
+    expect(existsSync(path.join(ws.data, 'cache'))).toBe(false);
+  });
+});
