@@ -14,12 +14,6 @@ function usageSentence(message: string, command: string): string {
   return `${text.charAt(0).toUpperCase()}${text.slice(1)}; see \`cachex ${command} --help\`.`;
 }
 
-function commandPath(cmd: Command | undefined): string {
-  const names: string[] = [];
-  for (let c = cmd; c && c.parent; c = c.parent) names.unshift(c.name());
-  return names.join(' ') || '';
-}
-
 async function main(argv: string[]): Promise<number> {
   let ctx: CliContext | null = null;
   try {
@@ -38,18 +32,10 @@ async function main(argv: string[]): Promise<number> {
       .option('--debug', 'show stack traces on errors')
       .showSuggestionAfterError(true)
       .exitOverride();
-    let lastCommand = '';
-    program.configureOutput({
-      outputError: (message) => {
-        lastCommand = message;
-      },
-    });
+    // Commander's own error printing is replaced by one sentence from reportError.
+    program.configureOutput({ outputError: () => undefined });
     registerRun(program, ctx, config, rest);
     registerCommands(program, ctx);
-    const context = ctx;
-    program.hook('preAction', (_root, action) => {
-      lastCommand = commandPath(action);
-    });
     try {
       await program.parseAsync(rest, { from: 'user' });
     } catch (err) {
@@ -58,7 +44,6 @@ async function main(argv: string[]): Promise<number> {
       const failed = err.message.match(/for command '([^']+)'/)?.[1];
       throw new UsageError(usageSentence(err.message, failed ?? inferCommand(rest, config)));
     }
-    void lastCommand;
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     return reportError(err, ctx?.globals.debug ?? argv.includes('--debug'));

@@ -1,5 +1,4 @@
-import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { appendFileSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sha256 } from '../key/digest.js';
 import { canonicalJson } from '../key/encode.js';
@@ -7,6 +6,7 @@ import { keyOfInputs, type KeyInputs } from '../key/inputs.js';
 import { ENTRY_FILES, type EntryRef, type Layout } from './layout.js';
 import { META_FORMAT, parseMeta, type EntryMeta } from './meta.js';
 import { checkOutputs } from './outputs.js';
+import { moveAside } from './remove.js';
 import { decodeResult } from './result.js';
 
 export interface LoadedEntry {
@@ -120,16 +120,11 @@ export function recordHit(dir: string): void {
   }
 }
 
-/** Moves a corrupt entry out of cache/ (atomically) and deletes it. */
+/** Moves a corrupt entry out of cache/ (atomically) and deletes it; deletes in place if it cannot be moved. */
 export function setAside(layout: Layout, ref: EntryRef): void {
-  const dir = layout.entryDir(ref);
-  const aside = path.join(layout.tmp, `corrupt-${ref.key.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
   try {
-    mkdirSync(layout.tmp, { recursive: true });
-    renameSync(dir, aside);
+    moveAside(layout, ref, 'corrupt');
   } catch {
-    rmSync(dir, { recursive: true, force: true });
-    return;
+    rmSync(layout.entryDir(ref), { recursive: true, force: true });
   }
-  rmSync(aside, { recursive: true, force: true });
 }

@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { storeErrorFrom } from '../errors.js';
 import { isLockHeld, tryAcquireKeyLock } from '../lock/key-lock.js';
 import { describeEntry, listEntries, type CatalogEntry } from './catalog.js';
 import { ENTRY_FILES, type EntryRef, type Layout } from './layout.js';
 import { loadEntry } from './load.js';
+import { moveAside } from './remove.js';
 import { findLeftovers, removeLeftovers, type Leftover } from './sweep.js';
 
 /**
@@ -164,17 +164,6 @@ function toCandidate(entry: CatalogEntry): PruneCandidate {
   return { ref: entry.ref, bytes: entry.diskBytes, created: entry.created?.getTime() ?? null, lastUsed: entry.lastUsed?.getTime() ?? null };
 }
 
-/**
- * Takes an entry out of cache/ in one rename (readers see all of it or
- * nothing), then deletes it from tmp/. A crash in between leaves a folder
- * in tmp/ that the next sweep removes.
- */
-function removeEntryDir(layout: Layout, ref: EntryRef): void {
-  const aside = path.join(layout.tmp, `pruned-${ref.key.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
-  mkdirSync(layout.tmp, { recursive: true });
-  renameSync(layout.entryDir(ref), aside);
-  rmSync(aside, { recursive: true, force: true });
-}
 
 type Removal = { ok: true } | { ok: false; reason: string };
 
@@ -198,7 +187,7 @@ async function removeLocked(layout: Layout, chosen: PrunedEntry, seen: CatalogEn
       return { ok: false, reason: 'it passed its integrity check on a second look' };
     }
     try {
-      removeEntryDir(layout, chosen.ref);
+      moveAside(layout, chosen.ref, 'pruned');
     } catch (err) {
       throw storeErrorFrom(err, `removing the entry ${chosen.ref.task} ${chosen.ref.key.slice(0, 12)}`);
     }

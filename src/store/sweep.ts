@@ -5,6 +5,7 @@ import { isDeadLocal, isLocal, isAlive, type Owner } from '../lock/owner.js';
 import { diskUsage } from './catalog.js';
 import { ENTRY_FILES, assertRef, type EntryRef, type Layout } from './layout.js';
 import { STAGING_OWNER, TRASH_PREFIX } from './staging.js';
+import { ASIDE_PREFIXES } from './remove.js';
 
 /** Leftovers older than this with no owner to ask are considered abandoned (clocks jump: keep it long). */
 const ORPHAN_AGE_MS = 60 * 60 * 1000;
@@ -68,9 +69,9 @@ export function findLeftovers(layout: Layout): Leftover[] {
   }
   for (const name of names) {
     const full = path.join(layout.tmp, name);
-    if (name.startsWith('trash-') || name.startsWith('corrupt-')) {
+    if (name.startsWith(TRASH_PREFIX) || Object.values(ASIDE_PREFIXES).some((prefix) => name.startsWith(prefix))) {
       // Only a run holding the lock creates these and deletes them right after; an old one is a crash leftover.
-      if (ageMs(full) > 60_000) found.push({ kind: name.startsWith('trash-') ? 'trash' : 'corrupt', path: full, bytes: diskUsage(full), reason: 'left by an interrupted run' });
+      if (ageMs(full) > 60_000) found.push({ kind: name.startsWith(TRASH_PREFIX) ? 'trash' : 'corrupt', path: full, bytes: diskUsage(full), reason: 'left by an interrupted run' });
       continue;
     }
     const { inUse, reason } = stagingInUse(layout, full);

@@ -1,0 +1,21 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { EntryRef, Layout } from './layout.js';
+
+/**
+ * Why an entry left cache/: the prefix of its folder in tmp/ while it is deleted.
+ * A crash mid-delete leaves such a folder, which the sweep recognises by name.
+ */
+export const ASIDE_PREFIXES = { corrupt: 'corrupt-', pruned: 'pruned-' } as const;
+
+/**
+ * Takes an entry out of cache/ in one rename (readers see all of it or
+ * nothing), then deletes it from tmp/. Throws when the rename fails.
+ */
+export function moveAside(layout: Layout, ref: EntryRef, why: keyof typeof ASIDE_PREFIXES): void {
+  const aside = path.join(layout.tmp, `${ASIDE_PREFIXES[why]}${ref.key.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(layout.tmp, { recursive: true });
+  renameSync(layout.entryDir(ref), aside);
+  rmSync(aside, { recursive: true, force: true });
+}
