@@ -5,6 +5,7 @@ import { canonicalJson } from '../key/encode.js';
 import { keyOfInputs, type KeyInputs } from '../key/inputs.js';
 import { ENTRY_FILES, type EntryRef, type Layout } from './layout.js';
 import { META_FORMAT, parseMeta, type EntryMeta } from './meta.js';
+import { metaIntact } from './meta-digest.js';
 import { checkOutputs } from './outputs.js';
 import { moveAside } from './remove.js';
 import { decodeResult } from './result.js';
@@ -63,6 +64,7 @@ export async function loadEntry(layout: Layout, ref: EntryRef, expected?: KeyInp
     return { status: 'corrupt', file: ENTRY_FILES.meta, reason: 'meta.yaml is missing' };
   }
   const corrupt = (file: string, reason: string): LoadOutcome => ({ status: 'corrupt', file, reason });
+  if (!metaIntact(metaText.toString('utf8'))) return corrupt(ENTRY_FILES.meta, 'meta.yaml digest mismatch (truncated or altered)');
   let meta: EntryMeta;
   try {
     meta = await parseMeta(metaText.toString('utf8'));

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { storeErrorFrom } from '../errors.js';
 import { ENTRY_FILES, type EntryRef, type Layout } from './layout.js';
 import { formatMeta, type EntryMeta } from './meta.js';
+import { sealMeta } from './meta-digest.js';
 import { fsyncPath } from './fsync.js';
 import { sealOutputs } from './outputs.js';
 import { currentOwner } from '../lock/owner.js';
@@ -68,7 +69,7 @@ export class Staging {
     const target = this.layout.entryDir(this.ref);
     try {
       writeFileSync(path.join(this.dir, ENTRY_FILES.verified), JSON.stringify(stamps));
-      this.writeFile(ENTRY_FILES.meta, await formatMeta(meta));
+      this.writeFile(ENTRY_FILES.meta, sealMeta(await formatMeta(meta)));
       rmSync(path.join(this.dir, STAGING_OWNER), { force: true });
       fsyncPath(this.dir);
       mkdirSync(path.dirname(target), { recursive: true });
