@@ -30,6 +30,13 @@ export function addParamFlags(cmd: Command, schema: ParamsSchema): Map<string, s
     }
     const option = new Option(`--${flag} <${spec.type === 'enum' ? 'choice' : spec.type}>`, describe(spec));
     if (spec.list) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+    else {
+      // commander keeps the last of repeated values; a key built from one of two given values would surprise.
+      option.argParser((value: string, previous: string | undefined) => {
+        if (previous !== undefined) throw new UsageError(`--${flag} was given more than once (${JSON.stringify(previous)} and ${JSON.stringify(value)}); give it once.`);
+        return value;
+      });
+    }
     cmd.addOption(option);
     attributes.set(option.attributeName(), name);
   }

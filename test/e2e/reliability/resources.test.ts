@@ -6,7 +6,7 @@
 import { chmodSync, closeSync, openSync, utimesSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Workspace } from '../../helpers/cli.js';
+import { CLI, Workspace } from '../../helpers/cli.js';
 import {
   cannotMount,
   cannotRunAsNobody,
@@ -180,7 +180,7 @@ describe.skipIf(cannotRunAsNobody())('permission errors (cachex run as the nobod
     const stored = ws.run(cx(['run', 'potree', '--file', a]));
     expect(stored.code).toBe(0);
     const asNobody = async (args: string[]) => {
-      const run = spawnGroup(ws, ['runuser', '-u', 'nobody', '--', 'env', `HOME=${ws.dir}`, process.execPath, path.join(process.cwd(), 'bin', 'cachex.js'), ...cx(args)]);
+      const run = spawnGroup(ws, ['runuser', '-u', 'nobody', '--', 'env', `HOME=${ws.dir}`, process.execPath, CLI, ...cx(args)]);
       return run.done;
     };
     const hit = await asNobody(['run', 'potree', '--file', a]);
