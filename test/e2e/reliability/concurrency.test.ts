@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Workspace } from '../../helpers/cli.js';
-import { cannotUnshare, checkStore, cx, entryDirs, list, spawnGroup, stagingDirs, startGroup, waitFor } from '../../helpers/faults.js';
+import { cannotUnshare, checkStore, hasPrune, hasVerify, cx, entryDirs, list, spawnGroup, stagingDirs, startGroup, waitFor } from '../../helpers/faults.js';
 import { CLI } from '../../helpers/cli.js';
 
 let ws: Workspace;
@@ -150,7 +150,7 @@ describe('one execution per key', () => {
     expect(ws.run(cx(['run', 'potree', '--file', 'in/a.pcd'])).stderr).toMatch(/^hit potree /m);
   });
 
-  it('a frozen holder here (SIGSTOP longer than the 10 s heartbeat) is waited for, not taken over', async () => {
+  it('a frozen holder here (SIGSTOP longer than the 10 s heartbeat) is waited for, not taken over, and prune and verify leave its work alone', async () => {
     ws = new Workspace();
     ws.samplePcd('in/a.pcd');
     const holder = startGroup(ws, cx(['run', 'potree', '--file', 'in/a.pcd']), { FAKE_SLEEP_MID: '1' });
@@ -163,6 +163,13 @@ describe('one execution per key', () => {
       await new Promise((resolve) => setTimeout(resolve, 12_000));
       expect(ws.converterRuns()).toBe(1); // only the frozen holder's converter ran
       expect(waiter.child.exitCode).toBe(null); // still waiting
+      // Nor do prune and verify take its silent heartbeat for a dead holder.
+      const staging = stagingDirs(ws);
+      const lock = lockOf(ws, 'potree')!;
+      if (hasPrune(ws)) expect(ws.run(cx(['prune', '--all'])).code).toBe(0);
+      if (hasVerify(ws)) expect(ws.run(cx(['verify', '--fix'])).code).toBe(0);
+      expect(stagingDirs(ws)).toEqual(staging);
+      expect(existsSync(lock)).toBe(true);
       process.kill(holder.child.pid!, 'SIGCONT');
       const [held, waited] = await Promise.all([holder.done, waiter.done]);
       expect(held.code, held.stderr).toBe(0);

@@ -1,0 +1,106 @@
+/**
+ * Prune and verify are safe against running work (SPEC §7): they never delete
+ * the staging folder or the lock of a live run, nor an entry whose key a
+ * running command holds.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Workspace } from '../../helpers/cli.js';
+import { checkStore, cx, entryDirs, hasPrune, hasVerify, list, stagingDirs, waitFor } from '../../helpers/faults.js';
+
+let ws: Workspace;
+afterEach(() => ws?.cleanup());
+
+function lockDirs(w: Workspace, task: string): string[] {
+  return list(path.join(w.data, 'locks', 'tasks', task)).filter((n) => n.endsWith('.lock'));
+}
+
+/** prune --all and verify --fix, each must exit 0 and leave the running work alone. */
+function sweepWhileRunning(w: Workspace, task: string): void {
+  const staging = stagingDirs(w);
+  const locks = lockDirs(w, task);
+  expect(staging).toHaveLength(1);
+  expect(locks).toHaveLength(1);
+  if (hasPrune(w)) {
+    const pruned = w.run(cx(['prune', '--all', '--json']));
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(JSON.parse(pruned.stdout).staging).toEqual([]);
+    expect(stagingDirs(w)).toEqual(staging);
+    expect(lockDirs(w, task)).toEqual(locks);
+  }
+  if (hasVerify(w)) {
+    const verified = w.run(cx(['verify', '--fix', '--json']));
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    const report = JSON.parse(verified.stdout);
+    expect(report.staging).toEqual([]);
+    expect(report.staleLocks).toEqual([]);
+    expect(stagingDirs(w)).toEqual(staging);
+    expect(lockDirs(w, task)).toEqual(locks);
+  }
+}
+
+describe('prune and verify during running work', () => {
+  it.each([
+    ['a command task', 'potree'],
+    ['a TS task', 'count'],
+  ])('prune --all and verify --fix during a miss of %s keep its staging folder and lock; the run then stores and hits', async (_label, task) => {
+    ws = new Workspace();
+    const a = ws.samplePcd('in/a.pcd', 'a');
+    const other = ws.samplePcd('in/other.pcd', 'other');
+    expect(ws.run(cx(['run', 'potree', '--file', other])).code).toBe(0); // something for prune --all to remove
+    const args = task === 'potree' ? ['run', 'potree', '--file', a] : ['run', 'count', '--n', '3'];
+    const run = ws.start(cx(args), { env: { FAKE_SLEEP: '4', SLEEP: '4000' } });
+    await waitFor(() => stagingDirs(ws).length === 1 && lockDirs(ws, task).length === 1, 20_000, 'the run to start');
+    sweepWhileRunning(ws, task);
+    const done = await run.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toMatch(new RegExp(`^miss ${task} .*stored`, 'm'));
+    const hit = ws.run(cx(args));
+    expect(hit.stderr).toMatch(new RegExp(`^hit ${task} `, 'm'));
+    expect(hit.stdout).toBe(done.stdout);
+    expect((await checkStore(ws.data)).corrupt).toEqual([]);
+  });
+
+  it('prune --all during a --force run keeps the entry whose key it holds; the run replaces it and the new entry hits', async () => {
+    ws = new Workspace();
+    const a = ws.samplePcd('in/a.pcd');
+    expect(ws.run(cx(['run', 'potree', '--file', a])).code).toBe(0);
+    const [entry] = entryDirs(ws.data);
+    const run = ws.start(cx(['run', 'potree', '--file', a, '--force']), { env: { FAKE_SLEEP: '4' } });
+    await waitFor(() => stagingDirs(ws).length === 1 && lockDirs(ws, 'potree').length === 1, 20_000, 'the forced run to start');
+    if (hasPrune(ws)) {
+      const pruned = ws.run(cx(['prune', '--all', '--json']));
+      expect(pruned.code, pruned.stderr).toBe(0);
+      expect(JSON.parse(pruned.stdout).removed).toEqual([]);
+      expect(existsSync(path.join(entry, 'meta.yaml'))).toBe(true);
+    }
+    sweepWhileRunning(ws, 'potree');
+    const done = await run.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toMatch(/^forced potree .*stored/m);
+    expect(ws.run(cx(['run', 'potree', '--file', a])).stderr).toMatch(/^hit potree /m);
+    expect(ws.converterRuns()).toBe(2);
+  });
+
+  it('what a SIGKILLed run left behind is swept by verify --fix, and the next run is not disturbed', async () => {
+    ws = new Workspace();
+    const a = ws.samplePcd('in/a.pcd');
+    const { startGroup } = await import('../../helpers/faults.js');
+    const dead = startGroup(ws, cx(['run', 'potree', '--file', a]), { FAKE_SLEEP: '30' });
+    await waitFor(() => stagingDirs(ws).length === 1 && lockDirs(ws, 'potree').length === 1, 20_000, 'the run to start');
+    dead.killGroup('SIGKILL');
+    await dead.done;
+    if (!hasVerify(ws)) return;
+    const report = JSON.parse(ws.run(cx(['verify', '--json'])).stdout);
+    expect(report.staging).toHaveLength(1);
+    expect(report.staleLocks).toHaveLength(1);
+    const fixed = ws.run(cx(['verify', '--fix', '--json']));
+    expect(fixed.code).toBe(0);
+    expect(stagingDirs(ws)).toEqual([]);
+    expect(lockDirs(ws, 'potree')).toEqual([]);
+    const next = ws.run(cx(['run', 'potree', '--file', a]));
+    expect(next.code).toBe(0);
+    expect(next.stderr).toMatch(/^miss potree .*stored/m);
+  });
+});
