@@ -41,7 +41,10 @@ function readJson<T>(file: string): T | null {
 function stagingInUse(layout: Layout, dir: string): { inUse: boolean; reason: string } {
   const owner = readJson<Partial<Owner> & { ref?: EntryRef }>(path.join(dir, STAGING_OWNER));
   if (!owner) {
-    // meta.yaml present and owner gone: the run was between its last write and the rename.
+    // meta.yaml present and owner gone: the run was between its last write and the
+    // rename, which it does holding its key's lock; with the lock free, it died there.
+    const ref = refFromMeta(dir);
+    if (ref && !isLockHeld(layout.lockTarget(ref))) return { inUse: false, reason: 'its run died while storing it' };
     const old = ageMs(dir) > ORPHAN_AGE_MS;
     return { inUse: !old, reason: old ? 'staging folder without owner, older than an hour' : 'recent staging folder' };
   }
@@ -146,20 +149,30 @@ export function restoreSwappedOut(layout: Layout, ref: EntryRef): void {
   }
 }
 
-function restoreTrash(layout: Layout, dir: string, only?: EntryRef): boolean {
-  const text = (() => {
-    try {
-      return readFileSync(path.join(dir, ENTRY_FILES.meta), 'utf8');
-    } catch {
-      return null;
-    }
-  })();
+/** The entry a staged or swapped-out folder belongs to, from its meta.yaml; null when unreadable. */
+function refFromMeta(dir: string): EntryRef | null {
+  let text: string;
+  try {
+    text = readFileSync(path.join(dir, ENTRY_FILES.meta), 'utf8');
+  } catch {
+    return null;
+  }
   // meta.yaml quotes its strings (meta-yaml.ts); older entries did not.
-  const ref = text && {
+  const ref = {
     module: /^module: "?([^"\n]+)"?$/m.exec(text)?.[1] ?? '',
     task: /^task: "?([^"\n]+)"?$/m.exec(text)?.[1] ?? '',
     key: /^key: "?([0-9a-f]{64})"?$/m.exec(text)?.[1] ?? '',
   };
+  try {
+    assertRef(ref);
+    return ref;
+  } catch {
+    return null;
+  }
+}
+
+function restoreTrash(layout: Layout, dir: string, only?: EntryRef): boolean {
+  const ref = refFromMeta(dir);
   if (!ref) return false;
   if (only && (ref.key !== only.key || ref.task !== only.task || ref.module !== only.module)) return false;
   try {

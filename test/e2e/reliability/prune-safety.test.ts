@@ -3,11 +3,11 @@
  * the staging folder or the lock of a live run, nor an entry whose key a
  * running command holds.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Workspace } from '../../helpers/cli.js';
-import { checkStore, cx, entryDirs, hasPrune, hasVerify, list, stagingDirs, waitFor } from '../../helpers/faults.js';
+import { cannotStrace, checkStore, cx, entryDirs, hasPrune, hasVerify, list, stagingDirs, startGroup, waitFor } from '../../helpers/faults.js';
 
 let ws: Workspace;
 afterEach(() => ws?.cleanup());
@@ -86,7 +86,6 @@ describe('prune and verify during running work', () => {
   it('what a SIGKILLed run left behind is swept by verify --fix, and the next run is not disturbed', async () => {
     ws = new Workspace();
     const a = ws.samplePcd('in/a.pcd');
-    const { startGroup } = await import('../../helpers/faults.js');
     const dead = startGroup(ws, cx(['run', 'potree', '--file', a]), { FAKE_SLEEP: '30' });
     await waitFor(() => stagingDirs(ws).length === 1 && lockDirs(ws, 'potree').length === 1, 20_000, 'the run to start');
     dead.killGroup('SIGKILL');
@@ -102,5 +101,28 @@ describe('prune and verify during running work', () => {
     const next = ws.run(cx(['run', 'potree', '--file', a]));
     expect(next.code).toBe(0);
     expect(next.stderr).toMatch(/^miss potree .*stored/m);
+  });
+});
+
+describe.skipIf(cannotStrace())('sweeping a run killed at its final rename (strace)', () => {
+  it('the staging folder it left (complete, its owner file already removed) is swept at once by verify --fix, not after an hour', async () => {
+    ws = new Workspace();
+    const a = ws.samplePcd('in/a.pcd');
+    // Old enough for the digest cache, which a dry run fills: the run then renames the lock owner file (#1), then the entry (#2).
+    utimesSync(a, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    expect(ws.run(cx(['run', 'potree', '--file', a, '--dry-run'])).code).toBe(0);
+    const killed = startGroup(ws, cx(['run', 'potree', '--file', a]), {}, ['strace', '-o', '/dev/null', '-e', 'trace=rename', '-e', 'inject=rename:signal=SIGKILL:when=2']);
+    await killed.done;
+    killed.killGroup('SIGKILL');
+    const [staging] = stagingDirs(ws);
+    expect(staging).toBeDefined();
+    expect(existsSync(path.join(ws.data, 'tmp', staging, 'meta.yaml'))).toBe(true);
+    expect(existsSync(path.join(ws.data, 'tmp', staging, 'staging-owner.json'))).toBe(false);
+    expect(entryDirs(ws.data)).toEqual([]);
+    if (!hasVerify(ws)) return;
+    expect(JSON.parse(ws.run(cx(['verify', '--json'])).stdout).staging).toHaveLength(1);
+    expect(ws.run(cx(['verify', '--fix'])).code).toBe(0);
+    expect(stagingDirs(ws)).toEqual([]);
+    expect(ws.run(cx(['run', 'potree', '--file', a])).code).toBe(0);
   });
 });
