@@ -160,7 +160,7 @@ function openLogs(staging: Staging, req: RunRequest): { stdout: LogSink; stderr:
 
 async function execute(req: RunRequest, ref: EntryRef, interrupt: Interrupt): Promise<RunOutcome> {
   const staging = Staging.create(req.layout, ref);
-  interrupt.install();
+  interrupt.install(() => staging.discard());
   try {
     const io: RunIo = { outDir: staging.outDir, ...openLogs(staging, req), interrupt };
     const before = inputStamps(req.task.params, req.params);
@@ -170,7 +170,9 @@ async function execute(req: RunRequest, ref: EntryRef, interrupt: Interrupt): Pr
     let run: RunResult & { unserialisable?: string };
     try {
       run = await req.execute(io, { outDir: staging.outDir, task: req.task.name, key: req.key });
+      interrupt.finishing();
     } catch (err) {
+      interrupt.finishing();
       // A library function that throws: close the logs so their descriptors do not leak.
       io.stdout.close();
       io.stderr.close();

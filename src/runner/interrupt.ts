@@ -3,7 +3,8 @@
  * this, Node dies at once: the task's child may run on into a staging folder
  * nobody removes. With it, the task is stopped, the staging folder removed and
  * the key's lock released, and then the signal ends the process as it would
- * have (exit 130/143), unless the program has handlers of its own.
+ * have (exit 130/143). A program with signal handlers of its own keeps them:
+ * cachex then only stops the task's child process.
  */
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -25,28 +26,48 @@ function signalExitListeners(): number {
 }
 
 export class Interrupt {
-  /** The signal received, if any. */
+  /** The signal that stopped the run, if any. */
   signal: NodeJS.Signals | null = null;
   /** Whether the process would have ended on it (no handlers but ours and signal-exit's). */
   private wouldExit = false;
   private readonly cancels = new Set<Cancel>();
+  /** While the task runs: what to remove when it cannot be stopped gracefully (a function in this thread). */
+  private abandon: (() => void) | null = null;
   private readonly listener = (signal: NodeJS.Signals): void => {
-    const first = this.signal === null;
-    if (first) {
-      this.signal = signal;
-      this.wouldExit = process.listenerCount(signal) - 1 <= signalExitListeners();
+    if (this.signal) {
+      for (const cancel of this.cancels) cancel('SIGKILL'); // a second signal means "now"
+      return;
     }
-    // A second signal means "now": no grace period.
-    for (const cancel of this.cancels) cancel(first ? signal : 'SIGKILL');
+    const wouldExit = process.listenerCount(signal) - 1 <= signalExitListeners();
+    if (this.cancels.size > 0) {
+      // A worker or child process: stop it; the run then ends as interrupted and cleans up.
+      this.signal = signal;
+      this.wouldExit = wouldExit;
+      for (const cancel of this.cancels) cancel(signal);
+    } else if (wouldExit && this.abandon) {
+      // Nothing to stop gracefully: remove the staging folder and end now, as Node would have.
+      this.abandon();
+      this.signal = signal;
+      this.wouldExit = true;
+      this.reraise();
+    } else if (wouldExit) {
+      // Storing or releasing: finish that (it is quick), then end with the signal.
+      this.signal = signal;
+      this.wouldExit = true;
+    }
+    // Otherwise the program handles the signal itself: leave the run alone.
   };
 
-  install(): this {
+  /** From the start of a miss; `abandon` removes its staging folder. */
+  install(abandon: () => void): this {
+    this.abandon = abandon;
     for (const signal of SIGNALS) process.on(signal, this.listener);
     return this;
   }
 
-  uninstall(): void {
-    for (const signal of SIGNALS) process.removeListener(signal, this.listener);
+  /** The task has finished: from now on a signal waits for the store step and the lock release. */
+  finishing(): void {
+    this.abandon = null;
     this.cancels.clear();
   }
 
@@ -59,7 +80,9 @@ export class Interrupt {
 
   /** After cleaning up: lets the signal end the process, as it would have without us. */
   reraise(): void {
-    this.uninstall();
+    for (const signal of SIGNALS) process.removeListener(signal, this.listener);
+    this.abandon = null;
+    this.cancels.clear();
     if (!this.signal || !this.wouldExit) return;
     process.kill(process.pid, this.signal);
     // signal-exit's listeners handle it on the next turn of the event loop: keep the loop alive until then.
