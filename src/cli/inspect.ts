@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError } from './commander.js';
 import type { TaskSpec } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import type { CatalogEntry } from '../store/catalog.js';

@@ -6,7 +6,6 @@ import { CliContext } from './context.js';
 import { extractGlobals } from './globals.js';
 import { reportError } from './report.js';
 import { registerRun } from './run.js';
-import { registerCommands } from './commands.js';
 
 /** Commander's "error: unknown option '--x'\n(Did you mean --y?)" as one sentence with a fix. */
 function usageSentence(message: string, command: string): string {
@@ -35,7 +34,8 @@ async function main(argv: string[]): Promise<number> {
     // Commander's own error printing is replaced by one sentence from reportError.
     program.configureOutput({ outputError: () => undefined });
     registerRun(program, ctx, config, rest);
-    registerCommands(program, ctx);
+    // `run` is the hot path (a hit should load as little as possible); the other commands register only when needed.
+    if (commandName !== 'run') (await import('./commands.js')).registerCommands(program, ctx);
     try {
       await program.parseAsync(rest, { from: 'user' });
     } catch (err) {
