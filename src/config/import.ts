@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
 
-/** Where `import … from 'cachex'` in a config file points: this package's own entry. */
-const PACKAGE_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'index.js');
+/** Where `import … from 'cachex'` in a config file points: the light config entry (see config-entry.ts). */
+const PACKAGE_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'config-entry.js');
 
 /**
  * Imports a config file (TypeScript or JavaScript) without a build step.
