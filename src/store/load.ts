@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sha256 } from '../key/digest.js';
 import { canonicalJson } from '../key/encode.js';
@@ -54,6 +54,26 @@ export interface LoadOptions {
 
 export async function loadEntry(layout: Layout, ref: EntryRef, expected?: KeyInputs, options: LoadOptions = {}): Promise<LoadOutcome> {
   const dir = layout.entryDir(ref);
+  const before = folderId(dir);
+  const found = await loadOnce(dir, ref, expected, options);
+  if (found.status !== 'corrupt' || before === null) return found;
+  // Removed (prune) or replaced (--force) while we read it: that is a miss, or the new entry, not corruption.
+  const after = folderId(dir);
+  if (after === null) return { status: 'miss' };
+  return after === before ? found : loadOnce(dir, ref, expected, options);
+}
+
+/** Identity of an entry folder (device and inode); null when it is not there. */
+function folderId(dir: string): string | null {
+  try {
+    const st = statSync(dir, { bigint: true });
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+async function loadOnce(dir: string, ref: EntryRef, expected: KeyInputs | undefined, options: LoadOptions): Promise<LoadOutcome> {
   const metaText = readOrNull(path.join(dir, ENTRY_FILES.meta));
   if (metaText === null) {
     try {

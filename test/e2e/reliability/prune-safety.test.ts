@@ -126,3 +126,38 @@ describe.skipIf(cannotStrace())('sweeping a run killed at its final rename (stra
     expect(ws.run(cx(['run', 'potree', '--file', a])).code).toBe(0);
   });
 });
+
+/**
+ * A reader slowed down between reading meta.yaml and the logs (strace delays
+ * its open of stdout.log) while another command removes or replaces the entry.
+ */
+describe.skipIf(cannotStrace())('a hit racing a removal or a replacement of its entry (strace delay)', () => {
+  async function slowHit(task: string, during: () => unknown): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const [entry] = entryDirs(ws.data);
+    const reader = startGroup(ws, cx(['run', task]), {}, ['strace', '-o', '/dev/null', '-P', path.join(entry, 'stdout.log'), '-e', 'trace=openat', '-e', 'inject=openat:delay_enter=2000000']);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    during();
+    return reader.done;
+  }
+
+  it('an entry pruned while a hit reads it is a miss for that run (recomputed), not "corrupt"', async () => {
+    ws = new Workspace();
+    expect(ws.run(cx(['run', 'clock'])).code).toBe(0);
+    if (!hasPrune(ws)) return;
+    const result = await slowHit('clock', () => expect(ws.run(cx(['prune', '--all'])).code).toBe(0));
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toMatch(/corrupt/);
+    expect(result.stderr).toMatch(/^miss clock /m);
+  });
+
+  it('an entry replaced by --force while a hit reads it gives the new entry whole, not "corrupt"', async () => {
+    ws = new Workspace();
+    expect(ws.run(cx(['run', 'clock'])).code).toBe(0);
+    let forced = '';
+    const result = await slowHit('clock', () => (forced = ws.run(cx(['run', 'clock', '--force'])).stdout));
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toMatch(/corrupt/);
+    expect(result.stderr).toMatch(/^hit clock /m);
+    expect(result.stdout).toBe(forced);
+  });
+});
