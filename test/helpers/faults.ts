@@ -171,6 +171,16 @@ export function oneErrorSentence(stderr: string): boolean {
 // ---------------------------------------------------------------------------
 // Capabilities: each test that needs one skips with a line saying why.
 
+/**
+ * `describe.skipIf(reason)(withReason(title, reason), …)`: when skipped, the
+ * title says why, and one line on stderr says it too (never a silent pass).
+ */
+export function withReason(title: string, reason: string | null): string {
+  if (!reason) return title;
+  process.stderr.write(`skipped: ${title} — ${reason}\n`);
+  return `${title} [skipped: ${reason}]`;
+}
+
 function succeeds(cmd: string, args: string[]): boolean {
   const r = spawnSync(cmd, args, { stdio: 'ignore', timeout: 20_000 });
   return r.status === 0;

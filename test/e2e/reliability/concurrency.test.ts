@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Workspace } from '../../helpers/cli.js';
-import { cannotUnshare, checkStore, hasPrune, hasVerify, cx, entryDirs, list, spawnGroup, stagingDirs, startGroup, waitFor } from '../../helpers/faults.js';
+import { cannotUnshare, checkStore, hasPrune, hasVerify, cx, entryDirs, list, spawnGroup, stagingDirs, startGroup, waitFor, withReason } from '../../helpers/faults.js';
 import { CLI } from '../../helpers/cli.js';
 
 let ws: Workspace;
@@ -182,7 +182,7 @@ describe('one execution per key', () => {
   }, 60_000);
 });
 
-describe.skipIf(cannotUnshare())('one execution per key across machines sharing the data folder (simulated with unshare)', () => {
+describe.skipIf(cannotUnshare())(withReason('one execution per key across machines sharing the data folder (simulated with unshare)', cannotUnshare()), () => {
   /** Runs the CLI "on another machine": its own PID namespace, and its own host name unless sameHost. */
   function onOtherMachine(args: string[], sameHost = false): string[] {
     const flags = sameHost ? '-fp' : '-fpu';

@@ -7,7 +7,7 @@ import { existsSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Workspace } from '../../helpers/cli.js';
-import { cannotStrace, checkStore, cx, entryDirs, hasPrune, hasVerify, list, stagingDirs, startGroup, waitFor } from '../../helpers/faults.js';
+import { cannotStrace, checkStore, cx, entryDirs, hasPrune, hasVerify, list, stagingDirs, startGroup, waitFor, withReason } from '../../helpers/faults.js';
 
 let ws: Workspace;
 afterEach(() => ws?.cleanup());
@@ -104,7 +104,7 @@ describe('prune and verify during running work', () => {
   });
 });
 
-describe.skipIf(cannotStrace())('sweeping a run killed at its final rename (strace)', () => {
+describe.skipIf(cannotStrace())(withReason('sweeping a run killed at its final rename (strace)', cannotStrace()), () => {
   it('the staging folder it left (complete, its owner file already removed) is swept at once by verify --fix, not after an hour', async () => {
     ws = new Workspace();
     const a = ws.samplePcd('in/a.pcd');
@@ -131,7 +131,7 @@ describe.skipIf(cannotStrace())('sweeping a run killed at its final rename (stra
  * A reader slowed down between reading meta.yaml and the logs (strace delays
  * its open of stdout.log) while another command removes or replaces the entry.
  */
-describe.skipIf(cannotStrace())('a hit racing a removal or a replacement of its entry (strace delay)', () => {
+describe.skipIf(cannotStrace())(withReason('a hit racing a removal or a replacement of its entry (strace delay)', cannotStrace()), () => {
   async function slowHit(task: string, during: () => unknown): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const [entry] = entryDirs(ws.data);
     const reader = startGroup(ws, cx(['run', task]), {}, ['strace', '-o', '/dev/null', '-P', path.join(entry, 'stdout.log'), '-e', 'trace=openat', '-e', 'inject=openat:delay_enter=2000000']);

@@ -23,6 +23,7 @@ import {
   startGroup,
   unmount,
   verifyJson,
+  withReason,
 } from '../../helpers/faults.js';
 
 let ws: Workspace;
@@ -70,7 +71,7 @@ async function expectNothingPartial(w: Workspace): Promise<void> {
   expect(list(path.join(dataOf(w), 'tmp'))).toEqual([]);
 }
 
-describe.skipIf(cannotMount())('resource faults on a small tmpfs data folder', () => {
+describe.skipIf(cannotMount())(withReason('resource faults on a small tmpfs data folder', cannotMount()), () => {
   it('a task whose output is larger than the free space fails with exit 4 and one sentence; its own output is shown, nothing partial stays, the stored entry still hits', async () => {
     ws = onTmpfs('2m');
     const a = ws.samplePcd('in/a.pcd', 'a');
@@ -169,7 +170,7 @@ describe.skipIf(cannotMount())('resource faults on a small tmpfs data folder', (
   });
 });
 
-describe.skipIf(cannotRunAsNobody())('permission errors (cachex run as the nobody user on a root-owned data folder)', () => {
+describe.skipIf(cannotRunAsNobody())(withReason('permission errors (cachex run as the nobody user on a root-owned data folder)', cannotRunAsNobody()), () => {
   it('a hit is served; a miss fails with exit 4 and one sentence; the store is unchanged', async () => {
     ws = new Workspace();
     chmodSync(ws.dir, 0o755);
@@ -198,7 +199,7 @@ describe.skipIf(cannotRunAsNobody())('permission errors (cachex run as the nobod
  * error are both shown, exit 4, and nothing partial stays. strace turns the
  * commit rename (the lock owner file's rename is the first) into the error.
  */
-describe.skipIf(cannotStrace())('a store step that fails after the task ran (strace error injection)', () => {
+describe.skipIf(cannotStrace())(withReason('a store step that fails after the task ran (strace error injection)', cannotStrace()), () => {
   it.each([
     ['ENOSPC', /^error: The disk is full while storing the entry potree [0-9a-f]{12} /],
     ['EROFS', /^error: The data folder is on a read-only file system while storing the entry potree /],
