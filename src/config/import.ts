@@ -1,10 +1,9 @@
 import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
+import { distFile } from '../package-root.js';
 
 /** Where `import … from 'cachex'` in a config file points: the light config entry (see config-entry.ts). */
-const PACKAGE_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'config-entry.js');
+const PACKAGE_ENTRY = distFile('config-entry.js');
 
 /**
  * Imports a config file (TypeScript or JavaScript) without a build step.

@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url';
+import { distFile } from '../package-root.js';
 import type { TaskContext } from '../config/types.js';
 import type { RunIo, RunResult } from './types.js';
 
@@ -13,7 +13,7 @@ export async function runFunctionInWorker(
   io: RunIo,
 ): Promise<RunResult & { unserialisable?: string }> {
   const { Worker } = await import('node:worker_threads');
-  const worker = new Worker(fileURLToPath(new URL('./function-worker.js', import.meta.url)), {
+  const worker = new Worker(distFile('runner', 'function-worker.js'), {
     workerData: { configFile, task: ctx.task, params, ctx },
     stdout: true,
     stderr: true,

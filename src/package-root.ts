@@ -1,0 +1,25 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The folder holding cachex's package.json. Found by walking up rather than by
+ * a fixed `..`, because the CLI runs from a bundle (dist/cli/cachex.mjs) while
+ * the library and the task worker run from tsc's per-file output.
+ */
+function findRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('cachex: cannot find its own package.json');
+    dir = parent;
+  }
+  return dir;
+}
+
+export const PACKAGE_ROOT = findRoot();
+
+/** A file of the built package, e.g. distFile('runner', 'function-worker.js'). */
+export function distFile(...parts: string[]): string {
+  return path.join(PACKAGE_ROOT, 'dist', ...parts);
+}
