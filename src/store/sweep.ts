@@ -4,7 +4,7 @@ import { isLockHeld, readOwner } from '../lock/key-lock.js';
 import { isDeadLocal, isLocal, isAlive, type Owner } from '../lock/owner.js';
 import { diskUsage } from './catalog.js';
 import { ENTRY_FILES, assertRef, type EntryRef, type Layout } from './layout.js';
-import { STAGING_OWNER, TRASH_PREFIX } from './staging.js';
+import { INIT_PREFIX, STAGING_OWNER, TRASH_PREFIX } from './staging.js';
 import { ASIDE_PREFIXES } from './remove.js';
 
 /** Leftovers older than this with no owner to ask are considered abandoned (clocks jump: keep it long). */
@@ -38,13 +38,17 @@ function readJson<T>(file: string): T | null {
  * while it holds its key's lock, so a held lock (or a live local owner) means
  * "in use"; a folder with no readable owner is judged by age alone.
  */
-function stagingInUse(layout: Layout, dir: string): { inUse: boolean; reason: string } {
+function stagingInUse(layout: Layout, dir: string, heldKeys: () => string[]): { inUse: boolean; reason: string } {
   const owner = readJson<Partial<Owner> & { ref?: EntryRef }>(path.join(dir, STAGING_OWNER));
   if (!owner) {
     // meta.yaml present and owner gone: the run was between its last write and the
     // rename, which it does holding its key's lock; with the lock free, it died there.
     const ref = refFromMeta(dir);
     if (ref && !isLockHeld(layout.lockTarget(ref))) return { inUse: false, reason: 'its run died while storing it' };
+    // No owner yet (killed between creating the folder and writing its owner file): the
+    // folder name starts with the key, and a run stages only while it holds that key's lock.
+    const key12 = /^([0-9a-f]{12})-\d+-/.exec(path.basename(dir))?.[1];
+    if (!ref && key12 && !heldKeys().some((key) => key.startsWith(key12))) return { inUse: false, reason: 'its run died as it began' };
     const old = ageMs(dir) > ORPHAN_AGE_MS;
     return { inUse: !old, reason: old ? 'staging folder without owner, older than an hour' : 'recent staging folder' };
   }
@@ -70,14 +74,21 @@ export function findLeftovers(layout: Layout): Leftover[] {
   } catch {
     /* no tmp yet */
   }
+  let held: string[] | null = null;
+  const heldKeys = (): string[] => (held ??= findLockTargets(layout.locks).filter((target) => isLockHeld(target)).map((target) => path.basename(target)));
   for (const name of names) {
     const full = path.join(layout.tmp, name);
+    if (name.startsWith(INIT_PREFIX)) {
+      // A live run keeps this name for microseconds (see Staging.create); seconds later it is a crash leftover.
+      if (ageMs(full) > 5_000) found.push({ kind: 'staging', path: full, bytes: diskUsage(full), reason: 'a run was killed while creating it' });
+      continue;
+    }
     if (name.startsWith(TRASH_PREFIX) || Object.values(ASIDE_PREFIXES).some((prefix) => name.startsWith(prefix))) {
       // Only a run holding the lock creates these and deletes them right after; an old one is a crash leftover.
       if (ageMs(full) > 60_000) found.push({ kind: name.startsWith(TRASH_PREFIX) ? 'trash' : 'corrupt', path: full, bytes: diskUsage(full), reason: 'left by an interrupted run' });
       continue;
     }
-    const { inUse, reason } = stagingInUse(layout, full);
+    const { inUse, reason } = stagingInUse(layout, full, heldKeys);
     if (!inUse) found.push({ kind: 'staging', path: full, bytes: diskUsage(full), reason });
   }
   for (const lock of findLockTargets(layout.locks)) {
@@ -127,7 +138,20 @@ export function removeLeftovers(layout: Layout, leftovers: Leftover[]): void {
       continue;
     }
     if (leftover.kind === 'trash' && restoreTrash(layout, leftover.path)) continue;
-    rmSync(leftover.path, { recursive: true, force: true });
+    removeTree(leftover.path);
+  }
+}
+
+/**
+ * The orphaned child of a killed run may still be writing into its staging
+ * folder; deleting then races it (ENOTEMPTY). Retry a little, and otherwise
+ * leave the rest to the next sweep rather than fail the whole prune or verify.
+ */
+function removeTree(target: string): void {
+  try {
+    rmSync(target, { recursive: true, force: true, maxRetries: 3, retryDelay: 100 });
+  } catch {
+    /* swept next time */
   }
 }
 

@@ -3,7 +3,7 @@
  * the staging folder or the lock of a live run, nor an entry whose key a
  * running command holds.
  */
-import { existsSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Workspace } from '../../helpers/cli.js';
@@ -101,6 +101,26 @@ describe('prune and verify during running work', () => {
     const next = ws.run(cx(['run', 'potree', '--file', a]));
     expect(next.code).toBe(0);
     expect(next.stderr).toMatch(/^miss potree .*stored/m);
+  });
+});
+
+describe('sweeping a run killed as it created its staging folder (before its owner file)', () => {
+  it('an owner-less staging folder is a leftover at once when no run holds its key, and kept while one does', async () => {
+    ws = new Workspace();
+    const a = ws.samplePcd('in/a.pcd');
+    const key = JSON.parse(ws.run(cx(['run', 'potree', '--file', a, '--dry-run', '--json'])).stdout).key as string;
+    // What a run killed between mkdir and writing staging-owner.json leaves.
+    const orphan = path.join(ws.data, 'tmp', `${key.slice(0, 12)}-999999-0badf00d`);
+    mkdirSync(path.join(orphan, 'out'), { recursive: true });
+    const run = ws.start(cx(['run', 'potree', '--file', a]), { env: { FAKE_SLEEP: '3' } });
+    await waitFor(() => stagingDirs(ws).length === 2 && lockDirs(ws, 'potree').length === 1, 20_000, 'the run to start');
+    expect(ws.run(cx(['verify', '--fix'])).code).toBe(0);
+    expect(existsSync(orphan)).toBe(true); // its key is locked: it may be that run's
+    expect((await run.done).code).toBe(0);
+    const report = JSON.parse(ws.run(cx(['verify', '--json'])).stdout);
+    expect(report.staging.map((l: { path: string }) => l.path)).toEqual([orphan]);
+    expect(ws.run(cx(['verify', '--fix'])).code).toBe(0);
+    expect(stagingDirs(ws)).toEqual([]);
   });
 });
 
