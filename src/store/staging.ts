@@ -12,6 +12,9 @@ import { currentOwner } from '../lock/owner.js';
 /** Name of the file in a staging folder that says who is filling it. */
 export const STAGING_OWNER = 'staging-owner.json';
 
+/** A staging folder being set up (for microseconds); one that stays is a crash leftover. */
+export const INIT_PREFIX = 'init-';
+
 /** A replaced entry on its way out: `tmp/trash-<key12>-<random>`. */
 export const TRASH_PREFIX = 'trash-';
 
@@ -36,14 +39,22 @@ export class Staging {
     return path.join(this.dir, ENTRY_FILES.stderr);
   }
 
+  /**
+   * The folder is built under an `init-` name and renamed once its owner file
+   * is written, so a staging folder never exists without an owner: a kill in
+   * between leaves only an `init-` folder, which the sweep removes by name.
+   */
   static create(layout: Layout, ref: EntryRef): Staging {
-    const dir = path.join(layout.tmp, `${ref.key.slice(0, 12)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const name = `${ref.key.slice(0, 12)}-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const init = path.join(layout.tmp, `${INIT_PREFIX}${name}`);
+    const dir = path.join(layout.tmp, name);
     try {
-      mkdirSync(path.join(dir, ENTRY_FILES.out), { recursive: true });
+      mkdirSync(path.join(init, ENTRY_FILES.out), { recursive: true });
       const owner = { ...currentOwner(), ref, created: new Date().toISOString() };
-      writeFileSync(path.join(dir, STAGING_OWNER), JSON.stringify(owner));
+      writeFileSync(path.join(init, STAGING_OWNER), JSON.stringify(owner));
+      renameSync(init, dir);
     } catch (err) {
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(init, { recursive: true, force: true });
       throw storeErrorFrom(err, 'creating a staging folder');
     }
     return new Staging(layout, ref, dir);

@@ -1,0 +1,39 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Layout } from '../../src/store/layout.js';
+import { INIT_PREFIX, STAGING_OWNER, Staging } from '../../src/store/staging.js';
+import { findLeftovers, removeLeftovers } from '../../src/store/sweep.js';
+
+let dir: string;
+let layout: Layout;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'cachex-staging-'));
+  layout = new Layout(dir);
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const ref = { module: 'tasks', task: 't', key: 'a'.repeat(64) };
+
+describe('staging folders', () => {
+  it('appear under their final name only with an owner file inside', () => {
+    const staging = Staging.create(layout, ref);
+    expect(readdirSync(layout.tmp)).toEqual([path.basename(staging.dir)]);
+    expect(readdirSync(staging.dir).sort()).toEqual(['out', STAGING_OWNER]);
+    expect(findLeftovers(layout)).toEqual([]); // its owner (this process) is alive
+    staging.discard();
+  });
+
+  it('a folder left half-created by a killed run is swept once it is a few seconds old', () => {
+    const init = path.join(layout.tmp, `${INIT_PREFIX}${'a'.repeat(12)}-999999-abcd`);
+    mkdirSync(path.join(init, 'out'), { recursive: true });
+    expect(findLeftovers(layout)).toEqual([]);
+    const old = new Date(Date.now() - 10_000);
+    utimesSync(init, old, old);
+    const leftovers = findLeftovers(layout);
+    expect(leftovers.map((l) => [l.kind, l.path])).toEqual([['staging', init]]);
+    removeLeftovers(layout, leftovers);
+    expect(readdirSync(layout.tmp)).toEqual([]);
+  });
+});
