@@ -197,7 +197,7 @@ describe.skipIf(cannotRunAsNobody())(withReason('permission errors (cachex run a
 /**
  * The store step failing after the task succeeded: the task's output and the
  * error are both shown, exit 4, and nothing partial stays. strace turns the
- * commit rename (the lock owner file's rename is the first) into the error.
+ * commit rename (the lock owner file's and the staging folder's renames come first) into the error.
  */
 describe.skipIf(cannotStrace())(withReason('a store step that fails after the task ran (strace error injection)', cannotStrace()), () => {
   it.each([
@@ -207,10 +207,10 @@ describe.skipIf(cannotStrace())(withReason('a store step that fails after the ta
   ])('%s on the final rename: exit 4, one sentence, the task output shown, no entry, staging removed', async (errno, pattern) => {
     ws = new Workspace();
     const a = ws.samplePcd('in/a.pcd', 'a');
-    // Old enough for the digest cache, which a dry run then fills: the run itself renames only the lock owner file, then the entry.
+    // Old enough for the digest cache, which a dry run then fills: the run itself renames only the lock owner file, its staging folder into place, then the entry.
     utimesSync(a, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
     expect(ws.run(cx(['run', 'potree', '--file', a, '--dry-run'])).code).toBe(0);
-    const run = startGroup(ws, cx(['run', 'potree', '--file', a]), {}, ['strace', '-o', '/dev/null', '-e', 'trace=rename', '-e', `inject=rename:error=${errno}:when=2`]);
+    const run = startGroup(ws, cx(['run', 'potree', '--file', a]), {}, ['strace', '-o', '/dev/null', '-e', 'trace=rename', '-e', `inject=rename:error=${errno}:when=3`]);
     const result = await run.done;
     expectStoreError(result, pattern);
     expect(result.stdout).toBe('converted a.pcd\n');
