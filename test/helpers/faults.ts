@@ -81,9 +81,9 @@ export function list(dir: string): string[] {
   }
 }
 
-/** Staging folders of runs (not trash or set-aside entries). */
+/** Staging folders of runs (not trash, set-aside entries, or one still being set up under `init-`). */
 export function stagingDirs(ws: Workspace): string[] {
-  return list(path.join(ws.data, 'tmp')).filter((n) => !n.startsWith('trash-') && !n.startsWith('corrupt-'));
+  return list(path.join(ws.data, 'tmp')).filter((n) => !/^(trash|corrupt|pruned|init)-/.test(n));
 }
 
 /** Every entry folder under cache/<module>/<task>/<key>. */
@@ -227,6 +227,24 @@ export function cannotStrace(): string | null {
     return (straceReason = 'ptrace is not permitted here (strace cannot attach)');
   }
   return (straceReason = null);
+}
+
+/**
+ * Which call of rename (counted on cachex's main thread, as strace's `when=`
+ * counts) puts the entry into cache/: found by tracing one run of `args`, whose
+ * entry is then removed again. Input files should be older than a second and
+ * digested once (a --dry-run) beforehand, so the digest cache adds no renames.
+ */
+export function commitRenameIndex(ws: Workspace, args: string[]): number {
+  const trace = ws.path(`rename-trace-${Date.now()}.txt`);
+  const r = spawnSync('strace', ['-o', trace, '-e', 'trace=rename', process.execPath, CLI, ...args], { cwd: ws.dir, env: ws.env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`traced run failed: ${r.stderr}`);
+  const renames = readFileSync(trace, 'utf8').split('\n').filter((l) => l.startsWith('rename('));
+  rmSync(trace, { force: true });
+  rmSync(path.join(ws.data, 'cache'), { recursive: true, force: true });
+  const index = renames.findIndex((l) => /, "[^"]*\/cache\/[^"]*"\) = 0$/.test(l));
+  if (index < 0) throw new Error(`no rename into cache/ in:\n${renames.join('\n')}`);
+  return index + 1;
 }
 
 let unshareReason: string | null | undefined;

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Workspace } from '../../helpers/cli.js';
-import { cannotStrace, checkStore, cx, entryDirs, hasPrune, hasVerify, list, stagingDirs, startGroup, waitFor, withReason } from '../../helpers/faults.js';
+import { cannotStrace, checkStore, commitRenameIndex, cx, entryDirs, hasPrune, hasVerify, list, stagingDirs, startGroup, waitFor, withReason } from '../../helpers/faults.js';
 
 let ws: Workspace;
 afterEach(() => ws?.cleanup());
@@ -128,10 +128,11 @@ describe.skipIf(cannotStrace())(withReason('sweeping a run killed at its final r
   it('the staging folder it left (complete, its owner file already removed) is swept at once by verify --fix, not after an hour', async () => {
     ws = new Workspace();
     const a = ws.samplePcd('in/a.pcd');
-    // Old enough for the digest cache, which a dry run fills: the run then renames the lock owner file (#1), its staging folder into place (#2), then the entry (#3).
+    // Old enough for the digest cache, which a dry run fills, so every run makes the same renames.
     utimesSync(a, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
     expect(ws.run(cx(['run', 'potree', '--file', a, '--dry-run'])).code).toBe(0);
-    const killed = startGroup(ws, cx(['run', 'potree', '--file', a]), {}, ['strace', '-o', '/dev/null', '-e', 'trace=rename', '-e', 'inject=rename:signal=SIGKILL:when=3']);
+    const commit = commitRenameIndex(ws, cx(['run', 'potree', '--file', a]));
+    const killed = startGroup(ws, cx(['run', 'potree', '--file', a]), {}, ['strace', '-o', '/dev/null', '-e', 'trace=rename', '-e', `inject=rename:signal=SIGKILL:when=${commit}`]);
     await killed.done;
     killed.killGroup('SIGKILL');
     const [staging] = stagingDirs(ws);

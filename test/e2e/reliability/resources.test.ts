@@ -12,6 +12,7 @@ import {
   cannotRunAsNobody,
   cannotStrace,
   checkStore,
+  commitRenameIndex,
   cx,
   entryDirs,
   errorLines,
@@ -207,13 +208,16 @@ describe.skipIf(cannotStrace())(withReason('a store step that fails after the ta
   ])('%s on the final rename: exit 4, one sentence, the task output shown, no entry, staging removed', async (errno, pattern) => {
     ws = new Workspace();
     const a = ws.samplePcd('in/a.pcd', 'a');
-    // Old enough for the digest cache, which a dry run then fills: the run itself renames only the lock owner file, its staging folder into place, then the entry.
+    // Old enough for the digest cache, which a dry run fills, so every run makes the same renames.
     utimesSync(a, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
     expect(ws.run(cx(['run', 'potree', '--file', a, '--dry-run'])).code).toBe(0);
-    const run = startGroup(ws, cx(['run', 'potree', '--file', a]), {}, ['strace', '-o', '/dev/null', '-e', 'trace=rename', '-e', `inject=rename:error=${errno}:when=3`]);
+    const commit = commitRenameIndex(ws, cx(['run', 'potree', '--file', a]));
+    const calls = ws.converterRuns();
+    const run = startGroup(ws, cx(['run', 'potree', '--file', a]), {}, ['strace', '-o', '/dev/null', '-e', 'trace=rename', '-e', `inject=rename:error=${errno}:when=${commit}`]);
     const result = await run.done;
     expectStoreError(result, pattern);
     expect(result.stdout).toBe('converted a.pcd\n');
+    expect(ws.converterRuns()).toBe(calls + 1); // the task ran; only its store step failed
     expect(result.stderr).toMatch(/^miss potree [0-9a-f]{12} \(ran .*\)$/m);
     expect(entryDirs(ws.data)).toEqual([]);
     expect(stagingDirs(ws)).toEqual([]);
