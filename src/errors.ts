@@ -1,3 +1,5 @@
+import os from 'node:os';
+
 /**
  * One error hierarchy. Each class carries the exit code the CLI uses and a
  * message that is one sentence naming the problem and the fix.
@@ -29,7 +31,9 @@ export class StoreError extends CachexError {
 export function storeErrorFrom(err: unknown, what: string): StoreError {
   const e = err as NodeJS.ErrnoException;
   const where = e?.path ? ` (${e.path})` : '';
-  switch (e?.code) {
+  // Node 20 has no name for EDQUOT (its code reads 'Unknown system error -122'): match the number.
+  const code = e?.errno === -os.constants.errno.EDQUOT ? 'EDQUOT' : e?.code;
+  switch (code) {
     case 'ENOSPC':
       return new StoreError(`The disk is full while ${what}${where}; free some space or run \`cachex prune --max-size …\`.`, { cause: err });
     case 'EDQUOT':

@@ -205,6 +205,7 @@ describe.skipIf(cannotStrace())(withReason('a store step that fails after the ta
     ['ENOSPC', /^error: The disk is full while storing the entry potree [0-9a-f]{12} /],
     ['EROFS', /^error: The data folder is on a read-only file system while storing the entry potree /],
     ['EIO', /^error: Store error while storing the entry potree [0-9a-f]{12} .*EIO/],
+    ['EDQUOT', /^error: The disk quota is exceeded while storing the entry potree /],
   ])('%s on the final rename: exit 4, one sentence, the task output shown, no entry, staging removed', async (errno, pattern) => {
     ws = new Workspace();
     const a = ws.samplePcd('in/a.pcd', 'a');
