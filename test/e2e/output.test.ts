@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, Workspace } from '../helpers/cli.js';
+import { cannotMount, withReason } from '../helpers/faults.js';
 import { demoConfig } from '../helpers/configs.js';
 
 let ws: Workspace;
@@ -76,6 +77,27 @@ describe('inputs', () => {
     expect(result.stdout).toBe('converted a.pcd\n');
     expect(result.stderr).toMatch(/not stored: an input file changed while the task ran/);
     expect(existsSync(path.join(ws.data, 'cache'))).toBe(false);
-    writeFileSync(file, readFileSync(file));
+  });
+});
+
+describe.skipIf(cannotMount())(withReason('materialising across devices', cannotMount()), () => {
+  it('--out on another file system falls back from hard links to copies', () => {
+    const file = ws.samplePcd();
+    ws.run(['run', 'potree', '--file', file]);
+    const target = ws.path('other-fs');
+    mkdirSync(target);
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', target]).status).toBe(0);
+    try {
+      for (const link of ['hardlink', 'auto']) {
+        const result = ws.run(['run', 'potree', '--file', file, '--out', path.join(target, link), '--link', link]);
+        expect(result.code).toBe(0);
+        expect(result.stderr).toMatch(/^hit /m);
+        const copied = path.join(target, link, 'cloud.bin');
+        expect(statSync(copied).nlink).toBe(1);
+        expect(readFileSync(copied).length).toBe(4096);
+      }
+    } finally {
+      spawnSync('umount', [target]);
+    }
   });
 });
