@@ -7,7 +7,6 @@ import { demoConfig } from '../helpers/configs.js';
 let ws: Workspace;
 beforeEach(() => {
   ws = new Workspace();
-  ws.env.COUNT_FILE = ws.path('count.txt');
 });
 afterEach(() => ws.cleanup());
 

@@ -9,7 +9,6 @@ import { demoConfig } from '../helpers/configs.js';
 let ws: Workspace;
 beforeEach(() => {
   ws = new Workspace();
-  ws.env.COUNT_FILE = ws.path('count.txt');
   ws.config(demoConfig());
 });
 afterEach(() => ws.cleanup());

@@ -11,7 +11,6 @@ let ws: Workspace;
 
 beforeEach(() => {
   ws = new Workspace();
-  ws.env.COUNT_FILE = ws.path('count.txt');
   ws.config(demoConfig());
 });
 afterEach(() => ws.cleanup());

@@ -9,7 +9,6 @@ let staticDir: string;
 
 beforeEach(() => {
   ws = new Workspace();
-  ws.env.COUNT_FILE = ws.path('count.txt');
   ws.config(demoConfig());
   staticDir = path.join(ws.data, 'static');
 });

@@ -5,13 +5,9 @@ import { Workspace, isOneSentence } from '../helpers/cli.js';
 import { demoConfig } from '../helpers/configs.js';
 
 let ws: Workspace;
-let countFile: string;
-const sumRuns = () => (existsSync(countFile) ? readFileSync(countFile, 'utf8').split('\n').filter(Boolean).length : 0);
 
 beforeEach(() => {
   ws = new Workspace();
-  countFile = ws.path('count.txt');
-  ws.env.COUNT_FILE = countFile;
   ws.config(demoConfig());
 });
 afterEach(() => ws.cleanup());
@@ -74,7 +70,7 @@ describe('cachex rebuild', () => {
     expect(summary.rebuilt).toHaveLength(2);
     expect(summary.failed).toEqual([]);
     expect(ws.converterRuns()).toBe(4);
-    expect(sumRuns()).toBe(1);
+    expect(ws.taskRuns()).toBe(1);
   });
 
   it('--all rebuilds every entry with its stored params, TypeScript tasks included', () => {
@@ -84,7 +80,7 @@ describe('cachex rebuild', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/^rebuilt 2, failed 0$/m);
     expect(result.stdout).toContain('sum is 7');
-    expect(sumRuns()).toBe(2);
+    expect(ws.taskRuns()).toBe(2);
     expect(ws.run(['run', 'sum', '--a', '5', '--note', 'x']).stderr).toMatch(/^hit /m);
   });
 

@@ -5,13 +5,9 @@ import { FAKE_CONVERTER, Workspace, isOneSentence } from '../helpers/cli.js';
 import { demoConfig } from '../helpers/configs.js';
 
 let ws: Workspace;
-let countFile: string;
-const count = () => (existsSync(countFile) ? readFileSync(countFile, 'utf8').split('\n').filter(Boolean).length : 0);
 
 beforeEach(() => {
   ws = new Workspace();
-  countFile = ws.path('count.txt');
-  ws.env.COUNT_FILE = countFile;
   ws.config(demoConfig());
 });
 afterEach(() => ws.cleanup());
@@ -62,7 +58,7 @@ describe('cachex run: hits and misses', () => {
     expect(ws.run(['run', 'sum', '--a', '.1', '--b', '2', '--note', 'anything']).stderr).toMatch(/^hit /m);
     expect(ws.run(['run', 'sum']).stderr).toMatch(/^miss /m);
     expect(ws.run(['run', 'sum', '--a', '1', '--b', '2']).stderr).toMatch(/^hit /m);
-    expect(count()).toBe(2);
+    expect(ws.taskRuns()).toBe(2);
   });
 
   it('--force re-runs and replaces the entry', () => {
@@ -87,7 +83,7 @@ describe('cachex run: hits and misses', () => {
     ws.config(demoConfig({ version: 2, extra: 'void 0;' }));
     expect(ws.run(['run', 'sum']).stderr).toMatch(/^miss /m);
     expect(ws.run(['run', 'sum']).stderr).toMatch(/^hit /m);
-    expect(count()).toBe(3);
+    expect(ws.taskRuns()).toBe(3);
 
     const file = ws.samplePcd();
     const converter = ws.path('bin', 'converter');
