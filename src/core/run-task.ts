@@ -10,6 +10,9 @@ import { loadEntry, recordHit, setAside, type LoadedEntry } from '../store/load.
 import type { EntryMeta, ParamRecord } from '../store/meta.js';
 import { OutputRefused } from '../store/outputs.js';
 import { encodeResult } from '../store/result.js';
+import { writeChunked } from '../store/chunked.js';
+
+const CHUNKED_FILE = 'result.v8c';
 import { Staging } from '../store/staging.js';
 import { restoreSwappedOut } from '../store/sweep.js';
 import { Interrupt } from '../runner/interrupt.js';
@@ -75,6 +78,7 @@ function hitOutcome(ref: EntryRef, entry: LoadedEntry): RunOutcome {
     stdout: entry.stdout,
     stderr: entry.stderr,
     result: entry.result,
+    liveValue: entry.value,
     durationMs: entry.meta.durationMs,
     notStored: null,
     storeError: null,
@@ -215,7 +219,9 @@ async function execute(req: RunRequest, ref: EntryRef, interrupt: Interrupt): Pr
     try {
       const sealed = staging.seal();
       let result: EntryMeta['result'] = null;
-      if (run.value) {
+      if (run.chunked) {
+        result = writeChunked(path.join(staging.dir, CHUNKED_FILE), run.chunked, CHUNKED_FILE);
+      } else if (run.value) {
         const encoded = encodeResult(run.value, { compress: run.compress });
         staging.writeFile(encoded.record.file, encoded.bytes);
         result = encoded.record;

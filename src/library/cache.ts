@@ -41,9 +41,11 @@ import type { CachableFunction, CachedFunction, CacheOptions, CallArgs } from '.
  * Large results: write big data into `ctx.outDir` and return paths relative to
  * it; `f.outDir(args)` gives the stored folder (absolute paths inside
  * `ctx.outDir` are only valid while `fn` runs: the folder is moved into the
- * store afterwards). Results whose serialised size exceeds `streamThreshold`
- * are stored uncompressed, so storing and loading them holds the value plus
- * one serialised copy.
+ * store afterwards). When the big typed arrays of a result (Float64Array,
+ * Buffer, …) add up to `streamThreshold` or more, they are written straight
+ * from their memory and read straight into new arrays (store/chunked.ts): no
+ * serialised copy on store or load, no memory layer. Other results above the
+ * threshold are stored uncompressed (the value plus one serialised copy).
  *
  * Store: `dataFolder`, else `DATA_FOLDER` from the environment, else
  * `<cwd>/.cachex` (the CLI's default when there is no config file); the

@@ -80,7 +80,8 @@ export class CachedState {
       this.remember(call, done, before);
       if (done.outcome.status === 'hit') {
         this.counts.diskHits++;
-        return done.bytes ? fresh(done.bytes) : undefined;
+        // A large result read as a stream arrives as a value of its own, not as bytes.
+        return done.bytes ? fresh(done.bytes) : done.live;
       }
       return done.live;
     } finally {

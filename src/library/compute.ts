@@ -7,10 +7,11 @@ import type { ResolvedOptions } from './options.js';
 import type { PreparedCall } from './prepare.js';
 import type { CachableFunction } from './types.js';
 import { settledAfterSignal, untilInterrupted } from './interrupted.js';
+import { largeViewBytes, splitLargeViews } from '../store/chunked.js';
 
 export interface Computed {
   outcome: RunOutcome;
-  /** The function's own return value (misses only). */
+  /** The function's own return value (misses), or a large result read as a stream (hits). */
   live: unknown;
   /** The serialised value: the stored result (hits) or the one just serialised (misses, when it could be). */
   bytes: Buffer | null;
@@ -44,6 +45,12 @@ export async function compute(fn: CachableFunction, options: ResolvedOptions, ca
     execute: async (io, ctx: TaskContext): Promise<RunResult & { unserialisable?: string }> => {
       const run = await untilInterrupted(runFunctionInProcess(fn, call.args, ctx), io.interrupt, task.name);
       try {
+        // Big typed arrays past streamThreshold are written from their own memory, with no serialised copy.
+        if (largeViewBytes(run.liveValue) >= options.streamThreshold) {
+          const chunked = splitLargeViews(run.liveValue);
+          serialize(chunked.skeleton); // fails here, as for any result, when something in it cannot be stored
+          return { ...run, chunked };
+        }
         bytes = serialize(run.liveValue);
       } catch (err) {
         return { ...run, unserialisable: (err as Error).message.replace(/\.$/, '') };
@@ -52,7 +59,7 @@ export async function compute(fn: CachableFunction, options: ResolvedOptions, ca
       return { ...run, value: bytes, compress: bytes.length <= options.streamThreshold };
     },
   }));
-  if (outcome.status === 'hit') return { outcome, live: undefined, bytes: outcome.result };
+  if (outcome.status === 'hit') return { outcome, live: outcome.liveValue, bytes: outcome.result };
   if (outcome.storeError) {
     warn(`${task.name} was computed but could not be stored: ${outcome.storeError.message}`, 'CACHEX_STORE_ERROR');
   } else if (outcome.notStored && !outcome.entryDir) {

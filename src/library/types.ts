@@ -30,7 +30,7 @@ export interface CacheOptions<D extends object = object> {
   memory?: MemoryOptions | false;
   /** The store (default: `DATA_FOLDER` from the environment, else `<cwd>/.cachex`). */
   dataFolder?: string;
-  /** Results whose serialised size exceeds this many bytes are stored uncompressed (default 64 MB). */
+  /** Results whose big typed arrays reach this many bytes are streamed; other results this large are stored uncompressed (default 64 MB). */
   streamThreshold?: number;
 }
 

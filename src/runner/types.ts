@@ -1,3 +1,4 @@
+import type { ChunkedValue } from '../store/chunked.js';
 import type { Interrupt } from './interrupt.js';
 import type { LogSink } from './log-sink.js';
 
@@ -10,6 +11,8 @@ export interface RunResult {
   value?: Buffer;
   /** false: store `value` uncompressed (large library results, see encodeResult). */
   compress?: boolean;
+  /** A large result split for streaming (store/chunked.ts): stored instead of `value`. */
+  chunked?: ChunkedValue;
   /** The in-memory value, when the task ran in this thread (library API). */
   liveValue?: unknown;
   /** The argv as run (command tasks). */

@@ -9,6 +9,7 @@ import { metaIntact } from './meta-digest.js';
 import { checkOutputs } from './outputs.js';
 import { moveAside } from './remove.js';
 import { decodeResult } from './result.js';
+import { readChunked } from './chunked.js';
 
 export interface LoadedEntry {
   dir: string;
@@ -17,6 +18,8 @@ export interface LoadedEntry {
   stderr: Buffer;
   /** The serialised (decompressed) result, when the task returned one. */
   result: Buffer | null;
+  /** The result itself, for large results read as a stream (store/chunked.ts) instead of as bytes. */
+  value?: unknown;
 }
 
 export type LoadOutcome =
@@ -103,7 +106,12 @@ async function loadOnce(dir: string, ref: EntryRef, expected: KeyInputs | undefi
   const stderr = checkLog(dir, 'stderr', meta);
   if (typeof stderr === 'string') return corrupt(ENTRY_FILES.stderr, stderr);
   let result: Buffer | null = null;
-  if (meta.result) {
+  let value: unknown;
+  if (meta.result?.encoding === 'v8-chunked') {
+    const read = readChunked(path.join(dir, path.basename(meta.result.file)), meta.result);
+    if (typeof read === 'string') return corrupt(meta.result.file, read);
+    value = read.value;
+  } else if (meta.result) {
     const bytes = readOrNull(path.join(dir, path.basename(meta.result.file)));
     if (!bytes) return corrupt(meta.result.file, 'result file is missing');
     const decoded = decodeResult(bytes, meta.result);
@@ -120,7 +128,7 @@ async function loadOnce(dir: string, ref: EntryRef, expected: KeyInputs | undefi
   const checked = checkOutputs(path.join(dir, ENTRY_FILES.out), meta.outputs ?? [], stamps);
   if ('problem' in checked) return corrupt(checked.problem.file, checked.problem.reason);
   if (checked.changed) writeStamps(stampsFile, checked.stamps);
-  return { status: 'hit', entry: { dir, meta, stdout, stderr, result } };
+  return { status: 'hit', entry: { dir, meta, stdout, stderr, result, value } };
 }
 
 function writeStamps(file: string, stamps: Record<string, string>): void {

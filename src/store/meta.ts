@@ -22,7 +22,7 @@ export interface BlobRecord {
 
 export interface ResultRecord extends BlobRecord {
   file: string;
-  encoding: 'v8' | 'v8+gzip';
+  encoding: 'v8' | 'v8+gzip' | 'v8-chunked';
   /** Size of the serialised value before compression. */
   rawSize: number;
 }
