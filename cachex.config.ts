@@ -17,7 +17,9 @@ export default defineConfig({
         const started = Date.now();
         const summary = await convertPointCloud({ file, resolution, outDir: ctx.outDir });
         if (debug) console.error(`converted in ${Date.now() - started} ms`);
-        console.log(`${summary.input}: ${summary.inputPoints} points -> ${summary.outputPoints} at resolution ${resolution}`);
+        console.log(
+          `${summary.input}: ${summary.inputPoints} points -> ${summary.outputPoints} at resolution ${resolution}`,
+        );
         return summary;
       },
     },

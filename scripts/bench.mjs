@@ -14,7 +14,17 @@
 // 120, at least 100), BENCH_KEEP=1 keeps the temporary data folder.
 // Figures only: nothing here asserts on timing. Exits 1 if a cachex run fails.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,14 +82,23 @@ function timed(args, env) {
     maxBuffer: 256 * 1024 * 1024,
   });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  return { ms, status: r.status, signal: r.signal, error: r.error, stdout: r.stdout?.toString() ?? '', stderr: r.stderr?.toString() ?? '' };
+  return {
+    ms,
+    status: r.status,
+    signal: r.signal,
+    error: r.error,
+    stdout: r.stdout?.toString() ?? '',
+    stderr: r.stderr?.toString() ?? '',
+  };
 }
 
 class BenchFailure extends Error {}
 
 function mustSucceed(what, r) {
   if (r.error || r.status !== 0) {
-    console.error(`bench: ${what} failed (${r.error ? r.error.message : r.signal ? `signal ${r.signal}` : `exit ${r.status}`})`);
+    console.error(
+      `bench: ${what} failed (${r.error ? r.error.message : r.signal ? `signal ${r.signal}` : `exit ${r.status}`})`,
+    );
     if (r.stdout.trim()) console.error(`--- stdout ---\n${r.stdout.trimEnd()}`);
     console.error(`--- stderr ---\n${r.stderr.trimEnd() || '(empty)'}`);
     throw new BenchFailure(what);
@@ -89,7 +108,11 @@ function mustSucceed(what, r) {
 
 /** The cachex status line ("hit convert 3f2a… (saved …)" / "miss convert …"), if any. */
 function statusLine(stderr) {
-  return stderr.split('\n').reverse().find((l) => /^\s*(hit|miss)\b/.test(l))?.trim();
+  return stderr
+    .split('\n')
+    .reverse()
+    .find((l) => /^\s*(hit|miss)\b/.test(l))
+    ?.trim();
 }
 
 function stats(samples) {
@@ -133,12 +156,17 @@ const convert = [CLI, 'run', 'convert', '--file', cloud, '--resolution', '0.5'];
 
 let exitCode = 0;
 try {
-  console.log(`node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}`.trim());
-  console.log(`input ${cloud} (${(statSync(cloud).size / 1024 / 1024).toFixed(1)} MiB), DATA_FOLDER ${DATA_FOLDER}, ${RUNS} runs each\n`);
+  console.log(
+    `node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}`.trim(),
+  );
+  console.log(
+    `input ${cloud} (${(statSync(cloud).size / 1024 / 1024).toFixed(1)} MiB), DATA_FOLDER ${DATA_FOLDER}, ${RUNS} runs each\n`,
+  );
 
   const miss = mustSucceed('the first `cachex run convert` (miss)', timed(convert, env));
   const missStatus = statusLine(miss.stderr);
-  if (missStatus && !/^miss\b/.test(missStatus)) console.warn(`warning: first run was expected to miss, cachex said: ${missStatus}`);
+  if (missStatus && !/^miss\b/.test(missStatus))
+    console.warn(`warning: first run was expected to miss, cachex said: ${missStatus}`);
 
   const hits = [];
   let notHit;

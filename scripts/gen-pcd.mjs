@@ -90,13 +90,17 @@ function ground(x, y) {
 function makeScene(rand) {
   const buildings = [];
   for (let i = 0; i < 40; i++) {
-    const w = 6 + rand() * 18, d = 6 + rand() * 18, h = 4 + rand() * 26;
-    const x0 = rand() * (200 - w), y0 = rand() * (200 - d);
+    const w = 6 + rand() * 18,
+      d = 6 + rand() * 18,
+      h = 4 + rand() * 26;
+    const x0 = rand() * (200 - w),
+      y0 = rand() * (200 - d);
     buildings.push({ x0, y0, w, d, h, z0: ground(x0 + w / 2, y0 + d / 2) - 0.5 });
   }
   const trees = [];
   for (let i = 0; i < 300; i++) {
-    const cx = rand() * 200, cy = rand() * 200;
+    const cx = rand() * 200,
+      cy = rand() * 200;
     const r = 1.5 + rand() * 3;
     trees.push({ cx, cy, r, cz: ground(cx, cy) + 3 + r + rand() * 4 });
   }
@@ -106,30 +110,52 @@ function makeScene(rand) {
 function scenePoint(rand, scene, out) {
   const u = rand();
   if (u < 0.6) {
-    const x = rand() * 200, y = rand() * 200;
-    out[0] = x; out[1] = y; out[2] = ground(x, y) + gauss(rand, 0.03); out[3] = 0.2 + 0.1 * rand();
+    const x = rand() * 200,
+      y = rand() * 200;
+    out[0] = x;
+    out[1] = y;
+    out[2] = ground(x, y) + gauss(rand, 0.03);
+    out[3] = 0.2 + 0.1 * rand();
   } else if (u < 0.85) {
     const b = scene.buildings[Math.floor(rand() * scene.buildings.length)];
-    const walls = 2 * (b.w + b.d) * b.h, roof = b.w * b.d;
+    const walls = 2 * (b.w + b.d) * b.h,
+      roof = b.w * b.d;
     let s = rand() * (walls + roof);
     if (s >= walls) {
-      out[0] = b.x0 + rand() * b.w; out[1] = b.y0 + rand() * b.d; out[2] = b.z0 + b.h;
+      out[0] = b.x0 + rand() * b.w;
+      out[1] = b.y0 + rand() * b.d;
+      out[2] = b.z0 + b.h;
     } else {
       const z = b.z0 + rand() * b.h;
       s /= b.h; // position along the perimeter
-      if (s < b.w) { out[0] = b.x0 + s; out[1] = b.y0; }
-      else if ((s -= b.w) < b.d) { out[0] = b.x0 + b.w; out[1] = b.y0 + s; }
-      else if ((s -= b.d) < b.w) { out[0] = b.x0 + b.w - s; out[1] = b.y0 + b.d; }
-      else { s -= b.w; out[0] = b.x0; out[1] = b.y0 + b.d - s; }
+      if (s < b.w) {
+        out[0] = b.x0 + s;
+        out[1] = b.y0;
+      } else if ((s -= b.w) < b.d) {
+        out[0] = b.x0 + b.w;
+        out[1] = b.y0 + s;
+      } else if ((s -= b.d) < b.w) {
+        out[0] = b.x0 + b.w - s;
+        out[1] = b.y0 + b.d;
+      } else {
+        s -= b.w;
+        out[0] = b.x0;
+        out[1] = b.y0 + b.d - s;
+      }
       out[2] = z;
     }
-    out[0] += gauss(rand, 0.02); out[1] += gauss(rand, 0.02);
+    out[0] += gauss(rand, 0.02);
+    out[1] += gauss(rand, 0.02);
     out[3] = 0.5 + 0.2 * rand();
   } else {
     const t = scene.trees[Math.floor(rand() * scene.trees.length)];
-    const ct = 2 * rand() - 1, phi = 2 * Math.PI * rand(), st = Math.sqrt(1 - ct * ct);
+    const ct = 2 * rand() - 1,
+      phi = 2 * Math.PI * rand(),
+      st = Math.sqrt(1 - ct * ct);
     const r = t.r * (0.85 + 0.15 * rand());
-    out[0] = t.cx + r * st * Math.cos(phi); out[1] = t.cy + r * st * Math.sin(phi); out[2] = t.cz + r * ct;
+    out[0] = t.cx + r * st * Math.cos(phi);
+    out[1] = t.cy + r * st * Math.sin(phi);
+    out[2] = t.cz + r * ct;
     out[3] = 0.05 + 0.1 * rand();
   }
 }
@@ -169,18 +195,28 @@ function writeBinaryScene(out, mb, seed) {
 
 function writeFixture(out, seed) {
   const rand = rng(seed);
-  const TORUS = 3000, PLANE = 2000, n = TORUS + PLANE;
+  const TORUS = 3000,
+    PLANE = 2000,
+    n = TORUS + PLANE;
   const lines = [];
   const push = (x, y, z, i) => lines.push(`${x.toFixed(4)} ${y.toFixed(4)} ${z.toFixed(4)} ${i.toFixed(3)}`);
   for (let k = 0; k < TORUS; k++) {
-    const u = 2 * Math.PI * rand(), v = 2 * Math.PI * rand();
-    const R = 1, r = 0.3 + gauss(rand, 0.01);
-    push((R + r * Math.cos(v)) * Math.cos(u), (R + r * Math.cos(v)) * Math.sin(u), 0.6 + r * Math.sin(v), 0.5 + 0.5 * Math.sin(v));
+    const u = 2 * Math.PI * rand(),
+      v = 2 * Math.PI * rand();
+    const R = 1,
+      r = 0.3 + gauss(rand, 0.01);
+    push(
+      (R + r * Math.cos(v)) * Math.cos(u),
+      (R + r * Math.cos(v)) * Math.sin(u),
+      0.6 + r * Math.sin(v),
+      0.5 + 0.5 * Math.sin(v),
+    );
   }
   for (let k = 0; k < PLANE; k++) {
     push(4 * rand() - 2, 4 * rand() - 2, gauss(rand, 0.005), 0.1 * rand());
   }
-  const text = header(['x', 'y', 'z', 'intensity'], n, 'ascii', '# cachex sample point cloud') + lines.join('\n') + '\n';
+  const text =
+    header(['x', 'y', 'z', 'intensity'], n, 'ascii', '# cachex sample point cloud') + lines.join('\n') + '\n';
   const fd = openSync(out, 'w');
   try {
     writeSync(fd, text);

@@ -5,5 +5,14 @@
  * imports the full package entry (index.ts).
  */
 export { defineConfig } from './config/types.js';
-export type { CachexConfig, TaskSpec, FunctionTask, CommandTask, ParamSpec, ParamsSchema, ParamType, TaskContext } from './config/types.js';
+export type {
+  CachexConfig,
+  TaskSpec,
+  FunctionTask,
+  CommandTask,
+  ParamSpec,
+  ParamsSchema,
+  ParamType,
+  TaskContext,
+} from './config/types.js';
 export { CachexError, UsageError, ConfigError, StoreError } from './errors.js';

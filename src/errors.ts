@@ -35,16 +35,31 @@ export function storeErrorFrom(err: unknown, what: string): StoreError {
   const code = e?.errno === -os.constants.errno.EDQUOT ? 'EDQUOT' : e?.code;
   switch (code) {
     case 'ENOSPC':
-      return new StoreError(`The disk is full while ${what}${where}; free some space or run \`cachex prune --max-size …\`.`, { cause: err });
+      return new StoreError(
+        `The disk is full while ${what}${where}; free some space or run \`cachex prune --max-size …\`.`,
+        { cause: err },
+      );
     case 'EDQUOT':
-      return new StoreError(`The disk quota is exceeded while ${what}${where}; free some space or run \`cachex prune\`.`, { cause: err });
+      return new StoreError(
+        `The disk quota is exceeded while ${what}${where}; free some space or run \`cachex prune\`.`,
+        { cause: err },
+      );
     case 'EFBIG':
-      return new StoreError(`A file is too large for this file system while ${what}${where}; use a data folder on another disk.`, { cause: err });
+      return new StoreError(
+        `A file is too large for this file system while ${what}${where}; use a data folder on another disk.`,
+        { cause: err },
+      );
     case 'EROFS':
-      return new StoreError(`The data folder is on a read-only file system while ${what}${where}; point --data-folder or DATA_FOLDER at a writable folder.`, { cause: err });
+      return new StoreError(
+        `The data folder is on a read-only file system while ${what}${where}; point --data-folder or DATA_FOLDER at a writable folder.`,
+        { cause: err },
+      );
     case 'EACCES':
     case 'EPERM':
-      return new StoreError(`Permission denied while ${what}${where}; make the data folder writable or point DATA_FOLDER elsewhere.`, { cause: err });
+      return new StoreError(
+        `Permission denied while ${what}${where}; make the data folder writable or point DATA_FOLDER elsewhere.`,
+        { cause: err },
+      );
     default:
       return new StoreError(`Store error while ${what}${where}: ${e?.message ?? String(err)}.`, { cause: err });
   }

@@ -10,7 +10,11 @@ export function registerConfig(program: Command, ctx: CliContext): void {
       const settings = await ctx.settings();
       const rows: Array<[string, string | null, string]> = [
         ['config file', settings.configFile.value, settings.configFile.source],
-        ['project root', settings.projectRoot, settings.configFile.value ? 'folder of the config file' : 'current folder (no config)'],
+        [
+          'project root',
+          settings.projectRoot,
+          settings.configFile.value ? 'folder of the config file' : 'current folder (no config)',
+        ],
       ];
       const data = await settings.dataFolder();
       rows.push(['data folder', data.value, data.source]);
@@ -19,7 +23,9 @@ export function registerConfig(program: Command, ctx: CliContext): void {
       const converter = settings.potreeConverter();
       rows.push(['converter (POTREE_CONVERTER)', converter.value, converter.source]);
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(Object.fromEntries(rows.map(([k, v, s]) => [k, { value: v, source: s }])), null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify(Object.fromEntries(rows.map(([k, v, s]) => [k, { value: v, source: s }])), null, 2)}\n`,
+        );
         return;
       }
       const width = Math.max(...rows.map(([k]) => k.length));

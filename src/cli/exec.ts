@@ -14,7 +14,9 @@ interface ExecFlags extends RunFlags {
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 /** The value-taking options, for refusing `--input --force` (a flag where a value belongs). */
-const VALUE_OPTIONS = Object.fromEntries(['input', 'env', 'output', 'name', 'out', 'link', 'publish'].map((name) => [name, { type: 'string' as const }]));
+const VALUE_OPTIONS = Object.fromEntries(
+  ['input', 'env', 'output', 'name', 'out', 'link', 'publish'].map((name) => [name, { type: 'string' as const }]),
+);
 
 const USAGE = 'cachex exec [--input PATH]… [--env VAR]… [--output PATH]… [--name NAME] -- CMD ARGS…';
 
@@ -26,10 +28,17 @@ export function registerExec(program: Command, ctx: CliContext): void {
     .argument('[command...]', 'the command and its arguments, after --')
     .option('--input <path>', 'a file or folder the command reads; its content enters the key (repeatable)', collect)
     .option('--env <var>', 'an environment variable whose value enters the key (repeatable)', collect)
-    .option('--output <path>', 'a file or folder (relative to here) the command writes; stored and restored on a hit (repeatable)', collect)
-    .option('--name <name>', 'the task name the entry is filed under (default: the command\'s basename)');
+    .option(
+      '--output <path>',
+      'a file or folder (relative to here) the command writes; stored and restored on a hit (repeatable)',
+      collect,
+    )
+    .option('--name <name>', "the task name the entry is filed under (default: the command's basename)");
   addRunFlags(cmd);
-  cmd.addHelpText('after', `\nExamples:\n  cachex exec --input src --output dist -- npm run build\n  cachex exec --input data.pcd --env QUALITY -- ./convert.sh data.pcd\n`);
+  cmd.addHelpText(
+    'after',
+    `\nExamples:\n  cachex exec --input src --output dist -- npm run build\n  cachex exec --input data.pcd --env QUALITY -- ./convert.sh data.pcd\n`,
+  );
   cmd.action(async (argv: string[], flags: ExecFlags) => {
     const raw = process.argv.slice(2);
     refuseFlagLikeValues(raw, VALUE_OPTIONS);
@@ -50,7 +59,18 @@ async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Pr
   const settings = await ctx.settings();
   const layout = await ctx.layout();
   const cwd = settings.cwd;
-  const exec = prepareExec({ argv, inputs: flags.input ?? [], env: flags.env ?? [], outputs: flags.output ?? [], name: flags.name, cwd, dataFolder: layout.root }, new DigestCache(layout.digests));
+  const exec = prepareExec(
+    {
+      argv,
+      inputs: flags.input ?? [],
+      env: flags.env ?? [],
+      outputs: flags.output ?? [],
+      name: flags.name,
+      cwd,
+      dataFolder: layout.root,
+    },
+    new DigestCache(layout.digests),
+  );
   const prepared = { ...exec, layout };
   if (flags.dryRun) return dryRun(prepared, flags);
   if (flags.publish) (await import('../store/materialise.js')).checkPublishTarget(layout.static, flags.publish);
@@ -60,7 +80,10 @@ async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Pr
   const outcome = await runTask({
     ...prepared,
     force: Boolean(flags.force),
-    live: { stdout: progress.wrap(flags.json ? process.stderr : process.stdout), stderr: progress.wrap(process.stderr) },
+    live: {
+      stdout: progress.wrap(flags.json ? process.stderr : process.stdout),
+      stderr: progress.wrap(process.stderr),
+    },
     events: runEvents(progress, `${exec.task.name} ${shortKey(exec.key)}`),
     execute: async (io) => {
       executed = true;

@@ -17,20 +17,28 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .command('inspect')
     .description('show one entry: metadata, params, key inputs, outputs, logs, command line')
     .argument('<target>', 'a key prefix (at least 6 hex characters) or a task name followed by its flags')
-    .argument('[flags...]', 'the task\'s flags, exactly as for `cachex run <task>`')
+    .argument('[flags...]', "the task's flags, exactly as for `cachex run <task>`")
     .option('--json', 'print the full record as JSON')
     // A task's own flags (--file, --resolution …) are parsed per task below, once the config is loaded.
     .allowUnknownOption()
-    .addHelpText('after', '\nExamples:\n  cachex inspect 3f2a9c\n  cachex inspect convert --file data.pcd --resolution 0.1\n  cachex inspect 3f2a9c --json\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  cachex inspect 3f2a9c\n  cachex inspect convert --file data.pcd --resolution 0.1\n  cachex inspect 3f2a9c --json\n',
+    )
     .action(async (target: string, flags: string[], opts: { json?: boolean }) => {
       const spec = await taskNamed(ctx, target);
       if (spec) {
         await inspectTask(ctx, target, spec, flags, Boolean(opts.json));
         return;
       }
-      if (flags.length) throw new UsageError(`\`cachex inspect <key-prefix>\` takes no flags besides --json, got ${JSON.stringify(flags[0])}; to look an entry up by its params, name its task first.`);
+      if (flags.length)
+        throw new UsageError(
+          `\`cachex inspect <key-prefix>\` takes no flags besides --json, got ${JSON.stringify(flags[0])}; to look an entry up by its params, name its task first.`,
+        );
       if (!/^[0-9a-fA-F]+$/.test(target)) {
-        throw new UsageError(`${JSON.stringify(target)} is neither a task nor a key prefix; name a task (see \`cachex tasks\`) or give at least 6 hex characters of a key (see \`cachex ls\`).`);
+        throw new UsageError(
+          `${JSON.stringify(target)} is neither a task nor a key prefix; name a task (see \`cachex tasks\`) or give at least 6 hex characters of a key (see \`cachex ls\`).`,
+        );
       }
       const { resolveKeyPrefix } = await import('./key-prefix.js');
       const layout = await ctx.layout();
@@ -57,7 +65,13 @@ async function taskNamed(ctx: CliContext, target: string): Promise<TaskSpec | nu
   }
 }
 
-async function inspectTask(ctx: CliContext, name: string, spec: TaskSpec, flags: string[], json: boolean): Promise<void> {
+async function inspectTask(
+  ctx: CliContext,
+  name: string,
+  spec: TaskSpec,
+  flags: string[],
+  json: boolean,
+): Promise<void> {
   const given = parseTaskFlags(name, spec, flags);
   const { prepareRun } = await import('../core/prepare.js');
   const prepared = await prepareRun(await ctx.settings(), name, given);
@@ -68,7 +82,9 @@ async function inspectTask(ctx: CliContext, name: string, spec: TaskSpec, flags:
   }
   // Not an error: the question "is this cached?" has the answer no.
   if (json) {
-    process.stdout.write(`${JSON.stringify({ status: 'not cached', ...ref, ref, params: prepared.params, keyInputs: prepared.inputs }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ status: 'not cached', ...ref, ref, params: prepared.params, keyInputs: prepared.inputs }, null, 2)}\n`,
+    );
     return;
   }
   process.stdout.write(`${name} ${ref.key}: not cached\n`);
@@ -77,15 +93,22 @@ async function inspectTask(ctx: CliContext, name: string, spec: TaskSpec, flags:
 /** Parses `flags` against the task's param flags, as `cachex run <task>` would. */
 function parseTaskFlags(name: string, spec: TaskSpec, flags: string[]): Record<string, unknown> {
   refuseFlagLikeValues(flags, spec.params ?? {});
-  const cmd = new Command(`inspect ${name}`).exitOverride().configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+  const cmd = new Command(`inspect ${name}`)
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   cmd.helpOption(false);
   const attributes = addParamFlags(cmd, spec.params ?? {});
   try {
     cmd.parse(flags, { from: 'user' });
   } catch (err) {
     if (!(err instanceof CommanderError)) throw err;
-    const text = err.message.replace(/^error:\s*/i, '').replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)').trim();
-    throw new UsageError(`${text.charAt(0).toUpperCase()}${text.slice(1)}; see \`cachex run ${name} --help\` for its flags.`);
+    const text = err.message
+      .replace(/^error:\s*/i, '')
+      .replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')
+      .trim();
+    throw new UsageError(
+      `${text.charAt(0).toUpperCase()}${text.slice(1)}; see \`cachex run ${name} --help\` for its flags.`,
+    );
   }
   const opts = cmd.opts();
   const given: Record<string, unknown> = {};
@@ -128,10 +151,20 @@ async function entryText(entry: CatalogEntry): Promise<string> {
   }
   lines.push('key inputs:');
   lines.push(...keyInputLines(meta));
-  field('logs', `stdout ${formatBytes(meta.logs?.stdout?.size ?? 0)}, stderr ${formatBytes(meta.logs?.stderr?.size ?? 0)}`);
-  field('result', meta.result ? `${formatBytes(meta.result.size)} (${meta.result.encoding}, ${formatBytes(meta.result.rawSize)} serialised)` : 'none');
+  field(
+    'logs',
+    `stdout ${formatBytes(meta.logs?.stdout?.size ?? 0)}, stderr ${formatBytes(meta.logs?.stderr?.size ?? 0)}`,
+  );
+  field(
+    'result',
+    meta.result
+      ? `${formatBytes(meta.result.size)} (${meta.result.encoding}, ${formatBytes(meta.result.rawSize)} serialised)`
+      : 'none',
+  );
   const files = (meta.outputs ?? []).filter((o) => o.type === 'file');
-  lines.push(`outputs:      ${files.length} ${files.length === 1 ? 'file' : 'files'}, ${formatBytes(files.reduce((n, o) => n + o.size, 0))}`);
+  lines.push(
+    `outputs:      ${files.length} ${files.length === 1 ? 'file' : 'files'}, ${formatBytes(files.reduce((n, o) => n + o.size, 0))}`,
+  );
   lines.push(...outputTree(meta.outputs ?? [], formatBytes));
   return `${lines.join('\n')}\n`;
 }
@@ -145,7 +178,8 @@ function keyInputLines(meta: EntryMeta): string[] {
   for (const [name, value] of Object.entries(inputs.params ?? {})) {
     lines.push(`  param ${name}: ${isPathParam(meta, name) ? pathInputText(value) : JSON.stringify(value)}`);
   }
-  for (const [name, digest] of Object.entries(inputs.env ?? {})) lines.push(`  env ${name}: ${digest === null ? 'unset' : `digest ${digest}`}`);
+  for (const [name, digest] of Object.entries(inputs.env ?? {}))
+    lines.push(`  env ${name}: ${digest === null ? 'unset' : `digest ${digest}`}`);
   return lines;
 }
 

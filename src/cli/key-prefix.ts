@@ -13,10 +13,14 @@ const MAX_LISTED = 8;
  */
 export function checkKeyPrefix(prefix: string): string {
   if (!/^[0-9a-fA-F]+$/.test(prefix) || prefix.length > 64) {
-    throw new UsageError(`${JSON.stringify(prefix)} is not a key prefix; give at least ${MIN_PREFIX} hex characters of a key from \`cachex ls\`.`);
+    throw new UsageError(
+      `${JSON.stringify(prefix)} is not a key prefix; give at least ${MIN_PREFIX} hex characters of a key from \`cachex ls\`.`,
+    );
   }
   if (prefix.length < MIN_PREFIX) {
-    throw new UsageError(`The key prefix ${prefix} is too short; give at least ${MIN_PREFIX} hex characters of a key from \`cachex ls\`.`);
+    throw new UsageError(
+      `The key prefix ${prefix} is too short; give at least ${MIN_PREFIX} hex characters of a key from \`cachex ls\`.`,
+    );
   }
   return prefix.toLowerCase();
 }
@@ -26,11 +30,14 @@ export function resolveKeyPrefix(layout: Layout, prefix: string): EntryRef {
   const wanted = checkKeyPrefix(prefix);
   const refs = refsByPrefix(layout, wanted);
   if (refs.length === 1) return refs[0];
-  if (refs.length === 0) throw new UsageError(`No entry has a key starting with ${wanted}; run \`cachex ls\` to see the stored keys.`);
+  if (refs.length === 0)
+    throw new UsageError(`No entry has a key starting with ${wanted}; run \`cachex ls\` to see the stored keys.`);
   // Show as many characters as it takes to tell the candidates apart.
   let width = shortKey(refs[0].key).length;
   while (width < 64 && new Set(refs.map((ref) => ref.key.slice(0, width))).size < refs.length) width += 4;
   const listed = refs.slice(0, MAX_LISTED).map((ref) => `${ref.task} ${ref.key.slice(0, width)}`);
   const more = refs.length > MAX_LISTED ? ` and ${refs.length - MAX_LISTED} more` : '';
-  throw new UsageError(`The key prefix ${wanted} is ambiguous: it matches ${listed.join(', ')}${more}; give more characters.`);
+  throw new UsageError(
+    `The key prefix ${wanted} is ambiguous: it matches ${listed.join(', ')}${more}; give more characters.`,
+  );
 }

@@ -82,7 +82,10 @@ export interface WhereClause {
 export function parseWhere(raw: readonly string[]): WhereClause[] {
   return raw.map((text) => {
     const eq = text.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--where needs name=value, got ${JSON.stringify(text)}; for example --where resolution=0.1.`);
+    if (eq <= 0)
+      throw new UsageError(
+        `--where needs name=value, got ${JSON.stringify(text)}; for example --where resolution=0.1.`,
+      );
     return { name: text.slice(0, eq), value: text.slice(eq + 1) };
   });
 }
@@ -105,7 +108,10 @@ export function valueMatches(stored: unknown, given: string, isPath: boolean, cw
 export function matchesWhere(meta: EntryMeta | null, clauses: readonly WhereClause[], cwd: string): boolean {
   if (!clauses.length) return true;
   if (!meta) return false;
-  return clauses.every(({ name, value }) => meta.params && name in meta.params && valueMatches(meta.params[name]?.value, value, isPathParam(meta, name), cwd));
+  return clauses.every(
+    ({ name, value }) =>
+      meta.params && name in meta.params && valueMatches(meta.params[name]?.value, value, isPathParam(meta, name), cwd),
+  );
 }
 
 export const SORT_FIELDS = ['size', 'created', 'used', 'hits'] as const;
@@ -121,7 +127,10 @@ export function sortEntries(entries: CatalogEntry[], field: SortField | undefine
     used: (a, b) => time(b.lastUsed) - time(a.lastUsed),
     hits: (a, b) => b.hits - a.hits,
   };
-  const byTask = (a: CatalogEntry, b: CatalogEntry) => a.ref.module.localeCompare(b.ref.module) || a.ref.task.localeCompare(b.ref.task) || time(b.created) - time(a.created);
+  const byTask = (a: CatalogEntry, b: CatalogEntry) =>
+    a.ref.module.localeCompare(b.ref.module) ||
+    a.ref.task.localeCompare(b.ref.task) ||
+    time(b.created) - time(a.created);
   return [...entries].sort(field ? (a, b) => by[field](a, b) || byTask(a, b) : byTask);
 }
 
@@ -136,10 +145,18 @@ export function registerLs(program: Command, ctx: CliContext): void {
     .command('ls')
     .description('list the stored entries: task, key, key params, size, created, last used, hits')
     .argument('[task]', 'only entries of this task')
-    .option('--where <name=value>', 'only entries whose param has this value (repeatable; all must match)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option(
+      '--where <name=value>',
+      'only entries whose param has this value (repeatable; all must match)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--sort <field>', `order by ${SORT_FIELDS.join(', ')} (largest / newest / most first)`)
     .option('--json', 'print an array of full records')
-    .addHelpText('after', '\nExamples:\n  cachex ls\n  cachex ls convert --where resolution=0.1 --sort size\n  cachex ls --json\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  cachex ls\n  cachex ls convert --where resolution=0.1 --sort size\n  cachex ls --json\n',
+    )
     .action(async (task: string | undefined, opts: LsOptions) => {
       const clauses = parseWhere(opts.where);
       if (opts.sort !== undefined && !SORT_FIELDS.includes(opts.sort as SortField)) {
@@ -148,7 +165,9 @@ export function registerLs(program: Command, ctx: CliContext): void {
       const settings = await ctx.settings();
       const layout = await ctx.layout();
       const { listEntries } = await import('../store/catalog.js');
-      const found = (await listEntries(layout, task ? { task } : {})).filter((e) => matchesWhere(e.meta, clauses, settings.cwd));
+      const found = (await listEntries(layout, task ? { task } : {})).filter((e) =>
+        matchesWhere(e.meta, clauses, settings.cwd),
+      );
       const entries = sortEntries(found, opts.sort as SortField | undefined);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(entries.map(entryRecord), null, 2)}\n`);
@@ -170,7 +189,11 @@ async function lsTable(entries: CatalogEntry[]): Promise<string> {
     e.hits ? formatTimestamp(e.lastUsed) : '-',
     String(e.hits),
   ]);
-  const table = await renderTable({ head: ['task', 'key', 'params', 'size', 'created', 'last used', 'hits'], rows, align: ['left', 'left', 'left', 'right', 'left', 'left', 'right'] });
+  const table = await renderTable({
+    head: ['task', 'key', 'params', 'size', 'created', 'last used', 'hits'],
+    rows,
+    align: ['left', 'left', 'left', 'right', 'left', 'left', 'right'],
+  });
   const bytes = entries.reduce((sum, e) => sum + e.diskBytes, 0);
   const hits = entries.reduce((sum, e) => sum + e.hits, 0);
   const count = `${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`;

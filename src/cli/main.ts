@@ -9,7 +9,10 @@ import { registerRun } from './run.js';
 
 /** Commander's "error: unknown option '--x'\n(Did you mean --y?)" as one sentence with a fix. */
 function usageSentence(message: string, command: string): string {
-  const text = message.replace(/^error:\s*/i, '').replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)').trim();
+  const text = message
+    .replace(/^error:\s*/i, '')
+    .replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')
+    .trim();
   return `${text.charAt(0).toUpperCase()}${text.slice(1)}; see \`cachex ${command} --help\`.`;
 }
 
@@ -40,7 +43,8 @@ async function main(argv: string[]): Promise<number> {
       await program.parseAsync(rest, { from: 'user' });
     } catch (err) {
       if (!(err instanceof CommanderError)) throw err;
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+        return 0;
       const failed = err.message.match(/for command '([^']+)'/)?.[1];
       throw new UsageError(usageSentence(err.message, failed ?? inferCommand(rest, config)));
     }

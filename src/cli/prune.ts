@@ -19,21 +19,30 @@ interface PruneFlags {
 
 const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
 
-const SELECTOR_HINT = 'add --older-than, --unused-for, --max-size, --task, --keep or --all to remove entries (for example `cachex prune --unused-for 30d`)';
+const SELECTOR_HINT =
+  'add --older-than, --unused-for, --max-size, --task, --keep or --all to remove entries (for example `cachex prune --unused-for 30d`)';
 
 export function registerPrune(program: Command, ctx: CliContext): void {
   program
     .command('prune')
-    .description('remove stored entries you no longer need; always sweeps crash leftovers, stale locks and corrupt entries')
+    .description(
+      'remove stored entries you no longer need; always sweeps crash leftovers, stale locks and corrupt entries',
+    )
     .option('--older-than <duration>', 'entries created more than this long ago (30d, 12h, 90m, 45s, 2w)')
     .option('--unused-for <duration>', 'entries not used (hit) for this long')
-    .option('--max-size <size>', 'remove least recently used entries until the store (with --task: that task\'s entries) is under this size (5GB, 500MB, 1.5G, 800k)')
+    .option(
+      '--max-size <size>',
+      "remove least recently used entries until the store (with --task: that task's entries) is under this size (5GB, 500MB, 1.5G, 800k)",
+    )
     .option('--task <task>', 'only entries of this task')
     .option('--keep <n>', 'never remove the newest N entries of each task')
     .option('--all', 'every entry (with --task: every entry of that task), even ones used in the last minute')
     .option('--dry-run', 'show what would be removed; remove nothing')
     .option('--json', 'machine-readable summary on stdout')
-    .addHelpText('after', '\nExamples:\n  cachex prune --unused-for 30d\n  cachex prune --max-size 5GB --keep 1\n  cachex prune --task convert --older-than 2w --dry-run\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  cachex prune --unused-for 30d\n  cachex prune --max-size 5GB --keep 1\n  cachex prune --task convert --older-than 2w --dry-run\n',
+    )
     .action(async (flags: PruneFlags) => {
       const selectors = parseSelectors(flags);
       const layout = await ctx.layout();
@@ -51,7 +60,10 @@ function parseSelectors(flags: PruneFlags): PruneSelectors {
   if (flags.maxSize !== undefined) sel.maxSizeBytes = parseSize(flags.maxSize, '--max-size');
   if (flags.keep !== undefined) sel.keep = parseCount(flags.keep, '--keep');
   if (flags.task !== undefined) {
-    if (!TASK_NAME.test(flags.task)) throw new UsageError(`--task ${JSON.stringify(flags.task)} is not a task name; see \`cachex tasks\` or \`cachex ls\`.`);
+    if (!TASK_NAME.test(flags.task))
+      throw new UsageError(
+        `--task ${JSON.stringify(flags.task)} is not a task name; see \`cachex tasks\` or \`cachex ls\`.`,
+      );
     sel.task = flags.task;
   }
   return sel;
@@ -72,8 +84,17 @@ function reasonText(reasons: PruneReason[], flags: PruneFlags, detail?: string):
 
 function toJson(result: PruneResult, flags: PruneFlags): unknown {
   return {
-    removed: result.removed.map((e) => ({ key: e.ref.key, task: e.ref.task, module: e.ref.module, bytes: e.bytes, reason: reasonText(e.reasons, flags, e.detail), reasons: e.reasons })),
-    staging: result.leftovers.filter((l) => l.kind !== 'lock').map((l) => ({ path: l.path, kind: l.kind, bytes: l.bytes, reason: l.reason })),
+    removed: result.removed.map((e) => ({
+      key: e.ref.key,
+      task: e.ref.task,
+      module: e.ref.module,
+      bytes: e.bytes,
+      reason: reasonText(e.reasons, flags, e.detail),
+      reasons: e.reasons,
+    })),
+    staging: result.leftovers
+      .filter((l) => l.kind !== 'lock')
+      .map((l) => ({ path: l.path, kind: l.kind, bytes: l.bytes, reason: l.reason })),
     staleLocks: result.leftovers.filter((l) => l.kind === 'lock').map((l) => ({ path: l.path, reason: l.reason })),
     skipped: result.skipped.map((s) => ({ key: s.ref.key, task: s.ref.task, module: s.ref.module, reason: s.reason })),
     freedBytes: result.freedBytes,
@@ -91,19 +112,33 @@ async function describe(result: PruneResult, layout: Layout, flags: PruneFlags, 
   const verb = result.dryRun ? 'would remove' : 'removed';
   const lines: string[] = [];
   for (const e of result.removed) {
-    lines.push(`${verb} ${e.ref.task} ${shortKey(e.ref.key)}  ${formatBytes(e.bytes)}  (${reasonText(e.reasons, flags, e.detail)})`);
+    lines.push(
+      `${verb} ${e.ref.task} ${shortKey(e.ref.key)}  ${formatBytes(e.bytes)}  (${reasonText(e.reasons, flags, e.detail)})`,
+    );
   }
   const staging = result.leftovers.filter((l) => l.kind !== 'lock');
   const locks = result.leftovers.filter((l) => l.kind === 'lock');
-  for (const l of staging) lines.push(`${verb} ${l.kind === 'staging' ? 'staging folder' : 'leftover'} ${path.relative(layout.root, l.path)}  ${formatBytes(l.bytes)}  (${l.reason})`);
+  for (const l of staging)
+    lines.push(
+      `${verb} ${l.kind === 'staging' ? 'staging folder' : 'leftover'} ${path.relative(layout.root, l.path)}  ${formatBytes(l.bytes)}  (${l.reason})`,
+    );
   for (const l of locks) lines.push(`${verb} stale lock ${path.relative(layout.root, l.path)}  (${l.reason})`);
   for (const s of result.skipped) lines.push(`kept ${s.ref.task} ${shortKey(s.ref.key)}: ${s.reason}`);
-  const parts = [plural(result.removed.length, 'entry').replace('entrys', 'entries'), plural(staging.length, 'staging leftover'), plural(locks.length, 'stale lock')];
+  const parts = [
+    plural(result.removed.length, 'entry').replace('entrys', 'entries'),
+    plural(staging.length, 'staging leftover'),
+    plural(locks.length, 'stale lock'),
+  ];
   const remaining = `${formatBytes(result.remainingBytes)} of ${flags.task ? `${flags.task} ` : ''}entries remain`;
-  lines.push(`${result.dryRun ? 'would free' : 'freed'} ${formatBytes(result.freedBytes)} (${parts.join(', ')}); ${remaining}.`);
+  lines.push(
+    `${result.dryRun ? 'would free' : 'freed'} ${formatBytes(result.freedBytes)} (${parts.join(', ')}); ${remaining}.`,
+  );
   if (flags.maxSize !== undefined) {
     const target = parseSize(flags.maxSize, '--max-size');
-    if (result.remainingBytes > target) lines.push(`The ${flags.task ? `entries of ${flags.task} are` : 'store is'} still over --max-size ${flags.maxSize}: the entries left are in use or kept by --keep.`);
+    if (result.remainingBytes > target)
+      lines.push(
+        `The ${flags.task ? `entries of ${flags.task} are` : 'store is'} still over --max-size ${flags.maxSize}: the entries left are in use or kept by --keep.`,
+      );
   }
   if (!selected) lines.push(`No entries were selected; ${SELECTOR_HINT}.`);
   return `${lines.join('\n')}\n`;

@@ -36,11 +36,16 @@ export function registerRebuild(program: Command, ctx: CliContext): void {
     .option('--task <task>', 'every entry of this task')
     .option('--all', 'every entry (with --task: every entry of that task)')
     .option('--json', 'machine-readable summary on stdout; task output goes to stderr')
-    .option('--quiet', 'no status lines, only the tasks\' own output and the failures')
-    .addHelpText('after', '\nExamples:\n  cachex rebuild 3f2a9c\n  cachex rebuild --task convert\n  cachex rebuild --all\n')
+    .option('--quiet', "no status lines, only the tasks' own output and the failures")
+    .addHelpText(
+      'after',
+      '\nExamples:\n  cachex rebuild 3f2a9c\n  cachex rebuild --task convert\n  cachex rebuild --all\n',
+    )
     .action(async (prefixes: string[], flags: RebuildFlags) => {
       if (!prefixes.length && flags.task === undefined && !flags.all) {
-        throw new UsageError('Name what to rebuild: `cachex rebuild <key-prefix>…`, `cachex rebuild --task <task>` or `cachex rebuild --all`.');
+        throw new UsageError(
+          'Name what to rebuild: `cachex rebuild <key-prefix>…`, `cachex rebuild --task <task>` or `cachex rebuild --all`.',
+        );
       }
       const settings = await ctx.settings();
       const layout = await ctx.layout();
@@ -63,16 +68,24 @@ export function registerRebuild(program: Command, ctx: CliContext): void {
     });
 }
 
-async function selectEntries(layout: Layout, config: CachexConfig, prefixes: string[], flags: RebuildFlags): Promise<EntryRef[]> {
+async function selectEntries(
+  layout: Layout,
+  config: CachexConfig,
+  prefixes: string[],
+  flags: RebuildFlags,
+): Promise<EntryRef[]> {
   const { resolveKeyPrefix } = await import('./key-prefix.js');
   const { entryRefs } = await import('../store/catalog.js');
   // Resolve every prefix before running anything, so a typo fails fast.
   const refs = prefixes.map((prefix) => resolveKeyPrefix(layout, prefix));
   if (flags.task !== undefined) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(flags.task)) throw new UsageError(`--task ${JSON.stringify(flags.task)} is not a task name; see \`cachex tasks\`.`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(flags.task))
+      throw new UsageError(`--task ${JSON.stringify(flags.task)} is not a task name; see \`cachex tasks\`.`);
     const ofTask = entryRefs(layout, { task: flags.task });
     if (!ofTask.length && !(flags.task in config.tasks)) {
-      throw new UsageError(`Unknown task "${flags.task}": it is not in the config and has no stored entries; see \`cachex tasks\` or \`cachex ls\`.`);
+      throw new UsageError(
+        `Unknown task "${flags.task}": it is not in the config and has no stored entries; see \`cachex tasks\` or \`cachex ls\`.`,
+      );
     }
     refs.push(...ofTask);
   } else if (flags.all) {
@@ -84,7 +97,8 @@ async function selectEntries(layout: Layout, config: CachexConfig, prefixes: str
 
 /** Why this entry cannot be re-run from the config, or null when it can. */
 function whyNotRebuildable(config: CachexConfig, ref: EntryRef, meta: EntryMeta, short: string): string | null {
-  if (meta.kind === 'exec') return `${ref.task} ${short} was stored by \`cachex exec\`; run the same \`cachex exec --force -- …\` command again to rebuild it`;
+  if (meta.kind === 'exec')
+    return `${ref.task} ${short} was stored by \`cachex exec\`; run the same \`cachex exec --force -- …\` command again to rebuild it`;
   const spec = config.tasks[ref.task];
   if (!spec || (spec.module ?? 'tasks') !== ref.module) {
     return `${ref.task} ${short} is a library entry (module ${ref.module}); it can only be rebuilt from code (call ${ref.task}.make({ force: true, … }) with its params)`;
@@ -93,18 +107,29 @@ function whyNotRebuildable(config: CachexConfig, ref: EntryRef, meta: EntryMeta,
     if (param.type !== 'file' && param.type !== 'dir') continue;
     const value = meta.params[name]?.value;
     for (const p of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
-      if (!existsSync(String(p))) return `its input ${param.type} ${String(p)} (--${name}) no longer exists; restore it or run the task with a new path`;
+      if (!existsSync(String(p)))
+        return `its input ${param.type} ${String(p)} (--${name}) no longer exists; restore it or run the task with a new path`;
     }
   }
   return null;
 }
 
-async function rebuildOne(settings: Settings, layout: Layout, config: CachexConfig, ref: EntryRef, flags: RebuildFlags): Promise<Rebuilt | Failed> {
+async function rebuildOne(
+  settings: Settings,
+  layout: Layout,
+  config: CachexConfig,
+  ref: EntryRef,
+  flags: RebuildFlags,
+): Promise<Rebuilt | Failed> {
   const { describeEntry } = await import('../store/catalog.js');
   const { shortKey } = await import('../output/format.js');
   const short = shortKey(ref.key);
   const { meta, metaProblem } = await describeEntry(layout, ref);
-  if (!meta) return { ref, reason: `${ref.task} ${short}: ${metaProblem ?? 'meta.yaml is unreadable'}, so its params are unknown; \`cachex prune\` removes it` };
+  if (!meta)
+    return {
+      ref,
+      reason: `${ref.task} ${short}: ${metaProblem ?? 'meta.yaml is unreadable'}, so its params are unknown; \`cachex prune\` removes it`,
+    };
   const refused = whyNotRebuildable(config, ref, meta, short);
   if (refused) return { ref, reason: refused };
 
@@ -126,17 +151,28 @@ async function rebuildOne(settings: Settings, layout: Layout, config: CachexConf
   const outcome = await runTask({
     ...prepared,
     force: true,
-    live: { stdout: progress.wrap(flags.json ? process.stderr : process.stdout), stderr: progress.wrap(process.stderr) },
+    live: {
+      stdout: progress.wrap(flags.json ? process.stderr : process.stdout),
+      stderr: progress.wrap(process.stderr),
+    },
     events: runEvents(progress, `${ref.task} ${short}`),
     execute: executeTask(prepared, settings),
   });
   progress.stop();
   if (!quiet) process.stderr.write(`${statusLine(outcome)}\n`);
-  if (outcome.storeError) return { ref, reason: `${ref.task} ${short}: ${outcome.storeError.message.replace(/\.$/, '')}` };
-  if (outcome.exitCode !== 0) return { ref, reason: `${ref.task} ${short}: the run exited with code ${outcome.exitCode}; ${outcome.notStored ? 'the stored entry was kept' : 'stored anyway, as the task caches failures'}` };
-  if (outcome.notStored) return { ref, reason: `${ref.task} ${short}: ${outcome.notStored}; the stored entry was kept` };
+  if (outcome.storeError)
+    return { ref, reason: `${ref.task} ${short}: ${outcome.storeError.message.replace(/\.$/, '')}` };
+  if (outcome.exitCode !== 0)
+    return {
+      ref,
+      reason: `${ref.task} ${short}: the run exited with code ${outcome.exitCode}; ${outcome.notStored ? 'the stored entry was kept' : 'stored anyway, as the task caches failures'}`,
+    };
+  if (outcome.notStored)
+    return { ref, reason: `${ref.task} ${short}: ${outcome.notStored}; the stored entry was kept` };
   if (prepared.key !== ref.key) {
-    process.stderr.write(`${ref.task} ${short}: inputs changed since it was stored (input contents, task code, version or tool); stored as a new entry ${shortKey(prepared.key)} and kept the old one.\n`);
+    process.stderr.write(
+      `${ref.task} ${short}: inputs changed since it was stored (input contents, task code, version or tool); stored as a new entry ${shortKey(prepared.key)} and kept the old one.\n`,
+    );
     return { ref, newKey: prepared.key, durationMs: outcome.durationMs };
   }
   return { ref, durationMs: outcome.durationMs };
@@ -155,5 +191,7 @@ async function summarise(rebuilt: Rebuilt[], failed: Failed[], flags: RebuildFla
     );
   }
   const asNew = rebuilt.filter((r) => r.newKey).length;
-  process.stderr.write(`rebuilt ${rebuilt.length}${asNew ? ` (${asNew} as new entries)` : ''}, failed ${failed.length}\n`);
+  process.stderr.write(
+    `rebuilt ${rebuilt.length}${asNew ? ` (${asNew} as new entries)` : ''}, failed ${failed.length}\n`,
+  );
 }

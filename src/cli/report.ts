@@ -10,7 +10,9 @@ export function reportError(err: unknown, debug: boolean): number {
     return err.exitCode;
   }
   const e = err as Error;
-  process.stderr.write(`${paint('red', 'error:')} ${e?.message ?? String(err)} (an unexpected error; run with --debug for details).\n`);
+  process.stderr.write(
+    `${paint('red', 'error:')} ${e?.message ?? String(err)} (an unexpected error; run with --debug for details).\n`,
+  );
   if (debug) process.stderr.write(`${e?.stack}\n`);
   return 1;
 }

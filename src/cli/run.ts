@@ -6,7 +6,14 @@ import { prepareRun, type PreparedRun } from '../core/prepare.js';
 import { runTask, type RunEvents, type RunOutcome, type RunRequest } from '../core/run-task.js';
 import type { Settings } from '../config/settings.js';
 import { ENTRY_FILES } from '../store/layout.js';
-import { LINK_MODES, checkPublishTarget, listOutputs, materialise, publish, type LinkMode } from '../store/materialise.js';
+import {
+  LINK_MODES,
+  checkPublishTarget,
+  listOutputs,
+  materialise,
+  publish,
+  type LinkMode,
+} from '../store/materialise.js';
 import type { EntryMeta } from '../store/meta.js';
 import { expandCommand } from '../tasks/command.js';
 import { runCommand } from '../runner/command.js';
@@ -40,18 +47,27 @@ export function addRunFlags(cmd: Command): Command {
     .option('--link <mode>', `how --out places files: ${LINK_MODES.join(', ')}`, 'auto')
     .option('--publish <name>', 'publish the outputs as DATA_FOLDER/static/<name>')
     .option('--json', 'machine-readable summary on stdout; task output goes to stderr')
-    .option('--quiet', 'no status line or progress, only the task\'s own output');
+    .option('--quiet', "no status line or progress, only the task's own output");
 }
 
 export function checkRunFlags(flags: RunFlags): void {
-  if (flags.link && !LINK_MODES.includes(flags.link as LinkMode)) throw new UsageError(`--link must be one of ${LINK_MODES.join(', ')}, got ${JSON.stringify(flags.link)}.`);
-  if (flags.out !== undefined && (flags.out === '' || flags.out.includes('\0'))) throw new UsageError('--out needs a folder path.');
+  if (flags.link && !LINK_MODES.includes(flags.link as LinkMode))
+    throw new UsageError(`--link must be one of ${LINK_MODES.join(', ')}, got ${JSON.stringify(flags.link)}.`);
+  if (flags.out !== undefined && (flags.out === '' || flags.out.includes('\0')))
+    throw new UsageError('--out needs a folder path.');
   if (flags.publish !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(flags.publish)) {
-    throw new UsageError(`--publish ${JSON.stringify(flags.publish)} is not a valid name; use letters, digits, ".", "_" and "-" (no slashes or "..").`);
+    throw new UsageError(
+      `--publish ${JSON.stringify(flags.publish)} is not a valid name; use letters, digits, ".", "_" and "-" (no slashes or "..").`,
+    );
   }
 }
 
-export function registerRun(program: Command, ctx: CliContext, config: CachexConfig | null, argv: readonly string[]): void {
+export function registerRun(
+  program: Command,
+  ctx: CliContext,
+  config: CachexConfig | null,
+  argv: readonly string[],
+): void {
   const run = program
     .command('run')
     .description('run a task, or reuse its stored entry')
@@ -62,18 +78,29 @@ export function registerRun(program: Command, ctx: CliContext, config: CachexCon
   // Reached only when no task subcommand matched: an unknown or missing task name.
   run.action((task: string | undefined) => {
     const names = Object.keys(config?.tasks ?? {});
-    if (!task) throw new UsageError(`Name a task: cachex run <task> (one of ${names.join(', ') || 'none registered'}).`);
+    if (!task)
+      throw new UsageError(`Name a task: cachex run <task> (one of ${names.join(', ') || 'none registered'}).`);
     const close = suggest(task, names);
-    throw new UsageError(`Unknown task '${task}'${close ? ` (did you mean ${close}?)` : ''}; run \`cachex tasks\` to list them.`);
+    throw new UsageError(
+      `Unknown task '${task}'${close ? ` (did you mean ${close}?)` : ''}; run \`cachex tasks\` to list them.`,
+    );
   });
   if (!config) return;
   for (const [name, spec] of Object.entries(config.tasks)) {
-    const cmd = run.command(name).description(spec.description ?? (spec.command ? `runs ${spec.command.join(' ')}` : 'TypeScript task'));
+    const cmd = run
+      .command(name)
+      .description(spec.description ?? (spec.command ? `runs ${spec.command.join(' ')}` : 'TypeScript task'));
     const attributes = addParamFlags(cmd, spec.params ?? {});
     addRunFlags(cmd);
     // `--debug` is cachex's own flag unless the task has a `debug` param of its own.
     if (!spec.params || !('debug' in spec.params)) cmd.option('--debug', 'show stack traces on errors');
-    cmd.addHelpText('after', `\nExample:\n  cachex run ${name}${Object.entries(spec.params ?? {}).filter(([, p]) => p.required).map(([p]) => ` --${p} <${spec.params![p].type}>`).join('')}\n`);
+    cmd.addHelpText(
+      'after',
+      `\nExample:\n  cachex run ${name}${Object.entries(spec.params ?? {})
+        .filter(([, p]) => p.required)
+        .map(([p]) => ` --${p} <${spec.params![p].type}>`)
+        .join('')}\n`,
+    );
     cmd.action(async (opts: Record<string, unknown>) => {
       if (opts.debug === true && !(spec.params && 'debug' in spec.params)) ctx.globals.debug = true;
       refuseFlagLikeValues(argv, spec.params ?? {});
@@ -84,7 +111,12 @@ export function registerRun(program: Command, ctx: CliContext, config: CachexCon
   }
 }
 
-async function runAction(ctx: CliContext, taskName: string, given: Record<string, unknown>, flags: RunFlags): Promise<number> {
+async function runAction(
+  ctx: CliContext,
+  taskName: string,
+  given: Record<string, unknown>,
+  flags: RunFlags,
+): Promise<number> {
   checkRunFlags(flags);
   const settings = await ctx.settings();
   const prepared = await prepareRun(settings, taskName, given);
@@ -110,7 +142,8 @@ async function runAction(ctx: CliContext, taskName: string, given: Record<string
 export function runEvents(progress: Progress, label: string): RunEvents {
   return {
     onWait: () => void progress.start(`waiting for another run of ${label}…`),
-    onCorrupt: (file, reason) => process.stderr.write(`cachex: the stored entry ${label} is corrupt (${file}: ${reason}); recomputing.\n`),
+    onCorrupt: (file, reason) =>
+      process.stderr.write(`cachex: the stored entry ${label} is corrupt (${file}: ${reason}); recomputing.\n`),
     onStart: () => void progress.start(`running ${label}…`),
   };
 }
@@ -126,7 +159,13 @@ export function executeTask(prepared: PreparedRun, settings: Settings): RunReque
   };
 }
 
-export async function placeOutputs(outDir: string, meta: EntryMeta | null, flags: RunFlags, cwd: string, prepared: PreparedRun): Promise<void> {
+export async function placeOutputs(
+  outDir: string,
+  meta: EntryMeta | null,
+  flags: RunFlags,
+  cwd: string,
+  prepared: PreparedRun,
+): Promise<void> {
   const outputs = meta?.outputs ?? listOutputs(outDir);
   if (flags.out) materialise(outDir, outputs, path.resolve(cwd, flags.out), (flags.link ?? 'auto') as LinkMode);
   // Only a stored entry (or a hit) is published: a failed or unstored run must not replace a good publish.
@@ -161,7 +200,8 @@ export function report(outcome: RunOutcome, flags: RunFlags, showResult: boolean
   }
   if (!flags.quiet) {
     process.stderr.write(`${statusLine(outcome)}\n`);
-    if (hasOutputs && outDir && !flags.json) process.stderr.write(`outputs: ${flags.out ? path.resolve(flags.out) : outDir}\n`);
+    if (hasOutputs && outDir && !flags.json)
+      process.stderr.write(`outputs: ${flags.out ? path.resolve(flags.out) : outDir}\n`);
   }
   if (outcome.storeError) {
     reportError(outcome.storeError, false);
@@ -176,12 +216,20 @@ export async function dryRun(prepared: PreparedRun, flags: RunFlags): Promise<nu
   const found = await loadEntry(prepared.layout, ref, prepared.inputs);
   const status = found.status === 'hit' ? 'hit' : found.status === 'corrupt' ? 'corrupt (would recompute)' : 'miss';
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ status: found.status, task: ref.task, module: ref.module, key: ref.key, keyInputs: prepared.inputs, params: prepared.params })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ status: found.status, task: ref.task, module: ref.module, key: ref.key, keyInputs: prepared.inputs, params: prepared.params })}\n`,
+    );
     return 0;
   }
-  const lines = [`task:   ${ref.task} (module ${ref.module})`, `key:    ${ref.key}`, `status: ${status}${found.status === 'hit' ? ` (stored ${formatBytes(found.entry.meta.outputs.reduce((n, o) => n + o.size, 0))} of outputs)` : ''}`, 'key inputs:'];
+  const lines = [
+    `task:   ${ref.task} (module ${ref.module})`,
+    `key:    ${ref.key}`,
+    `status: ${status}${found.status === 'hit' ? ` (stored ${formatBytes(found.entry.meta.outputs.reduce((n, o) => n + o.size, 0))} of outputs)` : ''}`,
+    'key inputs:',
+  ];
   const { params, ...rest } = prepared.inputs;
-  for (const [name, value] of Object.entries(rest)) if (value !== undefined) lines.push(`  ${name}: ${canonicalJson(value)}`);
+  for (const [name, value] of Object.entries(rest))
+    if (value !== undefined) lines.push(`  ${name}: ${canonicalJson(value)}`);
   for (const [name, value] of Object.entries(params)) lines.push(`  param ${name}: ${canonicalJson(value)}`);
   const ignored = prepared.task.ignore.filter((n) => n in prepared.params);
   if (ignored.length) lines.push(`  ignored: ${ignored.join(', ')}`);

@@ -33,7 +33,10 @@ export function addParamFlags(cmd: Command, schema: ParamsSchema): Map<string, s
     else {
       // commander keeps the last of repeated values; a key built from one of two given values would surprise.
       option.argParser((value: string, previous: string | undefined) => {
-        if (previous !== undefined) throw new UsageError(`--${flag} was given more than once (${JSON.stringify(previous)} and ${JSON.stringify(value)}); give it once.`);
+        if (previous !== undefined)
+          throw new UsageError(
+            `--${flag} was given more than once (${JSON.stringify(previous)} and ${JSON.stringify(value)}); give it once.`,
+          );
         return value;
       });
     }
@@ -50,13 +53,17 @@ export function addParamFlags(cmd: Command, schema: ParamsSchema): Map<string, s
  */
 export function refuseFlagLikeValues(argv: readonly string[], schema: ParamsSchema): void {
   const valueFlags = new Map<string, ParamSpec>();
-  for (const [name, spec] of Object.entries(schema)) if (spec.type !== 'boolean') valueFlags.set(`--${flagName(name)}`, spec);
+  for (const [name, spec] of Object.entries(schema))
+    if (spec.type !== 'boolean') valueFlags.set(`--${flagName(name)}`, spec);
   for (let i = 0; i < argv.length - 1; i++) {
     if (argv[i] === '--') return;
     const spec = valueFlags.get(argv[i]);
     const next = argv[i + 1];
     if (!spec || !next.startsWith('-')) continue;
     const numeric = (spec.type === 'number' || spec.type === 'integer') && /^-\d|^-\.\d/.test(next);
-    if (!numeric) throw new UsageError(`${argv[i]} got ${JSON.stringify(next)}, which looks like a flag; give ${argv[i]} a value (or write ${argv[i]}=${next} if you mean it).`);
+    if (!numeric)
+      throw new UsageError(
+        `${argv[i]} got ${JSON.stringify(next)}, which looks like a flag; give ${argv[i]} a value (or write ${argv[i]}=${next} if you mean it).`,
+      );
   }
 }

@@ -27,7 +27,9 @@ export function registerTasks(program: Command, ctx: CliContext): void {
       const lines: string[] = [];
       for (const [name, t] of Object.entries(config.tasks)) {
         lines.push(`${name}${t.description ? ` — ${t.description}` : ''}`);
-        lines.push(`  ${t.command ? `command: ${t.command.join(' ')}` : 'TypeScript function'}${t.version !== undefined ? `, version ${t.version}` : ''}`);
+        lines.push(
+          `  ${t.command ? `command: ${t.command.join(' ')}` : 'TypeScript function'}${t.version !== undefined ? `, version ${t.version}` : ''}`,
+        );
         for (const [param, spec] of Object.entries(t.params ?? {})) {
           const bits = [spec.type === 'enum' ? `enum(${spec.choices!.join('|')})` : spec.type];
           if (spec.list) bits.push('list');

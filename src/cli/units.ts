@@ -40,7 +40,9 @@ export function parseDuration(text: string, flag: string): number {
   const factor = DURATION_UNITS[unit];
   const ms = match && factor ? Number(match[1]) * factor : NaN;
   if (!Number.isFinite(ms) || ms > Number.MAX_SAFE_INTEGER) {
-    throw new UsageError(`${flag} ${JSON.stringify(text)} is not a duration; write a number and a unit, like 30d, 12h, 90m, 45s or 2w.`);
+    throw new UsageError(
+      `${flag} ${JSON.stringify(text)} is not a duration; write a number and a unit, like 30d, 12h, 90m, 45s or 2w.`,
+    );
   }
   return Math.round(ms);
 }
@@ -51,7 +53,9 @@ export function parseSize(text: string, flag: string): number {
   const factor = match ? SIZE_UNITS[match[2].toLowerCase()] : undefined;
   const bytes = match && factor ? Number(match[1]) * factor : NaN;
   if (!Number.isFinite(bytes) || bytes > Number.MAX_SAFE_INTEGER) {
-    throw new UsageError(`${flag} ${JSON.stringify(text)} is not a size; write bytes or a number and a unit, like 5GB, 500MB, 1.5G or 800k.`);
+    throw new UsageError(
+      `${flag} ${JSON.stringify(text)} is not a size; write bytes or a number and a unit, like 5GB, 500MB, 1.5G or 800k.`,
+    );
   }
   return Math.floor(bytes);
 }
@@ -59,6 +63,7 @@ export function parseSize(text: string, flag: string): number {
 /** `--keep 3` → 3; a count must be a whole number, 0 or more. */
 export function parseCount(text: string, flag: string): number {
   const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
-  if (!Number.isSafeInteger(n)) throw new UsageError(`${flag} ${JSON.stringify(text)} is not a count; write a whole number such as 3.`);
+  if (!Number.isSafeInteger(n))
+    throw new UsageError(`${flag} ${JSON.stringify(text)} is not a count; write a whole number such as 3.`);
   return n;
 }

@@ -8,10 +8,13 @@ const CORRUPT_EXIT = 4;
 export function registerVerify(program: Command, ctx: CliContext): void {
   program
     .command('verify')
-    .description('re-hash every entry\'s result, logs and outputs; report corrupt entries and leftovers of crashed runs')
+    .description("re-hash every entry's result, logs and outputs; report corrupt entries and leftovers of crashed runs")
     .option('--fix', 'remove the corrupt entries, staging leftovers and stale locks')
     .option('--json', 'machine-readable report')
-    .addHelpText('after', `\nEntries a running task holds the lock of are skipped as "in use".\nExit codes: 0 clean, ${CORRUPT_EXIT} corruption found (also with --fix, after removing it).\n`)
+    .addHelpText(
+      'after',
+      `\nEntries a running task holds the lock of are skipped as "in use".\nExit codes: 0 clean, ${CORRUPT_EXIT} corruption found (also with --fix, after removing it).\n`,
+    )
     .action(async (opts: { fix?: boolean; json?: boolean }) => {
       const layout = await ctx.layout();
       const { verifyStore } = await import('../store/verify.js');
@@ -24,9 +27,19 @@ export function registerVerify(program: Command, ctx: CliContext): void {
 function jsonReport(report: VerifyReport) {
   return {
     checked: report.checked,
-    corrupt: report.corrupt.map((c) => ({ key: c.ref.key, task: c.ref.task, module: c.ref.module, file: c.file, reason: c.reason, bytes: c.bytes, removed: c.removed })),
+    corrupt: report.corrupt.map((c) => ({
+      key: c.ref.key,
+      task: c.ref.task,
+      module: c.ref.module,
+      file: c.file,
+      reason: c.reason,
+      bytes: c.bytes,
+      removed: c.removed,
+    })),
     inUse: report.inUse.map((ref) => ({ key: ref.key, task: ref.task, module: ref.module })),
-    staging: report.leftovers.filter((l) => l.kind !== 'lock').map((l) => ({ kind: l.kind, path: l.path, bytes: l.bytes, reason: l.reason })),
+    staging: report.leftovers
+      .filter((l) => l.kind !== 'lock')
+      .map((l) => ({ kind: l.kind, path: l.path, bytes: l.bytes, reason: l.reason })),
     staleLocks: report.leftovers.filter((l) => l.kind === 'lock').map((l) => ({ path: l.path, reason: l.reason })),
     fixed: report.fixed,
   };
@@ -41,10 +54,15 @@ async function textReport(report: VerifyReport): Promise<string> {
     const fate = report.fixed ? (c.removed ? ' — removed' : ' — not removed: a run took its key meanwhile') : '';
     lines.push(`${paint('red', 'corrupt', out)}  ${c.ref.task} ${shortKey(c.ref.key)}  ${c.file}: ${c.reason}${fate}`);
   }
-  for (const ref of report.inUse) lines.push(`${paint('yellow', 'in use', out)}   ${ref.task} ${shortKey(ref.key)}  a running task holds its lock; skipped`);
+  for (const ref of report.inUse)
+    lines.push(
+      `${paint('yellow', 'in use', out)}   ${ref.task} ${shortKey(ref.key)}  a running task holds its lock; skipped`,
+    );
   for (const l of report.leftovers) {
     const what = l.kind === 'lock' ? 'stale lock' : l.kind === 'staging' ? 'staging' : `${l.kind} leftover`;
-    lines.push(`${paint('yellow', what, out)}  ${l.path}  ${l.reason}${l.bytes ? `, ${formatBytes(l.bytes)}` : ''}${report.fixed ? ' — cleaned up' : ''}`);
+    lines.push(
+      `${paint('yellow', what, out)}  ${l.path}  ${l.reason}${l.bytes ? `, ${formatBytes(l.bytes)}` : ''}${report.fixed ? ' — cleaned up' : ''}`,
+    );
   }
   const entries = `${report.checked} ${report.checked === 1 ? 'entry' : 'entries'}`;
   const parts = [`${report.corrupt.length} corrupt`];
@@ -54,7 +72,10 @@ async function textReport(report: VerifyReport): Promise<string> {
   if (report.fixed) {
     const removed = report.corrupt.filter((c) => c.removed);
     const freed = removed.reduce((n, c) => n + c.bytes, 0) + report.leftovers.reduce((n, l) => n + l.bytes, 0);
-    if (removed.length || report.leftovers.length) lines.push(`removed ${removed.length} corrupt ${removed.length === 1 ? 'entry' : 'entries'}, cleaned up ${report.leftovers.length} ${report.leftovers.length === 1 ? 'leftover' : 'leftovers'}, freed ${formatBytes(freed)}`);
+    if (removed.length || report.leftovers.length)
+      lines.push(
+        `removed ${removed.length} corrupt ${removed.length === 1 ? 'entry' : 'entries'}, cleaned up ${report.leftovers.length} ${report.leftovers.length === 1 ? 'leftover' : 'leftovers'}, freed ${formatBytes(freed)}`,
+      );
   } else if (report.corrupt.length || report.leftovers.length) {
     lines.push('run `cachex verify --fix` to remove them');
   }

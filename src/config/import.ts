@@ -22,6 +22,8 @@ export async function importConfigModule(file: string): Promise<unknown> {
     return await jiti.import(file, { default: true });
   } catch (err) {
     const reason = (err as Error)?.message?.split('\n')[0] ?? String(err);
-    throw new ConfigError(`Could not load the config file ${file}: ${reason}; fix the file and try again.`, { cause: err });
+    throw new ConfigError(`Could not load the config file ${file}: ${reason}; fix the file and try again.`, {
+      cause: err,
+    });
   }
 }

@@ -50,7 +50,9 @@ export class Settings {
       configFile = { value: file, source: '--config' };
     } else {
       const found = findConfigFile(cwd);
-      configFile = found ? { value: found, source: 'found walking up from the current folder' } : { value: null, source: 'none found' };
+      configFile = found
+        ? { value: found, source: 'found walking up from the current folder' }
+        : { value: null, source: 'none found' };
     }
     const root = configFile.value ? path.dirname(configFile.value) : cwd;
     const dotenvNames = await loadDotenv(root);
@@ -63,19 +65,23 @@ export class Settings {
 
   /** Data folder precedence: --data-folder, DATA_FOLDER (env, then .env), config, default. */
   async dataFolder(): Promise<Setting<string>> {
-    if (this.options.dataFolder) return { value: path.resolve(this.cwd, this.options.dataFolder), source: '--data-folder' };
+    if (this.options.dataFolder)
+      return { value: path.resolve(this.cwd, this.options.dataFolder), source: '--data-folder' };
     const env = process.env.DATA_FOLDER;
     if (env) return { value: path.resolve(this.cwd, env), source: `DATA_FOLDER (${this.envSource('DATA_FOLDER')})` };
     if (this.configFile.value) {
       const config = await this.config();
-      if (config.dataFolder) return { value: path.resolve(this.projectRoot, config.dataFolder), source: 'dataFolder in the config' };
+      if (config.dataFolder)
+        return { value: path.resolve(this.projectRoot, config.dataFolder), source: 'dataFolder in the config' };
     }
     return { value: path.join(this.projectRoot, '.cachex'), source: 'default (<project root>/.cachex)' };
   }
 
   potreeConverter(): Setting<string | null> {
     const value = process.env.POTREE_CONVERTER;
-    return value ? { value, source: `POTREE_CONVERTER (${this.envSource('POTREE_CONVERTER')})` } : { value: null, source: 'unset' };
+    return value
+      ? { value, source: `POTREE_CONVERTER (${this.envSource('POTREE_CONVERTER')})` }
+      : { value: null, source: 'unset' };
   }
 
   paramsFile(): Setting<string | null> {
@@ -93,7 +99,9 @@ export class Settings {
     if (this.loaded) return this.loaded;
     const file = this.configFile.value;
     if (!file) {
-      throw new ConfigError('No cachex.config.ts found in this folder or any parent; create one (see the README) or pass --config <file>.');
+      throw new ConfigError(
+        'No cachex.config.ts found in this folder or any parent; create one (see the README) or pass --config <file>.',
+      );
     }
     this.loaded = validateConfig(await importConfigModule(file), file);
     return this.loaded;
@@ -114,17 +122,25 @@ export class Settings {
     try {
       data = file.endsWith('.json') ? JSON.parse(text) : (await import('yaml')).parse(text);
     } catch (err) {
-      throw new ConfigError(`The params file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}.`);
+      throw new ConfigError(
+        `The params file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}.`,
+      );
     }
     data ??= {};
-    if (typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`The params file ${file} must map task names to their param defaults.`);
+    if (typeof data !== 'object' || Array.isArray(data))
+      throw new ConfigError(`The params file ${file} must map task names to their param defaults.`);
     const config = await this.config();
     for (const [task, values] of Object.entries(data as Record<string, unknown>)) {
       const spec = config.tasks[task];
-      if (!spec) throw new ConfigError(`The params file ${file} sets defaults for "${task}", which is not a task; remove it or fix the name.`);
-      if (!values || typeof values !== 'object') throw new ConfigError(`The params file ${file} must give "${task}" an object of param values.`);
+      if (!spec)
+        throw new ConfigError(
+          `The params file ${file} sets defaults for "${task}", which is not a task; remove it or fix the name.`,
+        );
+      if (!values || typeof values !== 'object')
+        throw new ConfigError(`The params file ${file} must give "${task}" an object of param values.`);
       for (const name of Object.keys(values)) {
-        if (!spec.params || !(name in spec.params)) throw new ConfigError(`The params file ${file} sets "${task}.${name}", which is not a param of ${task}.`);
+        if (!spec.params || !(name in spec.params))
+          throw new ConfigError(`The params file ${file} sets "${task}.${name}", which is not a param of ${task}.`);
       }
     }
     return (this.paramsCache = data as Record<string, Record<string, unknown>>);

@@ -8,8 +8,19 @@ const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Flags that `cachex run` owns; a param may not take them (or their `--no-` forms). */
 export const RESERVED_FLAGS = new Set([
-  'force', 'dry-run', 'out', 'link', 'publish', 'json', 'quiet', 'help', 'version',
-  'config', 'data-folder', 'params', 'color',
+  'force',
+  'dry-run',
+  'out',
+  'link',
+  'publish',
+  'json',
+  'quiet',
+  'help',
+  'version',
+  'config',
+  'data-folder',
+  'params',
+  'color',
 ]);
 
 function fail(where: string, problem: string): never {
@@ -20,8 +31,10 @@ function fail(where: string, problem: string): never {
 export function validateConfig(value: unknown, file: string): CachexConfig {
   if (!value || typeof value !== 'object') fail(file, 'the default export must be defineConfig({ tasks: { … } })');
   const config = value as CachexConfig;
-  if (!config.tasks || typeof config.tasks !== 'object') fail(file, 'the config has no `tasks` object; add `tasks: { name: { … } }`');
-  if (config.dataFolder !== undefined && typeof config.dataFolder !== 'string') fail(file, '`dataFolder` must be a string path');
+  if (!config.tasks || typeof config.tasks !== 'object')
+    fail(file, 'the config has no `tasks` object; add `tasks: { name: { … } }`');
+  if (config.dataFolder !== undefined && typeof config.dataFolder !== 'string')
+    fail(file, '`dataFolder` must be a string path');
   for (const [name, task] of Object.entries(config.tasks)) validateTask(name, task, file);
   return config;
 }
@@ -52,7 +65,8 @@ function validateTask(name: string, task: TaskSpec, file: string): void {
     if (!(ignored in params)) fail(where, `ignore lists "${ignored}", which is not a param`);
   }
   for (const variable of task.env ?? []) {
-    if (typeof variable !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) fail(where, `env entry ${JSON.stringify(variable)} is not a variable name`);
+    if (typeof variable !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable))
+      fail(where, `env entry ${JSON.stringify(variable)} is not a variable name`);
   }
   if (hasCommand) validateCommand(where, task.command as readonly string[], params);
 }
@@ -63,16 +77,22 @@ export function validateParam(where: string, name: string, spec: ParamSpec): voi
   if (!spec || typeof spec !== 'object' || !PARAM_TYPES.has(spec.type)) {
     fail(where, `\`type\` must be one of ${[...PARAM_TYPES].join(', ')}`);
   }
-  if (spec.type === 'enum' && (!Array.isArray(spec.choices) || spec.choices.length === 0 || !spec.choices.every((c) => typeof c === 'string'))) {
+  if (
+    spec.type === 'enum' &&
+    (!Array.isArray(spec.choices) || spec.choices.length === 0 || !spec.choices.every((c) => typeof c === 'string'))
+  ) {
     fail(where, 'an enum needs `choices`, a non-empty list of strings');
   }
-  if (spec.keyBy !== undefined && !['content', 'path', 'both'].includes(spec.keyBy)) fail(where, "`keyBy` must be 'content', 'path' or 'both'");
-  if (spec.keyBy !== undefined && spec.type !== 'file' && spec.type !== 'dir') fail(where, '`keyBy` only applies to file and dir params');
+  if (spec.keyBy !== undefined && !['content', 'path', 'both'].includes(spec.keyBy))
+    fail(where, "`keyBy` must be 'content', 'path' or 'both'");
+  if (spec.keyBy !== undefined && spec.type !== 'file' && spec.type !== 'dir')
+    fail(where, '`keyBy` only applies to file and dir params');
   if (spec.required && spec.default !== undefined) fail(where, 'a required param cannot have a default');
 }
 
 function validateCommand(where: string, argv: readonly string[], params: Record<string, ParamSpec>): void {
-  if (argv.length === 0 || !argv.every((a) => typeof a === 'string')) fail(where, '`command` must be a non-empty array of strings');
+  if (argv.length === 0 || !argv.every((a) => typeof a === 'string'))
+    fail(where, '`command` must be a non-empty array of strings');
   for (const arg of argv) {
     for (const match of arg.matchAll(/\{([^}]*)\}/g)) {
       if (arg[match.index - 1] === '$') continue; // ${VAR}

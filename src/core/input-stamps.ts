@@ -35,7 +35,8 @@ export function inputStamps(schema: ParamsSchema, params: Params): string {
   for (const [name, value] of Object.entries(params)) {
     const spec = schema[name];
     if (spec?.type !== 'file' && spec?.type !== 'dir') continue;
-    for (const p of Array.isArray(value) ? value : [value]) parts.push(spec.type === 'dir' ? treeStamp(String(p)) : stamp(String(p)));
+    for (const p of Array.isArray(value) ? value : [value])
+      parts.push(spec.type === 'dir' ? treeStamp(String(p)) : stamp(String(p)));
   }
   return parts.join('|');
 }

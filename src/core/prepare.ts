@@ -18,7 +18,11 @@ export interface PreparedRun {
  * From a task name and the given values to a key: defaults applied, values
  * normalised, input files digested. Shared by run, --dry-run, inspect and rebuild.
  */
-export async function prepareRun(settings: Settings, taskName: string, given: Record<string, unknown>): Promise<PreparedRun> {
+export async function prepareRun(
+  settings: Settings,
+  taskName: string,
+  given: Record<string, unknown>,
+): Promise<PreparedRun> {
   const config = await settings.config();
   const spec = config.tasks[taskName];
   if (!spec) throw new UsageError(`Unknown task "${taskName}"; run \`cachex tasks\` to list them.`);

@@ -202,7 +202,10 @@ async function execute(req: RunRequest, ref: EntryRef, interrupt: Interrupt): Pr
     const logFailure = io.stdout.failure ?? io.stderr.failure;
     if (logFailure) {
       outcome.notStored = 'its logs could not be written to the store';
-      outcome.storeError = storeErrorFrom(logFailure, `writing the logs of ${req.task.name} ${req.key.slice(0, 12)} into the store`);
+      outcome.storeError = storeErrorFrom(
+        logFailure,
+        `writing the logs of ${req.task.name} ${req.key.slice(0, 12)} into the store`,
+      );
       return outcome;
     }
     outcome.notStored = whyNotStored(req, run, before, staging, interrupt);
@@ -247,7 +250,8 @@ async function execute(req: RunRequest, ref: EntryRef, interrupt: Interrupt): Pr
       const committed = await staging.commit(meta, sealed.stamps, req.force);
       outcome.entryDir = req.layout.entryDir(ref);
       outcome.meta = meta;
-      outcome.storedBytes = sealed.outputs.reduce((n, o) => n + o.size, 0) + logs.stdout.size + logs.stderr.size + (result?.size ?? 0);
+      outcome.storedBytes =
+        sealed.outputs.reduce((n, o) => n + o.size, 0) + logs.stdout.size + logs.stderr.size + (result?.size ?? 0);
       if (committed === 'kept-existing') outcome.notStored = 'another run stored this key first; its entry was kept';
       await req.onOutputs?.(path.join(outcome.entryDir, ENTRY_FILES.out), meta);
     } catch (err) {
@@ -266,10 +270,17 @@ async function execute(req: RunRequest, ref: EntryRef, interrupt: Interrupt): Pr
   }
 }
 
-function whyNotStored(req: RunRequest, run: RunResult & { unserialisable?: string }, before: string, staging: Staging, interrupt: Interrupt): string | null {
+function whyNotStored(
+  req: RunRequest,
+  run: RunResult & { unserialisable?: string },
+  before: string,
+  staging: Staging,
+  interrupt: Interrupt,
+): string | null {
   if (interrupt.signal) return `the run was interrupted by ${interrupt.signal}`;
   if (run.signal) return `the run was killed by ${run.signal}`;
-  if (run.exitCode !== 0 && !req.task.cacheFailures) return `the run exited with code ${run.exitCode} (failures are not cached unless the task sets cacheFailures)`;
+  if (run.exitCode !== 0 && !req.task.cacheFailures)
+    return `the run exited with code ${run.exitCode} (failures are not cached unless the task sets cacheFailures)`;
   if (run.unserialisable) return `the result cannot be serialised (${run.unserialisable})`;
   if (inputStamps(req.task.params, req.params) !== before) return 'an input file changed while the task ran';
   for (const declared of req.task.outputs) {

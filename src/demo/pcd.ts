@@ -109,7 +109,10 @@ function showLine(line: string): string {
 
 function parseCount(file: string, keyword: string, token: string | undefined): number {
   if (token === undefined || !/^\d+$/.test(token)) {
-    throw pcdError(file, `${keyword} must be a non-negative integer, got ${token === undefined ? 'nothing' : showLine(token)}`);
+    throw pcdError(
+      file,
+      `${keyword} must be a non-negative integer, got ${token === undefined ? 'nothing' : showLine(token)}`,
+    );
   }
   const n = Number(token);
   if (!Number.isSafeInteger(n)) throw pcdError(file, `${keyword} ${token} is too large`);
@@ -187,8 +190,16 @@ function parseHeader(buf: Buffer, file: string): PcdHeader {
           throw pcdError(file, `DATA must be ascii or binary, got ${showLine(args[0] ?? '')}`);
         }
         return finishHeader(file, {
-          names, sizes, types, counts, width, height, points,
-          data: format, dataStart: pos, headerLines: lineNo,
+          names,
+          sizes,
+          types,
+          counts,
+          width,
+          height,
+          points,
+          data: format,
+          dataStart: pos,
+          headerLines: lineNo,
         });
       }
       default:
@@ -201,9 +212,16 @@ function parseHeader(buf: Buffer, file: string): PcdHeader {
 function finishHeader(
   file: string,
   h: {
-    names?: string[]; sizes?: number[]; types?: PcdType[]; counts?: number[];
-    width?: number; height?: number; points?: number;
-    data: 'ascii' | 'binary'; dataStart: number; headerLines: number;
+    names?: string[];
+    sizes?: number[];
+    types?: PcdType[];
+    counts?: number[];
+    width?: number;
+    height?: number;
+    points?: number;
+    data: 'ascii' | 'binary';
+    dataStart: number;
+    headerLines: number;
   },
 ): PcdHeader {
   if (!h.names) throw pcdError(file, 'header has no FIELDS line');
@@ -211,7 +229,11 @@ function finishHeader(
   if (!h.types) throw pcdError(file, 'header has no TYPE line');
   const n = h.names.length;
   const counts = h.counts ?? new Array<number>(n).fill(1);
-  for (const [kw, list] of [['SIZE', h.sizes], ['TYPE', h.types], ['COUNT', counts]] as const) {
+  for (const [kw, list] of [
+    ['SIZE', h.sizes],
+    ['TYPE', h.types],
+    ['COUNT', counts],
+  ] as const) {
     if (list.length !== n) {
       throw pcdError(file, `FIELDS has ${n} entries but ${kw} has ${list.length}`);
     }
@@ -245,28 +267,58 @@ function finishHeader(
     if (f.count !== 1) throw pcdError(file, `field "${axis}" has COUNT ${f.count}; it must be 1`);
   }
   return {
-    fields, width: h.width, height, points, data: h.data,
-    dataStart: h.dataStart, headerLines: h.headerLines, pointSize: offset,
+    fields,
+    width: h.width,
+    height,
+    points,
+    data: h.data,
+    dataStart: h.dataStart,
+    headerLines: h.headerLines,
+    pointSize: offset,
   };
 }
 
 /** Copy one column of a binary point table into `out[i * outStride + outOffset]`. */
 function readColumn(
-  dv: DataView, base: number, stride: number, n: number, type: PcdType, size: number,
-  out: Float64Array, outStride: number, outOffset: number,
+  dv: DataView,
+  base: number,
+  stride: number,
+  n: number,
+  type: PcdType,
+  size: number,
+  out: Float64Array,
+  outStride: number,
+  outOffset: number,
 ): void {
   let p = base;
   let o = outOffset;
   switch (`${type}${size}`) {
-    case 'F4': for (let i = 0; i < n; i++, p += stride, o += outStride) out[o] = dv.getFloat32(p, true); break;
-    case 'F8': for (let i = 0; i < n; i++, p += stride, o += outStride) out[o] = dv.getFloat64(p, true); break;
-    case 'I1': for (let i = 0; i < n; i++, p += stride, o += outStride) out[o] = dv.getInt8(p); break;
-    case 'I2': for (let i = 0; i < n; i++, p += stride, o += outStride) out[o] = dv.getInt16(p, true); break;
-    case 'I4': for (let i = 0; i < n; i++, p += stride, o += outStride) out[o] = dv.getInt32(p, true); break;
-    case 'U1': for (let i = 0; i < n; i++, p += stride, o += outStride) out[o] = dv.getUint8(p); break;
-    case 'U2': for (let i = 0; i < n; i++, p += stride, o += outStride) out[o] = dv.getUint16(p, true); break;
-    case 'U4': for (let i = 0; i < n; i++, p += stride, o += outStride) out[o] = dv.getUint32(p, true); break;
-    default: throw new Error(`unreachable PCD type ${type}${size}`);
+    case 'F4':
+      for (let i = 0; i < n; i++, p += stride, o += outStride) out[o] = dv.getFloat32(p, true);
+      break;
+    case 'F8':
+      for (let i = 0; i < n; i++, p += stride, o += outStride) out[o] = dv.getFloat64(p, true);
+      break;
+    case 'I1':
+      for (let i = 0; i < n; i++, p += stride, o += outStride) out[o] = dv.getInt8(p);
+      break;
+    case 'I2':
+      for (let i = 0; i < n; i++, p += stride, o += outStride) out[o] = dv.getInt16(p, true);
+      break;
+    case 'I4':
+      for (let i = 0; i < n; i++, p += stride, o += outStride) out[o] = dv.getInt32(p, true);
+      break;
+    case 'U1':
+      for (let i = 0; i < n; i++, p += stride, o += outStride) out[o] = dv.getUint8(p);
+      break;
+    case 'U2':
+      for (let i = 0; i < n; i++, p += stride, o += outStride) out[o] = dv.getUint16(p, true);
+      break;
+    case 'U4':
+      for (let i = 0; i < n; i++, p += stride, o += outStride) out[o] = dv.getUint32(p, true);
+      break;
+    default:
+      throw new Error(`unreachable PCD type ${type}${size}`);
   }
 }
 
@@ -295,8 +347,11 @@ function columnsFor(h: PcdHeader, xyz: Float64Array, attributes: Record<string, 
     for (let k = 0; k < f.count; k++) {
       cols.push(
         target && {
-          out: target.out, stride: target.stride, offset: target.offset + k,
-          fround: f.type === 'F' && f.size === 4, integer: f.type !== 'F',
+          out: target.out,
+          stride: target.stride,
+          offset: target.offset + k,
+          fround: f.type === 'F' && f.size === 4,
+          integer: f.type !== 'F',
         },
       );
     }
@@ -319,16 +374,25 @@ function parseAsciiData(buf: Buffer, h: PcdHeader, file: string, cols: (Column |
     let col = 0;
     while (pos < len) {
       let c = buf[pos]!;
-      if (c === 10) { pos++; break; }
-      if (c === 32 || c === 9 || c === 13) { pos++; continue; }
+      if (c === 10) {
+        pos++;
+        break;
+      }
+      if (c === 32 || c === 9 || c === 13) {
+        pos++;
+        continue;
+      }
       const start = pos;
-      do { pos++; c = buf[pos]!; } while (pos < len && c !== 32 && c !== 9 && c !== 10 && c !== 13);
+      do {
+        pos++;
+        c = buf[pos]!;
+      } while (pos < len && c !== 32 && c !== 9 && c !== 10 && c !== 13);
       if (col < ncols) {
         const target = cols[col];
         if (target) {
           const text = buf.toString('latin1', start, pos);
           let v = +text;
-          if (v !== v) {
+          if (Number.isNaN(v)) {
             const inf = INF_RE.exec(text);
             if (inf) v = inf[1] === '-' ? -Infinity : Infinity;
             else if (!NAN_RE.test(text)) {
@@ -379,7 +443,17 @@ function parseBinaryData(buf: Buffer, h: PcdHeader, cols: (Column | null)[]): vo
     for (let k = 0; k < f.count; k++, ci++) {
       const col = cols[ci];
       if (!col) continue;
-      readColumn(dv, h.dataStart + f.offset + k * f.size, h.pointSize, n, f.type, f.size, col.out, col.stride, col.offset);
+      readColumn(
+        dv,
+        h.dataStart + f.offset + k * f.size,
+        h.pointSize,
+        n,
+        f.type,
+        f.size,
+        col.out,
+        col.stride,
+        col.offset,
+      );
     }
   }
 }
@@ -424,11 +498,17 @@ export async function readPcd(path: string): Promise<PointCloud> {
 /** Bounds of the cloud's finite points, or null when it has none. */
 export function computeBounds(cloud: PointCloud): Bounds | null {
   const { xyz, count } = cloud;
-  let minX = Infinity, minY = Infinity, minZ = Infinity;
-  let maxX = -Infinity, maxY = -Infinity, maxZ = -Infinity;
+  let minX = Infinity,
+    minY = Infinity,
+    minZ = Infinity;
+  let maxX = -Infinity,
+    maxY = -Infinity,
+    maxZ = -Infinity;
   let any = false;
   for (let i = 0, o = 0; i < count; i++, o += 3) {
-    const x = xyz[o]!, y = xyz[o + 1]!, z = xyz[o + 2]!;
+    const x = xyz[o]!,
+      y = xyz[o + 1]!,
+      z = xyz[o + 2]!;
     // x - x is NaN for NaN and ±Infinity: skips non-finite points cheaply
     if (x - x !== 0 || y - y !== 0 || z - z !== 0) continue;
     any = true;
@@ -532,8 +612,13 @@ export function voxelDownsample(cloud: PointCloud, resolution: number): PointClo
     // 6M voxels: keys above 2^31 are boxed heap numbers.)
     const ids = new VoxelIds();
     for (let i = 0, o = 0; i < count; i++, o += 3) {
-      const x = xyz[o]!, y = xyz[o + 1]!, z = xyz[o + 2]!;
-      if (x - x !== 0 || y - y !== 0 || z - z !== 0) { group[i] = -1; continue; }
+      const x = xyz[o]!,
+        y = xyz[o + 1]!,
+        z = xyz[o + 2]!;
+      if (x - x !== 0 || y - y !== 0 || z - z !== 0) {
+        group[i] = -1;
+        continue;
+      }
       const key =
         Math.floor((x - minX) / resolution) +
         nx * (Math.floor((y - minY) / resolution) + ny * Math.floor((z - minZ) / resolution));
@@ -544,11 +629,19 @@ export function voxelDownsample(cloud: PointCloud, resolution: number): PointClo
     // Grid too fine for one linear index to stay exact: key by the three indices.
     const ids = new Map<string, number>();
     for (let i = 0, o = 0; i < count; i++, o += 3) {
-      const x = xyz[o]!, y = xyz[o + 1]!, z = xyz[o + 2]!;
-      if (x - x !== 0 || y - y !== 0 || z - z !== 0) { group[i] = -1; continue; }
+      const x = xyz[o]!,
+        y = xyz[o + 1]!,
+        z = xyz[o + 2]!;
+      if (x - x !== 0 || y - y !== 0 || z - z !== 0) {
+        group[i] = -1;
+        continue;
+      }
       const key = `${Math.floor((x - minX) / resolution)},${Math.floor((y - minY) / resolution)},${Math.floor((z - minZ) / resolution)}`;
       let g = ids.get(key);
-      if (g === undefined) { g = groups++; ids.set(key, g); }
+      if (g === undefined) {
+        g = groups++;
+        ids.set(key, g);
+      }
       group[i] = g;
     }
   }
@@ -595,7 +688,7 @@ function trimZeros(t: string): string {
  */
 function float32Text(v: number): string {
   const f = Math.fround(v);
-  if (f !== f) return 'nan';
+  if (Number.isNaN(f)) return 'nan';
   if (f === Infinity) return 'inf';
   if (f === -Infinity) return '-inf';
   if (f === 0) return '0';

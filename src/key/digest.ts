@@ -1,5 +1,17 @@
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, renameSync, statSync, writeFileSync, lstatSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  lstatSync,
+} from 'node:fs';
 import path from 'node:path';
 
 const CHUNK = 1 << 20;
@@ -87,7 +99,8 @@ export class DigestCache {
         else if (st.isDirectory()) {
           lines.push(`d ${JSON.stringify(relPath)}`);
           walk(relPath);
-        } else if (st.isFile()) lines.push(`f ${JSON.stringify(relPath)} ${st.mode & 0o111 ? 'x' : '-'} ${this.digest(full)}`);
+        } else if (st.isFile())
+          lines.push(`f ${JSON.stringify(relPath)} ${st.mode & 0o111 ? 'x' : '-'} ${this.digest(full)}`);
       }
     };
     walk('');

@@ -3,7 +3,7 @@ import type { ParamSpec } from '../config/types.js';
 import type { Params, ParamValue } from '../tasks/params.js';
 import type { TaskDef } from '../tasks/task.js';
 import { envRefs, expandCommand, resolveExecutable } from '../tasks/command.js';
-import { DigestCache, sha256 } from './digest.js';
+import { type DigestCache, sha256 } from './digest.js';
 import { keyOf } from './encode.js';
 
 /** Bumped when the encoding changes, so old entries can never be mistaken for new ones. */

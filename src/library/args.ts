@@ -23,10 +23,12 @@ function describe(value: unknown): string {
 
 /** The one argument of a call, checked: none (→ {}) or one plain object. */
 export function callArgs(fnName: string, given: unknown[]): Record<string, unknown> {
-  if (given.length > 1) throw new TypeError(`${fnName}: ${CALL_RULE}, got ${given.length} arguments; pass { name: value, … }.`);
+  if (given.length > 1)
+    throw new TypeError(`${fnName}: ${CALL_RULE}, got ${given.length} arguments; pass { name: value, … }.`);
   const args = given[0];
   if (args === undefined) return {};
-  if (!isPlainObject(args)) throw new TypeError(`${fnName}: ${CALL_RULE}, got ${describe(args)}; pass { name: value, … }.`);
+  if (!isPlainObject(args))
+    throw new TypeError(`${fnName}: ${CALL_RULE}, got ${describe(args)}; pass { name: value, … }.`);
   return args;
 }
 
@@ -36,7 +38,8 @@ export function callArgs(fnName: string, given: unknown[]): Record<string, unkno
  */
 export function unkeyable(value: unknown, where: string, seen: Set<object> = new Set()): string | null {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return null;
-  if (typeof value === 'number') return Number.isFinite(value) ? null : `${where} is ${value}, which JSON cannot encode`;
+  if (typeof value === 'number')
+    return Number.isFinite(value) ? null : `${where} is ${value}, which JSON cannot encode`;
   if (typeof value !== 'object') return `${where} is ${describe(value)}`;
   if (seen.has(value)) return `${where} refers to itself (a circular structure)`;
   if (!Array.isArray(value) && !isPlainObject(value)) return `${where} is ${describe(value)}`;

@@ -61,8 +61,13 @@ import type { CachableFunction, CachedFunction, CacheOptions, CallArgs } from '.
  *
  * Also `cache(options)(fn)`.
  */
-export function cache<A extends object, R, D extends object = object>(fn: CachableFunction<A, R>, options?: CacheOptions<D>): CachedFunction<CallArgs<A, D>, R>;
-export function cache<D extends object = object>(options: CacheOptions<D>): <A extends object, R>(fn: CachableFunction<A, R>) => CachedFunction<CallArgs<A, D>, R>;
+export function cache<A extends object, R, D extends object = object>(
+  fn: CachableFunction<A, R>,
+  options?: CacheOptions<D>,
+): CachedFunction<CallArgs<A, D>, R>;
+export function cache<D extends object = object>(
+  options: CacheOptions<D>,
+): <A extends object, R>(fn: CachableFunction<A, R>) => CachedFunction<CallArgs<A, D>, R>;
 export function cache(fnOrOptions: unknown, options?: CacheOptions): unknown {
   const module = callerModule(cache);
   if (typeof fnOrOptions === 'function') return wrap(fnOrOptions as CachableFunction, options ?? {}, module);

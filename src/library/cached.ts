@@ -53,7 +53,8 @@ export class CachedState {
   async make(given: unknown[]): Promise<unknown> {
     const args = callArgs(`${this.name}.make`, given);
     const { force, ...rest } = args;
-    if (force !== undefined && typeof force !== 'boolean') throw new TypeError(`${this.name}.make: force must be true or false, got ${JSON.stringify(force)}.`);
+    if (force !== undefined && typeof force !== 'boolean')
+      throw new TypeError(`${this.name}.make: force must be true or false, got ${JSON.stringify(force)}.`);
     return this.run(prepareCall(this.options, rest), force === true);
   }
 

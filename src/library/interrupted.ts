@@ -16,7 +16,9 @@ export function untilInterrupted<T>(work: Promise<T>, interrupt: RunIo['interrup
   if (!interrupt) return work;
   let stop: (() => unknown) | undefined;
   const cancelled = new Promise<never>((_resolve, reject) => {
-    stop = interrupt.onCancel((signal) => reject(new Interrupted(`${name} was interrupted by ${signal}; nothing was stored.`)));
+    stop = interrupt.onCancel((signal) =>
+      reject(new Interrupted(`${name} was interrupted by ${signal}; nothing was stored.`)),
+    );
   });
   return Promise.race([work, cancelled]).finally(() => stop?.());
 }

@@ -8,7 +8,17 @@ import { isPlainObject } from './args.js';
 import type { CacheOptions, CachableFunction } from './types.js';
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const KNOWN = new Set(['name', 'module', 'version', 'defaults', 'ignore', 'params', 'memory', 'dataFolder', 'streamThreshold']);
+const KNOWN = new Set([
+  'name',
+  'module',
+  'version',
+  'defaults',
+  'ignore',
+  'params',
+  'memory',
+  'dataFolder',
+  'streamThreshold',
+]);
 
 export const DEFAULT_MEMORY = { maxBytes: 64 * 1024 * 1024, maxEntries: 1000 };
 export const DEFAULT_STREAM_THRESHOLD = 64 * 1024 * 1024;
@@ -30,7 +40,8 @@ function wrong(problem: string): never {
 }
 
 function count(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) wrong(`${name} must be a number of 0 or more, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    wrong(`${name} must be a number of 0 or more, got ${String(value)}`);
   return value;
 }
 
@@ -38,10 +49,12 @@ function memoryOf(memory: CacheOptions['memory']): ResolvedOptions['memory'] {
   if (memory === false) return null;
   if (memory === undefined) return { ...DEFAULT_MEMORY };
   if (!isPlainObject(memory as unknown)) wrong('`memory` must be false or { maxBytes, maxEntries }');
-  for (const k of Object.keys(memory)) if (k !== 'maxBytes' && k !== 'maxEntries') wrong(`unknown memory option "${k}"; use maxBytes and maxEntries`);
+  for (const k of Object.keys(memory))
+    if (k !== 'maxBytes' && k !== 'maxEntries') wrong(`unknown memory option "${k}"; use maxBytes and maxEntries`);
   return {
     maxBytes: memory.maxBytes === undefined ? DEFAULT_MEMORY.maxBytes : count(memory.maxBytes, 'memory.maxBytes'),
-    maxEntries: memory.maxEntries === undefined ? DEFAULT_MEMORY.maxEntries : count(memory.maxEntries, 'memory.maxEntries'),
+    maxEntries:
+      memory.maxEntries === undefined ? DEFAULT_MEMORY.maxEntries : count(memory.maxEntries, 'memory.maxEntries'),
   };
 }
 
@@ -66,7 +79,8 @@ function schemaOf(params: ParamsSchema | undefined, defaults: Record<string, unk
 export function resolveOptions(fn: CachableFunction, options: CacheOptions, defaultModule: string): ResolvedOptions {
   if (typeof fn !== 'function') wrong(`expects a function to cache, got ${typeof fn}`);
   if (!isPlainObject(options as unknown)) wrong('options must be a plain object');
-  for (const k of Object.keys(options)) if (!KNOWN.has(k)) wrong(`unknown option "${k}"; known options: ${[...KNOWN].join(', ')}`);
+  for (const k of Object.keys(options))
+    if (!KNOWN.has(k)) wrong(`unknown option "${k}"; known options: ${[...KNOWN].join(', ')}`);
 
   let name = options.name;
   if (name === undefined) {
@@ -74,17 +88,25 @@ export function resolveOptions(fn: CachableFunction, options: CacheOptions, defa
     name = sanitiseSegment(fn.name);
     if (!name) wrong(`the function name "${fn.name}" cannot name a folder; pass { name: "..." }`);
   } else if (typeof name !== 'string' || !SEGMENT.test(name)) {
-    wrong(`name ${JSON.stringify(name)} may use letters, digits, ".", "_" and "-" only, starting with a letter or digit`);
+    wrong(
+      `name ${JSON.stringify(name)} may use letters, digits, ".", "_" and "-" only, starting with a letter or digit`,
+    );
   }
   const module = options.module ?? defaultModule;
-  if (typeof module !== 'string' || !SEGMENT.test(module)) wrong(`module ${JSON.stringify(module)} may use letters, digits, ".", "_" and "-" only, starting with a letter or digit`);
+  if (typeof module !== 'string' || !SEGMENT.test(module))
+    wrong(
+      `module ${JSON.stringify(module)} may use letters, digits, ".", "_" and "-" only, starting with a letter or digit`,
+    );
   const version = options.version ?? null;
-  if (version !== null && typeof version !== 'number' && typeof version !== 'string') wrong('`version` must be a number or a string');
+  if (version !== null && typeof version !== 'number' && typeof version !== 'string')
+    wrong('`version` must be a number or a string');
   const defaults = options.defaults ?? {};
   if (!isPlainObject(defaults)) wrong('`defaults` must be a plain object of argument values');
   const ignore = options.ignore ?? [];
-  if (!Array.isArray(ignore) || !ignore.every((i) => typeof i === 'string')) wrong('`ignore` must be a list of argument names');
-  if (options.dataFolder !== undefined && (typeof options.dataFolder !== 'string' || options.dataFolder === '')) wrong('`dataFolder` must be a folder path');
+  if (!Array.isArray(ignore) || !ignore.every((i) => typeof i === 'string'))
+    wrong('`ignore` must be a list of argument names');
+  if (options.dataFolder !== undefined && (typeof options.dataFolder !== 'string' || options.dataFolder === ''))
+    wrong('`dataFolder` must be a folder path');
 
   const schema = schemaOf(options.params, defaults as Record<string, unknown>, name);
   const extraDefaults: Record<string, unknown> = {};
@@ -108,6 +130,9 @@ export function resolveOptions(fn: CachableFunction, options: CacheOptions, defa
     extraDefaults,
     memory: memoryOf(options.memory),
     dataFolder: options.dataFolder,
-    streamThreshold: options.streamThreshold === undefined ? DEFAULT_STREAM_THRESHOLD : count(options.streamThreshold, 'streamThreshold'),
+    streamThreshold:
+      options.streamThreshold === undefined
+        ? DEFAULT_STREAM_THRESHOLD
+        : count(options.streamThreshold, 'streamThreshold'),
   };
 }

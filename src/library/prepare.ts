@@ -56,13 +56,28 @@ export function prepareCall(options: ResolvedOptions, given: Record<string, unkn
       continue;
     }
     const why = unkeyable(value, `the argument "${name}"`);
-    if (why) throw new TypeError(`${task.name}(): ${why}, which cannot enter the key; pass JSON data (or declare a param, or list it in ignore).`);
+    if (why)
+      throw new TypeError(
+        `${task.name}(): ${why}, which cannot enter the key; pass JSON data (or declare a param, or list it in ignore).`,
+      );
     recorded[name] = value;
   }
   Object.assign(recorded, params);
   const layout = new Layout(dataFolderOf(options));
   const cwd = process.cwd();
-  const { key, inputs } = computeKey(task, recorded as Params, { digests: new MemoDigestCache(layout.digests), cwd, projectRoot: cwd });
+  const { key, inputs } = computeKey(task, recorded as Params, {
+    digests: new MemoDigestCache(layout.digests),
+    cwd,
+    projectRoot: cwd,
+  });
   const entryDir = layout.entryDir({ module: task.module, task: task.name, key });
-  return { layout, args: { ...extras, ...params }, recorded: recorded as Params, key, inputs, memoryKey: `${layout.root}\0${key}`, entryDir };
+  return {
+    layout,
+    args: { ...extras, ...params },
+    recorded: recorded as Params,
+    key,
+    inputs,
+    memoryKey: `${layout.root}\0${key}`,
+    entryDir,
+  };
 }

@@ -52,7 +52,13 @@ function pidNamespace(): string {
 }
 
 export function currentOwner(): Owner {
-  return { host: hostname(), bootId: bootId(), pid: process.pid, start: processStart(process.pid), pidns: pidNamespace() };
+  return {
+    host: hostname(),
+    bootId: bootId(),
+    pid: process.pid,
+    start: processStart(process.pid),
+    pidns: pidNamespace(),
+  };
 }
 
 /** True when the owner runs on this machine, since this boot, where its PID can be checked. */

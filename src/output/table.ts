@@ -11,9 +11,20 @@ export interface TableSpec {
 
 /** No borders, two spaces between columns: lines that grep, cut and awk can take apart. */
 const PLAIN_CHARS = {
-  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '',
+  top: '',
+  'top-mid': '',
+  'top-left': '',
+  'top-right': '',
+  bottom: '',
+  'bottom-mid': '',
+  'bottom-left': '',
+  'bottom-right': '',
+  left: '',
+  'left-mid': '',
+  mid: '',
+  'mid-mid': '',
+  right: '',
+  'right-mid': '',
   middle: '  ',
 };
 
@@ -28,7 +39,12 @@ export async function renderTable(spec: TableSpec, stream: NodeJS.WriteStream = 
   const style = colour ? {} : { head: [] as string[], border: [] as string[] };
   const options = isInteractive(stream)
     ? { head: spec.head, style: { ...style, compact: true }, colAligns: spec.align }
-    : { head: spec.head, chars: PLAIN_CHARS, style: { ...style, 'padding-left': 0, 'padding-right': 0 }, colAligns: spec.align };
+    : {
+        head: spec.head,
+        chars: PLAIN_CHARS,
+        style: { ...style, 'padding-left': 0, 'padding-right': 0 },
+        colAligns: spec.align,
+      };
   const table = new Table(options);
   table.push(...spec.rows);
   return `${table.toString()}\n`;

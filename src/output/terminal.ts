@@ -12,7 +12,14 @@ export function colorEnabled(stream: NodeJS.WriteStream = process.stderr): boole
   return isInteractive(stream);
 }
 
-const CODES = { green: [32, 39], yellow: [33, 39], red: [31, 39], dim: [2, 22], bold: [1, 22], cyan: [36, 39] } as const;
+const CODES = {
+  green: [32, 39],
+  yellow: [33, 39],
+  red: [31, 39],
+  dim: [2, 22],
+  bold: [1, 22],
+  cyan: [36, 39],
+} as const;
 
 export function paint(color: keyof typeof CODES, text: string, stream: NodeJS.WriteStream = process.stderr): string {
   if (!colorEnabled(stream)) return text;

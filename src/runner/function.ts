@@ -25,7 +25,8 @@ export async function runFunctionInWorker(
   let value: Buffer | undefined;
   let unserialisable: string | undefined;
   worker.on('message', (message: { type: string; value?: Uint8Array; message?: string }) => {
-    if (message.type === 'done' && message.value) value = Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength);
+    if (message.type === 'done' && message.value)
+      value = Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength);
     if (message.type === 'unserialisable') unserialisable = message.message;
   });
   const stop = io.interrupt?.onCancel(() => void worker.terminate());
@@ -42,7 +43,11 @@ export async function runFunctionInWorker(
 }
 
 /** Runs a function in this thread (library API); the value stays in memory. */
-export async function runFunctionInProcess(fn: (params: any, ctx: TaskContext) => unknown, params: Record<string, unknown>, ctx: TaskContext): Promise<RunResult> {
+export async function runFunctionInProcess(
+  fn: (params: any, ctx: TaskContext) => unknown,
+  params: Record<string, unknown>,
+  ctx: TaskContext,
+): Promise<RunResult> {
   const liveValue = await fn(params, ctx);
   return { exitCode: 0, signal: null, liveValue };
 }

@@ -17,7 +17,9 @@ type Cancel = (signal: NodeJS.Signals) => void;
 function signalExitListeners(): number {
   // v3 keeps its emitter on process, v4 on globalThis; each counts its loaded instances.
   const v3 = (process as unknown as Record<string, { count?: unknown } | undefined>).__signal_exit_emitter__;
-  const v4 = (globalThis as unknown as Record<symbol, { count?: unknown } | undefined>)[Symbol.for('signal-exit emitter')];
+  const v4 = (globalThis as unknown as Record<symbol, { count?: unknown } | undefined>)[
+    Symbol.for('signal-exit emitter')
+  ];
   let count = 0;
   for (const emitter of [v3, v4]) {
     if (emitter && typeof emitter.count === 'number') count += emitter.count;
@@ -91,7 +93,10 @@ export class Interrupt {
 }
 
 /** Stops a child process: the signal first, SIGKILL if it is still there after the grace period. */
-export function stopChild(child: { kill(signal?: NodeJS.Signals): boolean; exitCode: number | null; signalCode: string | null }, signal: NodeJS.Signals): void {
+export function stopChild(
+  child: { kill(signal?: NodeJS.Signals): boolean; exitCode: number | null; signalCode: string | null },
+  signal: NodeJS.Signals,
+): void {
   child.kill(signal);
   if (signal === 'SIGKILL') return;
   setTimeout(() => {

@@ -80,14 +80,27 @@ export async function describeEntry(layout: Layout, ref: EntryRef): Promise<Cata
       meta = null;
     }
   } catch (err) {
-    metaProblem = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'meta.yaml is missing' : 'meta.yaml cannot be parsed';
+    metaProblem =
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'meta.yaml is missing' : 'meta.yaml cannot be parsed';
   }
   const usage = usageOf(dir);
   const created = meta?.created ? new Date(meta.created) : null;
-  return { ref, dir, meta, metaProblem, diskBytes: diskUsage(dir), hits: usage.hits, created, lastUsed: usage.lastUsed ?? created };
+  return {
+    ref,
+    dir,
+    meta,
+    metaProblem,
+    diskBytes: diskUsage(dir),
+    hits: usage.hits,
+    created,
+    lastUsed: usage.lastUsed ?? created,
+  };
 }
 
-export async function listEntries(layout: Layout, filter: { task?: string; module?: string } = {}): Promise<CatalogEntry[]> {
+export async function listEntries(
+  layout: Layout,
+  filter: { task?: string; module?: string } = {},
+): Promise<CatalogEntry[]> {
   return Promise.all(entryRefs(layout, filter).map((ref) => describeEntry(layout, ref)));
 }
 

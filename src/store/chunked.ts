@@ -33,8 +33,17 @@ export interface ChunkedValue {
 }
 
 const TYPED: Record<string, new (length: number) => View> = {
-  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
-  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
 };
 
 function typeOf(view: View): string | null {
@@ -58,7 +67,11 @@ export function largeViewBytes(value: unknown): number {
       if (v.byteLength >= MIN_CHUNK_BYTES && typeOf(v)) total += v.byteLength;
       return;
     }
-    if (v instanceof Map) for (const [k, item] of v) (visit(k), visit(item));
+    if (v instanceof Map)
+      for (const [k, item] of v) {
+        visit(k);
+        visit(item);
+      }
     else if (v instanceof Set || Array.isArray(v)) for (const item of v) visit(item);
     else for (const item of Object.values(v)) visit(item);
   };
@@ -158,7 +171,10 @@ function bytesOf(view: View): Uint8Array {
 
 /** Writes a split value to `file`, fsynced, and returns its record (digest over every byte written). */
 export function writeChunked(file: string, value: ChunkedValue, name: string): ResultRecord {
-  const table: ChunkInfo[] = value.chunks.map((v) => ({ type: typeOf(v)!, length: Buffer.isBuffer(v) ? v.length : (v as unknown as { length: number }).length }));
+  const table: ChunkInfo[] = value.chunks.map((v) => ({
+    type: typeOf(v)!,
+    length: Buffer.isBuffer(v) ? v.length : (v as unknown as { length: number }).length,
+  }));
   const skeleton = serialize({ table, root: value.skeleton });
   const header = Buffer.alloc(16);
   MAGIC.copy(header);
@@ -201,7 +217,8 @@ export function readChunked(file: string, record: ResultRecord): { value: unknow
     if (size !== record.size) return `result size ${size} differs from the recorded ${record.size} (truncated)`;
     const hash = createHash('sha256');
     const header = new Uint8Array(16);
-    if (!readFully(fd, header, 0) || !Buffer.from(header.subarray(0, 8)).equals(MAGIC)) return 'result header is damaged';
+    if (!readFully(fd, header, 0) || !Buffer.from(header.subarray(0, 8)).equals(MAGIC))
+      return 'result header is damaged';
     hash.update(header);
     const skeletonLength = Number(Buffer.from(header).readBigUInt64LE(8));
     if (skeletonLength > size - 16) return 'result header is damaged';
@@ -217,7 +234,12 @@ export function readChunked(file: string, record: ResultRecord): { value: unknow
     let position = 16 + skeletonLength;
     const arrays: View[] = [];
     for (const info of decoded.table ?? []) {
-      const array = info.type === 'Buffer' ? Buffer.alloc(info.length) : TYPED[info.type] ? new TYPED[info.type](info.length) : null;
+      const array =
+        info.type === 'Buffer'
+          ? Buffer.alloc(info.length)
+          : TYPED[info.type]
+            ? new TYPED[info.type](info.length)
+            : null;
       if (!array || position + array.byteLength > size) return 'result chunk table is damaged';
       const bytes = bytesOf(array);
       if (!readFully(fd, bytes, position)) return 'result is truncated';

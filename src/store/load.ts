@@ -55,7 +55,12 @@ export interface LoadOptions {
   rehashOutputs?: boolean;
 }
 
-export async function loadEntry(layout: Layout, ref: EntryRef, expected?: KeyInputs, options: LoadOptions = {}): Promise<LoadOutcome> {
+export async function loadEntry(
+  layout: Layout,
+  ref: EntryRef,
+  expected?: KeyInputs,
+  options: LoadOptions = {},
+): Promise<LoadOutcome> {
   const dir = layout.entryDir(ref);
   const before = folderId(dir);
   const found = await loadOnce(dir, ref, expected, options);
@@ -76,7 +81,12 @@ function folderId(dir: string): string | null {
   }
 }
 
-async function loadOnce(dir: string, ref: EntryRef, expected: KeyInputs | undefined, options: LoadOptions): Promise<LoadOutcome> {
+async function loadOnce(
+  dir: string,
+  ref: EntryRef,
+  expected: KeyInputs | undefined,
+  options: LoadOptions,
+): Promise<LoadOutcome> {
   const metaText = readOrNull(path.join(dir, ENTRY_FILES.meta));
   if (metaText === null) {
     try {
@@ -87,7 +97,8 @@ async function loadOnce(dir: string, ref: EntryRef, expected: KeyInputs | undefi
     return { status: 'corrupt', file: ENTRY_FILES.meta, reason: 'meta.yaml is missing' };
   }
   const corrupt = (file: string, reason: string): LoadOutcome => ({ status: 'corrupt', file, reason });
-  if (!metaIntact(metaText.toString('utf8'))) return corrupt(ENTRY_FILES.meta, 'meta.yaml digest mismatch (truncated or altered)');
+  if (!metaIntact(metaText.toString('utf8')))
+    return corrupt(ENTRY_FILES.meta, 'meta.yaml digest mismatch (truncated or altered)');
   let meta: EntryMeta;
   try {
     meta = await parseMeta(metaText.toString('utf8'));
@@ -97,8 +108,13 @@ async function loadOnce(dir: string, ref: EntryRef, expected: KeyInputs | undefi
   if (!meta || typeof meta !== 'object' || meta.format !== META_FORMAT || meta.key !== ref.key || !meta.keyInputs) {
     return corrupt(ENTRY_FILES.meta, 'meta.yaml is incomplete or from another format');
   }
-  if (keyOfInputs(meta.keyInputs) !== ref.key) return corrupt(ENTRY_FILES.meta, 'meta.yaml key inputs do not hash to the entry key');
-  if (expected && canonicalJson({ ...expected, executable: expected.executable?.digest }) !== canonicalJson({ ...meta.keyInputs, executable: meta.keyInputs.executable?.digest })) {
+  if (keyOfInputs(meta.keyInputs) !== ref.key)
+    return corrupt(ENTRY_FILES.meta, 'meta.yaml key inputs do not hash to the entry key');
+  if (
+    expected &&
+    canonicalJson({ ...expected, executable: expected.executable?.digest }) !==
+      canonicalJson({ ...meta.keyInputs, executable: meta.keyInputs.executable?.digest })
+  ) {
     return corrupt(ENTRY_FILES.meta, 'stored key inputs differ from this run (key collision)');
   }
   const stdout = checkLog(dir, 'stdout', meta);

@@ -1,4 +1,16 @@
-import { constants, copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
+import {
+  constants,
+  copyFileSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { UsageError, storeErrorFrom } from '../errors.js';
@@ -20,7 +32,10 @@ function assertNoSymlinkParents(root: string, rel: string): void {
   for (const part of rel.split('/').slice(0, -1)) {
     current = path.join(current, part);
     try {
-      if (lstatSync(current).isSymbolicLink()) throw new UsageError(`Refusing to write through the symlink ${current}; remove it or choose another --out folder.`);
+      if (lstatSync(current).isSymbolicLink())
+        throw new UsageError(
+          `Refusing to write through the symlink ${current}; remove it or choose another --out folder.`,
+        );
     } catch (err) {
       if (err instanceof UsageError) throw err;
       return; // does not exist yet: nothing below it can exist either
@@ -65,7 +80,10 @@ function placeFile(source: string, dest: string, mode: LinkMode, record: OutputR
  */
 export function materialise(sourceOut: string, outputs: OutputRecord[], target: string, mode: LinkMode): void {
   for (const o of outputs) {
-    if (!safeRelative(o.path)) throw new UsageError(`Refusing to restore the output path ${JSON.stringify(o.path)}, which leaves the target folder.`);
+    if (!safeRelative(o.path))
+      throw new UsageError(
+        `Refusing to restore the output path ${JSON.stringify(o.path)}, which leaves the target folder.`,
+      );
     if (o.type === 'symlink' && !symlinkStaysInside(o.path, o.target ?? '')) {
       throw new UsageError(`Refusing to restore the symlink ${o.path}, which points outside the target folder.`);
     }
@@ -107,11 +125,25 @@ export function listOutputs(outDir: string, rel = ''): OutputRecord[] {
   for (const name of names) {
     const relPath = rel ? `${rel}/${name}` : name;
     const st = lstatSync(path.join(outDir, relPath));
-    if (st.isSymbolicLink()) records.push({ path: relPath, type: 'symlink', size: 0, mode: 0o777, target: readlinkSync(path.join(outDir, relPath)) });
+    if (st.isSymbolicLink())
+      records.push({
+        path: relPath,
+        type: 'symlink',
+        size: 0,
+        mode: 0o777,
+        target: readlinkSync(path.join(outDir, relPath)),
+      });
     else if (st.isDirectory()) {
       records.push({ path: relPath, type: 'dir', size: 0, mode: st.mode & 0o7777 });
       records.push(...listOutputs(outDir, relPath));
-    } else if (st.isFile()) records.push({ path: relPath, type: 'file', size: st.size, mode: st.mode & 0o7777, mtimeMs: Math.floor(st.mtimeMs) });
+    } else if (st.isFile())
+      records.push({
+        path: relPath,
+        type: 'file',
+        size: st.size,
+        mode: st.mode & 0o7777,
+        mtimeMs: Math.floor(st.mtimeMs),
+      });
   }
   return records;
 }
@@ -128,7 +160,9 @@ export function listOutputs(outDir: string, rel = ''): OutputRecord[] {
  */
 export function checkPublishTarget(staticDir: string, name: string): string | null {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-    throw new UsageError(`--publish ${JSON.stringify(name)} is not a valid name; use letters, digits, ".", "_" and "-" (no slashes or "..").`);
+    throw new UsageError(
+      `--publish ${JSON.stringify(name)} is not a valid name; use letters, digits, ".", "_" and "-" (no slashes or "..").`,
+    );
   }
   const link = path.join(staticDir, name);
   try {

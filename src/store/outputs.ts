@@ -42,7 +42,8 @@ export function sealOutputs(outDir: string): { outputs: OutputRecord[]; stamps: 
     let st = lstatSync(full);
     if (st.isSymbolicLink()) {
       const target = readlinkSync(full);
-      if (!symlinkStaysInside(rel, target)) throw new OutputRefused(`output symlink ${rel} points outside the output folder (${target})`);
+      if (!symlinkStaysInside(rel, target))
+        throw new OutputRefused(`output symlink ${rel} points outside the output folder (${target})`);
       outputs.push({ path: rel, type: 'symlink', size: 0, mode: 0o777, target });
       return;
     }
@@ -60,7 +61,14 @@ export function sealOutputs(outDir: string): { outputs: OutputRecord[]; stamps: 
     chmodSync(full, st.mode & 0o7555);
     fsyncPath(full);
     st = lstatSync(full);
-    outputs.push({ path: rel, type: 'file', size: st.size, mode: st.mode & 0o7777, digest: sha256File(full), mtimeMs: Math.floor(st.mtimeMs) });
+    outputs.push({
+      path: rel,
+      type: 'file',
+      size: st.size,
+      mode: st.mode & 0o7777,
+      digest: sha256File(full),
+      mtimeMs: Math.floor(st.mtimeMs),
+    });
     stamps[rel] = stampOf(full);
   });
   for (const o of outputs) if (o.type === 'dir') fsyncPath(path.join(outDir, o.path));
@@ -92,16 +100,25 @@ export function checkOutputs(
       return { problem: { file: `out/${o.path}`, reason: 'missing output' } };
     }
     const type = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
-    if (type !== o.type) return { problem: { file: `out/${o.path}`, reason: `output is a ${type}, expected a ${o.type}` } };
+    if (type !== o.type)
+      return { problem: { file: `out/${o.path}`, reason: `output is a ${type}, expected a ${o.type}` } };
     if (o.type === 'symlink') {
-      if (readlinkSync(full) !== o.target) return { problem: { file: `out/${o.path}`, reason: 'symlink target changed' } };
+      if (readlinkSync(full) !== o.target)
+        return { problem: { file: `out/${o.path}`, reason: 'symlink target changed' } };
       continue;
     }
     if (o.type !== 'file') continue;
-    if (st.size !== o.size) return { problem: { file: `out/${o.path}`, reason: `output size ${st.size} differs from the recorded ${o.size} (truncated or grown)` } };
+    if (st.size !== o.size)
+      return {
+        problem: {
+          file: `out/${o.path}`,
+          reason: `output size ${st.size} differs from the recorded ${o.size} (truncated or grown)`,
+        },
+      };
     const stamp = stampOf(full);
     if (stamps[o.path] !== stamp) {
-      if (sha256File(full) !== o.digest) return { problem: { file: `out/${o.path}`, reason: 'output digest mismatch' } };
+      if (sha256File(full) !== o.digest)
+        return { problem: { file: `out/${o.path}`, reason: 'output digest mismatch' } };
       changed = true;
     }
     fresh[o.path] = stamp;

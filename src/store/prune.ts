@@ -51,7 +51,14 @@ export interface PrunePlan {
 }
 
 export function hasSelector(sel: PruneSelectors): boolean {
-  return sel.olderThanMs !== undefined || sel.unusedForMs !== undefined || sel.maxSizeBytes !== undefined || sel.task !== undefined || sel.keep !== undefined || Boolean(sel.all);
+  return (
+    sel.olderThanMs !== undefined ||
+    sel.unusedForMs !== undefined ||
+    sel.maxSizeBytes !== undefined ||
+    sel.task !== undefined ||
+    sel.keep !== undefined ||
+    Boolean(sel.all)
+  );
 }
 
 function inScope(ref: EntryRef, task: string | undefined): boolean {
@@ -116,7 +123,10 @@ export function planPrune(candidates: PruneCandidate[], sel: PruneSelectors, now
     let total = scope.reduce((n, c) => n + (chosen.has(c) ? 0 : c.bytes), 0);
     const lru = removable
       .filter((c) => !chosen.has(c))
-      .sort((a, b) => (a.lastUsed ?? a.created ?? 0) - (b.lastUsed ?? b.created ?? 0) || (a.created ?? 0) - (b.created ?? 0));
+      .sort(
+        (a, b) =>
+          (a.lastUsed ?? a.created ?? 0) - (b.lastUsed ?? b.created ?? 0) || (a.created ?? 0) - (b.created ?? 0),
+      );
     for (const c of lru) {
       if (total <= sel.maxSizeBytes) break;
       if (choose(c, ['max-size'])) total -= c.bytes;
@@ -156,14 +166,19 @@ function lastHit(dir: string): number | null {
 function busyReason(layout: Layout, entry: CatalogEntry, now: number, all: boolean): string | undefined {
   if (isLockHeld(layout.lockTarget(entry.ref))) return 'a running command holds its key';
   const hit = lastHit(entry.dir);
-  if (!all && hit !== null && now - hit < RECENT_USE_MS) return 'it was used in the last minute (only --all removes it)';
+  if (!all && hit !== null && now - hit < RECENT_USE_MS)
+    return 'it was used in the last minute (only --all removes it)';
   return undefined;
 }
 
 function toCandidate(entry: CatalogEntry): PruneCandidate {
-  return { ref: entry.ref, bytes: entry.diskBytes, created: entry.created?.getTime() ?? null, lastUsed: entry.lastUsed?.getTime() ?? null };
+  return {
+    ref: entry.ref,
+    bytes: entry.diskBytes,
+    created: entry.created?.getTime() ?? null,
+    lastUsed: entry.lastUsed?.getTime() ?? null,
+  };
 }
-
 
 type Removal = { ok: true } | { ok: false; reason: string };
 
@@ -178,7 +193,8 @@ async function removeLocked(layout: Layout, chosen: PrunedEntry, seen: CatalogEn
   try {
     if (!existsSync(layout.entryDir(chosen.ref))) return { ok: false, reason: 'it is gone already' };
     const now = await describeEntry(layout, chosen.ref);
-    if (now.created?.getTime() !== seen.created?.getTime()) return { ok: false, reason: 'a newer run replaced it meanwhile' };
+    if (now.created?.getTime() !== seen.created?.getTime())
+      return { ok: false, reason: 'a newer run replaced it meanwhile' };
     const hit = lastHit(now.dir);
     if (!all && hit !== null && Date.now() - hit < RECENT_USE_MS && !chosen.reasons.includes('corrupt')) {
       return { ok: false, reason: 'it was used in the last minute (only --all removes it)' };
@@ -203,7 +219,14 @@ async function removeLocked(layout: Layout, chosen: PrunedEntry, seen: CatalogEn
  * use are never removed; they are reported as skipped.
  */
 export async function prune(layout: Layout, sel: PruneSelectors, options: { dryRun: boolean }): Promise<PruneResult> {
-  const result: PruneResult = { removed: [], skipped: [], leftovers: findLeftovers(layout), freedBytes: 0, dryRun: options.dryRun, remainingBytes: 0 };
+  const result: PruneResult = {
+    removed: [],
+    skipped: [],
+    leftovers: findLeftovers(layout),
+    freedBytes: 0,
+    dryRun: options.dryRun,
+    remainingBytes: 0,
+  };
   if (!options.dryRun) {
     try {
       removeLeftovers(layout, result.leftovers);
@@ -221,8 +244,18 @@ export async function prune(layout: Layout, sel: PruneSelectors, options: { dryR
   for (const entry of entries) {
     const loaded = await loadEntry(layout, entry.ref);
     if (loaded.status === 'corrupt') {
-      if (isLockHeld(layout.lockTarget(entry.ref))) result.skipped.push({ ref: entry.ref, reason: 'a running command holds its key' });
-      else chosen.push({ entry, pruned: { ref: entry.ref, bytes: entry.diskBytes, reasons: ['corrupt'], detail: `${loaded.file}: ${loaded.reason}` } });
+      if (isLockHeld(layout.lockTarget(entry.ref)))
+        result.skipped.push({ ref: entry.ref, reason: 'a running command holds its key' });
+      else
+        chosen.push({
+          entry,
+          pruned: {
+            ref: entry.ref,
+            bytes: entry.diskBytes,
+            reasons: ['corrupt'],
+            detail: `${loaded.file}: ${loaded.reason}`,
+          },
+        });
       continue;
     }
     if (loaded.status === 'miss') continue; // removed since we listed it
@@ -233,7 +266,10 @@ export async function prune(layout: Layout, sel: PruneSelectors, options: { dryR
   const plan = planPrune(healthy, sel, now);
   for (const { candidate, reason } of plan.skipped) result.skipped.push({ ref: candidate.ref, reason });
   for (const { candidate, reasons } of plan.remove) {
-    chosen.push({ entry: byCandidate.get(candidate)!, pruned: { ref: candidate.ref, bytes: candidate.bytes, reasons } });
+    chosen.push({
+      entry: byCandidate.get(candidate)!,
+      pruned: { ref: candidate.ref, bytes: candidate.bytes, reasons },
+    });
   }
 
   const removedKeys = new Set<string>();

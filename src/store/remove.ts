@@ -14,7 +14,10 @@ export const ASIDE_PREFIXES = { corrupt: 'corrupt-', pruned: 'pruned-' } as cons
  * nothing), then deletes it from tmp/. Throws when the rename fails.
  */
 export function moveAside(layout: Layout, ref: EntryRef, why: keyof typeof ASIDE_PREFIXES): void {
-  const aside = path.join(layout.tmp, `${ASIDE_PREFIXES[why]}${ref.key.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+  const aside = path.join(
+    layout.tmp,
+    `${ASIDE_PREFIXES[why]}${ref.key.slice(0, 12)}-${randomBytes(4).toString('hex')}`,
+  );
   mkdirSync(layout.tmp, { recursive: true });
   renameSync(layout.entryDir(ref), aside);
   rmSync(aside, { recursive: true, force: true });

@@ -10,7 +10,10 @@ const COMPRESS_MIN_BYTES = 4096;
  * `compress: false` stores it as is: for very large results the compressed
  * copy (and the decompressed one on load) would double the memory they need.
  */
-export function encodeResult(raw: Buffer, options: { compress?: boolean } = {}): { bytes: Buffer; record: ResultRecord } {
+export function encodeResult(
+  raw: Buffer,
+  options: { compress?: boolean } = {},
+): { bytes: Buffer; record: ResultRecord } {
   let bytes = raw;
   let encoding: ResultRecord['encoding'] = 'v8';
   if (options.compress !== false && raw.length >= COMPRESS_MIN_BYTES) {
@@ -26,7 +29,8 @@ export function encodeResult(raw: Buffer, options: { compress?: boolean } = {}):
 
 /** Checks stored result bytes against their record; returns the serialised value or a reason. */
 export function decodeResult(bytes: Buffer, record: ResultRecord): Buffer | string {
-  if (bytes.length !== record.size) return `result size ${bytes.length} differs from the recorded ${record.size} (truncated)`;
+  if (bytes.length !== record.size)
+    return `result size ${bytes.length} differs from the recorded ${record.size} (truncated)`;
   if (sha256(bytes) !== record.digest) return 'result digest mismatch';
   try {
     return record.encoding === 'v8+gzip' ? gunzipSync(bytes) : bytes;

@@ -91,7 +91,10 @@ export class Staging {
           return 'kept-existing';
         }
         // Named after the key, so the next run of this key can put it back if we die before the next rename.
-        trash = path.join(this.layout.tmp, `${TRASH_PREFIX}${this.ref.key.slice(0, 12)}-${randomBytes(6).toString('hex')}`);
+        trash = path.join(
+          this.layout.tmp,
+          `${TRASH_PREFIX}${this.ref.key.slice(0, 12)}-${randomBytes(6).toString('hex')}`,
+        );
         renameSync(target, trash);
       }
       try {

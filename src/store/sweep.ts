@@ -48,11 +48,15 @@ function stagingInUse(layout: Layout, dir: string, heldKeys: () => string[]): { 
     // No owner yet (killed between creating the folder and writing its owner file): the
     // folder name starts with the key, and a run stages only while it holds that key's lock.
     const key12 = /^([0-9a-f]{12})-\d+-/.exec(path.basename(dir))?.[1];
-    if (!ref && key12 && !heldKeys().some((key) => key.startsWith(key12))) return { inUse: false, reason: 'its run died as it began' };
+    if (!ref && key12 && !heldKeys().some((key) => key.startsWith(key12)))
+      return { inUse: false, reason: 'its run died as it began' };
     const old = ageMs(dir) > ORPHAN_AGE_MS;
     return { inUse: !old, reason: old ? 'staging folder without owner, older than an hour' : 'recent staging folder' };
   }
-  if (isLocal(owner)) return isAlive(owner) ? { inUse: true, reason: 'owner alive' } : { inUse: false, reason: `its run (pid ${owner.pid}) died` };
+  if (isLocal(owner))
+    return isAlive(owner)
+      ? { inUse: true, reason: 'owner alive' }
+      : { inUse: false, reason: `its run (pid ${owner.pid}) died` };
   try {
     if (owner.ref) {
       assertRef(owner.ref);
@@ -75,17 +79,32 @@ export function findLeftovers(layout: Layout): Leftover[] {
     /* no tmp yet */
   }
   let held: string[] | null = null;
-  const heldKeys = (): string[] => (held ??= findLockTargets(layout.locks).filter((target) => isLockHeld(target)).map((target) => path.basename(target)));
+  const heldKeys = (): string[] =>
+    (held ??= findLockTargets(layout.locks)
+      .filter((target) => isLockHeld(target))
+      .map((target) => path.basename(target)));
   for (const name of names) {
     const full = path.join(layout.tmp, name);
     if (name.startsWith(INIT_PREFIX)) {
       // A live run keeps this name for microseconds (see Staging.create); seconds later it is a crash leftover.
-      if (ageMs(full) > 5_000) found.push({ kind: 'staging', path: full, bytes: diskUsage(full), reason: 'a run was killed while creating it' });
+      if (ageMs(full) > 5_000)
+        found.push({
+          kind: 'staging',
+          path: full,
+          bytes: diskUsage(full),
+          reason: 'a run was killed while creating it',
+        });
       continue;
     }
     if (name.startsWith(TRASH_PREFIX) || Object.values(ASIDE_PREFIXES).some((prefix) => name.startsWith(prefix))) {
       // Only a run holding the lock creates these and deletes them right after; an old one is a crash leftover.
-      if (ageMs(full) > 60_000) found.push({ kind: name.startsWith(TRASH_PREFIX) ? 'trash' : 'corrupt', path: full, bytes: diskUsage(full), reason: 'left by an interrupted run' });
+      if (ageMs(full) > 60_000)
+        found.push({
+          kind: name.startsWith(TRASH_PREFIX) ? 'trash' : 'corrupt',
+          path: full,
+          bytes: diskUsage(full),
+          reason: 'left by an interrupted run',
+        });
       continue;
     }
     const { inUse, reason } = stagingInUse(layout, full, heldKeys);
@@ -97,7 +116,12 @@ export function findLeftovers(layout: Layout): Leftover[] {
     const held = existsSync(lockDir) && isLockHeld(lock);
     if (held) continue;
     if (existsSync(lockDir) || existsSync(`${lock}.owner.json`)) {
-      found.push({ kind: 'lock', path: lockDir, bytes: 0, reason: owner && isDeadLocal(owner) ? `holder (pid ${owner.pid}) died` : 'no heartbeat' });
+      found.push({
+        kind: 'lock',
+        path: lockDir,
+        bytes: 0,
+        reason: owner && isDeadLocal(owner) ? `holder (pid ${owner.pid}) died` : 'no heartbeat',
+      });
     }
   }
   return found;
@@ -169,7 +193,11 @@ export function restoreSwappedOut(layout: Layout, ref: EntryRef): void {
     return;
   }
   for (const name of names) {
-    if (name.startsWith(`${TRASH_PREFIX}${ref.key.slice(0, 12)}-`) && restoreTrash(layout, path.join(layout.tmp, name), ref)) return;
+    if (
+      name.startsWith(`${TRASH_PREFIX}${ref.key.slice(0, 12)}-`) &&
+      restoreTrash(layout, path.join(layout.tmp, name), ref)
+    )
+      return;
   }
 }
 

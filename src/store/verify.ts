@@ -58,7 +58,13 @@ export async function verifyStore(layout: Layout, options: VerifyOptions = {}): 
       continue;
     }
     report.checked++;
-    const problem: CorruptEntry = { ref, file: outcome.file, reason: outcome.reason, bytes: diskUsage(layout.entryDir(ref)), removed: false };
+    const problem: CorruptEntry = {
+      ref,
+      file: outcome.file,
+      reason: outcome.reason,
+      bytes: diskUsage(layout.entryDir(ref)),
+      removed: false,
+    };
     if (fix) {
       const fate = await removeCorrupt(layout, ref);
       if (fate === 'healthy') continue; // replaced by a fresh entry since it was found

@@ -14,7 +14,9 @@ function expandEnv(arg: string, task: string): string {
   return arg.replace(ENV_REF, (_, name: string) => {
     const value = process.env[name];
     if (value === undefined || value === '') {
-      throw new ConfigError(`Task "${task}" needs the environment variable ${name}, which is unset; set it in the environment or in .env (see .env.example).`);
+      throw new ConfigError(
+        `Task "${task}" needs the environment variable ${name}, which is unset; set it in the environment or in .env (see .env.example).`,
+      );
     }
     return value;
   });
@@ -46,7 +48,10 @@ export function expandCommand(task: string, template: readonly string[], params:
 export function resolveExecutable(task: string, command: string, cwd: string): string {
   const candidates = command.includes('/')
     ? [path.resolve(cwd, command)]
-    : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, command));
+    : (process.env.PATH ?? '')
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((dir) => path.join(dir, command));
   for (const candidate of candidates) {
     try {
       if (!statSync(candidate).isFile()) continue;
@@ -56,5 +61,7 @@ export function resolveExecutable(task: string, command: string, cwd: string): s
       /* try the next one */
     }
   }
-  throw new ConfigError(`Task "${task}" runs "${command}", which was not found or is not executable; install it or fix the path.`);
+  throw new ConfigError(
+    `Task "${task}" runs "${command}", which was not found or is not executable; install it or fix the path.`,
+  );
 }

@@ -40,10 +40,16 @@ export interface PreparedExec {
 /** `--name`, else the command's basename made into one path segment (`./build.sh` → `build.sh`). */
 export function execTaskName(argv0: string, name?: string): string {
   if (name !== undefined) {
-    if (!SEGMENT.test(name)) throw new UsageError(`--name ${JSON.stringify(name)} is not a valid name; use letters, digits, ".", "_" and "-" (no slashes or "..").`);
+    if (!SEGMENT.test(name))
+      throw new UsageError(
+        `--name ${JSON.stringify(name)} is not a valid name; use letters, digits, ".", "_" and "-" (no slashes or "..").`,
+      );
     return name;
   }
-  const base = path.basename(argv0).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[^A-Za-z0-9]+/, '');
+  const base = path
+    .basename(argv0)
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .replace(/^[^A-Za-z0-9]+/, '');
   return base || 'command';
 }
 
@@ -51,14 +57,21 @@ export function execTaskName(argv0: string, name?: string): string {
 export function outputPath(given: string): string {
   const rel = path.posix.normalize(given.replace(/\\/g, '/')).replace(/\/+$/, '');
   if (given === '' || path.isAbsolute(given) || !safeRelative(rel)) {
-    throw new UsageError(`--output ${JSON.stringify(given)} must be a path inside the current folder (relative, without ".."); outputs are restored to the same place.`);
+    throw new UsageError(
+      `--output ${JSON.stringify(given)} must be a path inside the current folder (relative, without ".."); outputs are restored to the same place.`,
+    );
   }
   return rel;
 }
 
-function inputKey(given: string, req: ExecRequest, digests: DigestCache): { record: unknown; absolute: string; dir: boolean } {
+function inputKey(
+  given: string,
+  req: ExecRequest,
+  digests: DigestCache,
+): { record: unknown; absolute: string; dir: boolean } {
   const { cwd } = req;
-  if (given === '' || given.includes('\0')) throw new UsageError(`--input needs a path to a file or folder, got ${JSON.stringify(given)}.`);
+  if (given === '' || given.includes('\0'))
+    throw new UsageError(`--input needs a path to a file or folder, got ${JSON.stringify(given)}.`);
   const absolute = path.resolve(cwd, given);
   let dir: boolean;
   try {
@@ -68,11 +81,21 @@ function inputKey(given: string, req: ExecRequest, digests: DigestCache): { reco
   }
   const inside = path.relative(absolute, req.dataFolder);
   if (dir && !inside.startsWith('..') && !path.isAbsolute(inside)) {
-    throw new UsageError(`--input ${given} contains the data folder ${req.dataFolder}, which changes on every run; name the folders the command reads instead (for example --input src).`);
+    throw new UsageError(
+      `--input ${given} contains the data folder ${req.dataFolder}, which changes on every run; name the folders the command reads instead (for example --input src).`,
+    );
   }
   // The path as written enters the key too: the command line names it, and swapping two inputs is different work.
   const shown = path.isAbsolute(given) ? absolute : path.normalize(given);
-  return { record: { path: shown, type: dir ? 'dir' : 'file', digest: dir ? digests.treeDigest(absolute) : digests.digest(absolute) }, absolute, dir };
+  return {
+    record: {
+      path: shown,
+      type: dir ? 'dir' : 'file',
+      digest: dir ? digests.treeDigest(absolute) : digests.digest(absolute),
+    },
+    absolute,
+    dir,
+  };
 }
 
 /**
@@ -82,16 +105,23 @@ function inputKey(given: string, req: ExecRequest, digests: DigestCache): { reco
  * so CI machines with different checkout paths share entries.
  */
 export function prepareExec(req: ExecRequest, digests: DigestCache): PreparedExec {
-  if (!req.argv.length || req.argv[0] === '') throw new UsageError('Name the command after -- (cachex exec [--input PATH]… -- CMD ARGS…).');
+  if (!req.argv.length || req.argv[0] === '')
+    throw new UsageError('Name the command after -- (cachex exec [--input PATH]… -- CMD ARGS…).');
   const name = execTaskName(req.argv[0], req.name);
-  for (const v of req.env) if (!ENV_NAME.test(v)) throw new UsageError(`--env ${JSON.stringify(v)} is not an environment variable name; use letters, digits and "_".`);
+  for (const v of req.env)
+    if (!ENV_NAME.test(v))
+      throw new UsageError(
+        `--env ${JSON.stringify(v)} is not an environment variable name; use letters, digits and "_".`,
+      );
   const outputs = [...new Set(req.outputs.map(outputPath))];
   let executable: string;
   try {
     executable = resolveExecutable(name, req.argv[0], req.cwd);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    throw new UsageError(`The command ${JSON.stringify(req.argv[0])} was not found or is not executable; check its name or PATH.`);
+    throw new UsageError(
+      `The command ${JSON.stringify(req.argv[0])} was not found or is not executable; check its name or PATH.`,
+    );
   }
   const files: string[] = [];
   const dirs: string[] = [];
@@ -135,7 +165,12 @@ export function collectOutputs(cwd: string, outputs: string[], outDir: string): 
     const source = path.join(cwd, rel);
     if (!existsSync(source) && !isSymlink(source)) continue; // runTask reports the missing output and does not store
     try {
-      cpSync(source, path.join(outDir, rel), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, errorOnExist: true });
+      cpSync(source, path.join(outDir, rel), {
+        recursive: true,
+        verbatimSymlinks: true,
+        preserveTimestamps: true,
+        errorOnExist: true,
+      });
     } catch (err) {
       throw storeErrorFrom(err, `copying the output ${rel} into the entry`);
     }

@@ -24,7 +24,12 @@ function toNumber(name: string, origin: string, raw: unknown, integer: boolean):
   else if (typeof raw === 'string' && DECIMAL.test(raw.trim())) n = Number(raw.trim());
   else bad(name, origin, `expects ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(raw)}`);
   if (!Number.isFinite(n)) bad(name, origin, `expects a finite number, got ${JSON.stringify(raw)}`);
-  if (integer && !Number.isSafeInteger(n)) bad(name, origin, `expects an integer between ${Number.MIN_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}, got ${JSON.stringify(raw)}`);
+  if (integer && !Number.isSafeInteger(n))
+    bad(
+      name,
+      origin,
+      `expects an integer between ${Number.MIN_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}, got ${JSON.stringify(raw)}`,
+    );
   return n === 0 ? 0 : n; // -0 and 0 share a key
 }
 
@@ -100,7 +105,8 @@ export function normalizeValue(name: string, spec: ParamSpec, raw: unknown, orig
       if (raw === 'true' || raw === 'false') return raw === 'true';
       return bad(name, origin, `expects true or false, got ${JSON.stringify(raw)}`);
     case 'enum':
-      if (typeof raw !== 'string' || !spec.choices!.includes(raw)) bad(name, origin, `must be one of ${spec.choices!.join(', ')}, got ${JSON.stringify(raw)}`);
+      if (typeof raw !== 'string' || !spec.choices!.includes(raw))
+        bad(name, origin, `must be one of ${spec.choices!.join(', ')}, got ${JSON.stringify(raw)}`);
       return raw;
     case 'file':
     case 'dir':
@@ -125,7 +131,8 @@ export interface ParamSources {
 export function resolveParams(schema: ParamsSchema, sources: ParamSources): Params {
   const out: Params = {};
   for (const name of Object.keys(sources.given)) {
-    if (!(name in schema)) throw new UsageError(`Unknown param "${name}"; known params: ${Object.keys(schema).join(', ') || 'none'}.`);
+    if (!(name in schema))
+      throw new UsageError(`Unknown param "${name}"; known params: ${Object.keys(schema).join(', ') || 'none'}.`);
   }
   for (const [name, spec] of Object.entries(schema)) {
     let raw: unknown = sources.given[name];
@@ -139,7 +146,8 @@ export function resolveParams(schema: ParamsSchema, sources: ParamSources): Para
       origin = 'default';
     }
     if (raw === undefined) {
-      if (spec.required) throw new UsageError(`--${flagName(name)} is required; pass --${flagName(name)} <${spec.type}>.`);
+      if (spec.required)
+        throw new UsageError(`--${flagName(name)} is required; pass --${flagName(name)} <${spec.type}>.`);
       if (spec.type === 'boolean') out[name] = false;
       else if (spec.list) out[name] = [];
       continue;

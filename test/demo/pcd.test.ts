@@ -109,13 +109,17 @@ describe('readPcd / writePcd', () => {
     ];
     rows.forEach((row, k) => {
       const o = k * stride;
-      row.p.forEach((v, j) => body.writeFloatLE(v, o + j * 4));
+      row.p.forEach((v, j) => {
+        body.writeFloatLE(v, o + j * 4);
+      });
       body.writeUInt16LE(row.i, o + 12);
       body.writeUInt8(row.ring, o + 14);
       body.writeUInt8(0xee, o + 15);
       body.writeDoubleLE(row.t, o + 16);
       body.writeInt32LE(row.label, o + 24);
-      row.n.forEach((v, j) => body.writeFloatLE(v, o + 28 + j * 4));
+      row.n.forEach((v, j) => {
+        body.writeFloatLE(v, o + 28 + j * 4);
+      });
     });
     const cloud = parsePcd(Buffer.concat([Buffer.from(head, 'latin1'), body]), 'mixed.pcd');
     expect(cloud.count).toBe(2);
@@ -171,21 +175,61 @@ describe('readPcd / writePcd', () => {
 describe('malformed input', () => {
   const file = 'bad.pcd';
   const cases: [string, string, RegExp][] = [
-    ['no FIELDS', header(['VERSION 0.7', 'SIZE 4 4 4', 'TYPE F F F', 'WIDTH 1', 'POINTS 1', 'DATA ascii']) + '1 2 3\n', /no FIELDS line/],
-    ['SIZE length mismatch', header(['FIELDS x y z', 'SIZE 4 4', 'TYPE F F F', 'WIDTH 1', 'DATA ascii']) + '1 2 3\n', /FIELDS has 3 entries but SIZE has 2/],
-    ['bad TYPE', header(['FIELDS x y z', 'SIZE 4 4 4', 'TYPE F F Q', 'WIDTH 1', 'DATA ascii']) + '1 2 3\n', /TYPE must be F, I or U/],
-    ['bad TYPE/SIZE pair', header(['FIELDS x y z', 'SIZE 4 4 2', 'TYPE F F F', 'WIDTH 1', 'DATA ascii']) + '1 2 3\n', /TYPE F with SIZE 2/],
+    [
+      'no FIELDS',
+      header(['VERSION 0.7', 'SIZE 4 4 4', 'TYPE F F F', 'WIDTH 1', 'POINTS 1', 'DATA ascii']) + '1 2 3\n',
+      /no FIELDS line/,
+    ],
+    [
+      'SIZE length mismatch',
+      header(['FIELDS x y z', 'SIZE 4 4', 'TYPE F F F', 'WIDTH 1', 'DATA ascii']) + '1 2 3\n',
+      /FIELDS has 3 entries but SIZE has 2/,
+    ],
+    [
+      'bad TYPE',
+      header(['FIELDS x y z', 'SIZE 4 4 4', 'TYPE F F Q', 'WIDTH 1', 'DATA ascii']) + '1 2 3\n',
+      /TYPE must be F, I or U/,
+    ],
+    [
+      'bad TYPE/SIZE pair',
+      header(['FIELDS x y z', 'SIZE 4 4 2', 'TYPE F F F', 'WIDTH 1', 'DATA ascii']) + '1 2 3\n',
+      /TYPE F with SIZE 2/,
+    ],
     ['missing z', header(['FIELDS x y', 'SIZE 4 4', 'TYPE F F', 'WIDTH 1', 'DATA ascii']) + '1 2\n', /no "z" field/],
     ['bad WIDTH', header([...XYZ_HEADER, 'WIDTH lots', 'DATA ascii']), /WIDTH must be a non-negative integer/],
     ['no DATA line', header([...XYZ_HEADER, 'WIDTH 1', 'POINTS 1']), /no DATA line/],
     ['unknown DATA format', header([...XYZ_HEADER, 'WIDTH 1', 'DATA hex']), /DATA must be ascii or binary/],
     ['not a PCD file', '\x89PNG\r\n\x1a\n binary junk', /unexpected header line 1/],
-    ['too few ASCII values', header([...XYZ_HEADER, 'WIDTH 2', 'POINTS 2', 'DATA ascii']) + '10 20 30\n40 50\n', /line 10 has 2 values, expected 3/],
-    ['non-numeric ASCII value', header([...XYZ_HEADER, 'WIDTH 1', 'POINTS 1', 'DATA ascii']) + '1 two 3\n', /"two" is not a number/],
-    ['truncated ASCII data', header([...XYZ_HEADER, 'WIDTH 3', 'POINTS 3', 'DATA ascii']) + '1 2 3\n' + '\n'.repeat(20), /POINTS says 3 but the ASCII data has only 1 points/],
-    ['ASCII data far shorter than POINTS', header([...XYZ_HEADER, 'WIDTH 1', 'POINTS 999999999999', 'DATA ascii']) + '1 2 3\n', /POINTS says 999999999999 but the ASCII data is only 6 bytes long/],
-    ['binary data far shorter than POINTS', header([...XYZ_HEADER, 'WIDTH 1', 'POINTS 999999999999', 'DATA binary']) + 'x'.repeat(12), /binary data is truncated/],
-    ['truncated binary data', header([...XYZ_HEADER, 'WIDTH 2', 'POINTS 2', 'DATA binary']) + 'x'.repeat(20), /truncated: 2 points × 12 bytes = 24 bytes expected, 20 present/],
+    [
+      'too few ASCII values',
+      header([...XYZ_HEADER, 'WIDTH 2', 'POINTS 2', 'DATA ascii']) + '10 20 30\n40 50\n',
+      /line 10 has 2 values, expected 3/,
+    ],
+    [
+      'non-numeric ASCII value',
+      header([...XYZ_HEADER, 'WIDTH 1', 'POINTS 1', 'DATA ascii']) + '1 two 3\n',
+      /"two" is not a number/,
+    ],
+    [
+      'truncated ASCII data',
+      header([...XYZ_HEADER, 'WIDTH 3', 'POINTS 3', 'DATA ascii']) + '1 2 3\n' + '\n'.repeat(20),
+      /POINTS says 3 but the ASCII data has only 1 points/,
+    ],
+    [
+      'ASCII data far shorter than POINTS',
+      header([...XYZ_HEADER, 'WIDTH 1', 'POINTS 999999999999', 'DATA ascii']) + '1 2 3\n',
+      /POINTS says 999999999999 but the ASCII data is only 6 bytes long/,
+    ],
+    [
+      'binary data far shorter than POINTS',
+      header([...XYZ_HEADER, 'WIDTH 1', 'POINTS 999999999999', 'DATA binary']) + 'x'.repeat(12),
+      /binary data is truncated/,
+    ],
+    [
+      'truncated binary data',
+      header([...XYZ_HEADER, 'WIDTH 2', 'POINTS 2', 'DATA binary']) + 'x'.repeat(20),
+      /truncated: 2 points × 12 bytes = 24 bytes expected, 20 present/,
+    ],
   ];
   for (const [name, text, message] of cases) {
     it(`rejects ${name} with a clear message naming the file`, () => {
@@ -235,7 +279,13 @@ describe('voxelDownsample', () => {
   it('keeps every point when each is in its own voxel, and merges all with a huge voxel', () => {
     const cloud = cloudOf(samplePoints(200));
     expect(voxelDownsample(cloud, 1e-9).count).toBe(cloud.count);
-    const one = voxelDownsample(cloudOf([[1, 2, 3], [3, 4, 5]]), 1e9);
+    const one = voxelDownsample(
+      cloudOf([
+        [1, 2, 3],
+        [3, 4, 5],
+      ]),
+      1e9,
+    );
     expect(Array.from(one.xyz)).toEqual([2, 3, 4]);
   });
 
@@ -251,7 +301,10 @@ describe('voxelDownsample', () => {
     for (const bad of [0, -1, NaN, Infinity, '0.1' as unknown as number]) {
       expect(() => voxelDownsample(cloud, bad)).toThrow(/resolution must be a finite number greater than 0/);
     }
-    const wide = cloudOf([[0, 0, 0], [3e38, 0, 0]]);
+    const wide = cloudOf([
+      [0, 0, 0],
+      [3e38, 0, 0],
+    ]);
     expect(() => voxelDownsample(wide, 1e-9)).toThrow(/too small for a cloud of this extent/);
   });
 
@@ -307,8 +360,8 @@ describe('convertPointCloud', () => {
   });
 
   it('rejects a bad resolution before reading anything', async () => {
-    await expect(convertPointCloud({ file: join(dir, 'missing.pcd'), resolution: 0, outDir: join(dir, 'x') })).rejects.toThrow(
-      /resolution must be a finite number greater than 0/,
-    );
+    await expect(
+      convertPointCloud({ file: join(dir, 'missing.pcd'), resolution: 0, outDir: join(dir, 'x') }),
+    ).rejects.toThrow(/resolution must be a finite number greater than 0/);
   });
 });

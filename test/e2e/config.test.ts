@@ -53,12 +53,19 @@ export default defineConfig({ tasks: { t: { params: { force: { type: 'boolean' }
 
   it('data folder precedence: --data-folder, then DATA_FOLDER, then .env, then the config, then .cachex', () => {
     ws.config(demoConfig().replace('tasks: {', "dataFolder: 'from-config',\n  tasks: {"));
-    const folder = (env: NodeJS.ProcessEnv, args: string[] = []) => JSON.parse(ws.run(['config', '--json', ...args], { env }).stdout)['data folder'];
+    const folder = (env: NodeJS.ProcessEnv, args: string[] = []) =>
+      JSON.parse(ws.run(['config', '--json', ...args], { env }).stdout)['data folder'];
     expect(folder({ DATA_FOLDER: '' })).toEqual({ value: ws.path('from-config'), source: 'dataFolder in the config' });
     writeFileSync(ws.path('.env'), 'DATA_FOLDER=from-dotenv\nPOTREE_CONVERTER=/opt/potree\n');
     expect(folder({ DATA_FOLDER: '' })).toEqual({ value: ws.path('from-dotenv'), source: 'DATA_FOLDER (.env)' });
-    expect(folder({ DATA_FOLDER: ws.path('from-env') })).toEqual({ value: ws.path('from-env'), source: 'DATA_FOLDER (environment)' });
-    expect(folder({ DATA_FOLDER: ws.path('from-env') }, ['--data-folder', 'flag'])).toEqual({ value: ws.path('flag'), source: '--data-folder' });
+    expect(folder({ DATA_FOLDER: ws.path('from-env') })).toEqual({
+      value: ws.path('from-env'),
+      source: 'DATA_FOLDER (environment)',
+    });
+    expect(folder({ DATA_FOLDER: ws.path('from-env') }, ['--data-folder', 'flag'])).toEqual({
+      value: ws.path('flag'),
+      source: '--data-folder',
+    });
     const text = ws.run(['config'], { env: { DATA_FOLDER: '', POTREE_CONVERTER: '' } }).stdout;
     expect(text).toMatch(/converter \(POTREE_CONVERTER\)\s+\/opt\/potree\s+\[POTREE_CONVERTER \(\.env\)\]/);
   });

@@ -1,4 +1,13 @@
-import { accessSync, chmodSync, constants, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FAKE_CONVERTER, Workspace, isOneSentence } from '../helpers/cli.js';
@@ -13,7 +22,10 @@ afterEach(() => ws.cleanup());
 
 /** `cachex exec` of the stand-in converter reading in/a.pcd and writing conv/. */
 function convert(extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
-  return ws.run(['exec', '--input', 'in/a.pcd', '--output', 'conv', ...extra, '--', FAKE_CONVERTER, 'in/a.pcd', '-o', 'conv'], { env });
+  return ws.run(
+    ['exec', '--input', 'in/a.pcd', '--output', 'conv', ...extra, '--', FAKE_CONVERTER, 'in/a.pcd', '-o', 'conv'],
+    { env },
+  );
 }
 
 const execEntries = (name: string) => {
@@ -48,7 +60,8 @@ describe('cachex exec: caching an unregistered command', () => {
   });
 
   it('keys an --input folder by its tree: a file added inside it misses', () => {
-    const run = () => ws.run(['exec', '--input', 'in', '--output', 'conv', '--', FAKE_CONVERTER, 'in/a.pcd', '-o', 'conv']);
+    const run = () =>
+      ws.run(['exec', '--input', 'in', '--output', 'conv', '--', FAKE_CONVERTER, 'in/a.pcd', '-o', 'conv']);
     expect(run().stderr).toMatch(/^miss /m);
     expect(run().stderr).toMatch(/^hit /m);
     ws.write('in/notes.txt', 'new');
@@ -91,7 +104,8 @@ describe('cachex exec: caching an unregistered command', () => {
   });
 
   it('puts the value of each --env variable in the key, never the value itself in the entry', () => {
-    const run = (value: string) => ws.run(['exec', '--env', 'QUALITY', '--', 'sh', '-c', 'echo "q=$QUALITY"'], { env: { QUALITY: value } });
+    const run = (value: string) =>
+      ws.run(['exec', '--env', 'QUALITY', '--', 'sh', '-c', 'echo "q=$QUALITY"'], { env: { QUALITY: value } });
     expect(run('s3cret-low').stderr).toMatch(/^miss /m);
     expect(run('s3cret-low').stderr).toMatch(/^hit /m);
     const high = run('s3cret-high');
@@ -148,7 +162,10 @@ describe('cachex exec: bad input', () => {
     [['exec', 'sh', '-c', 'true'], /Unknown option '-c'/],
     [['exec', 'true'], /Put the command after --/],
     [['exec', '--input', 'in/a.pcd', '--'], /Put the command after --/],
-    [['exec', '--output', '../escape', '--', 'true'], /--output "\.\.\/escape" must be a path inside the current folder/],
+    [
+      ['exec', '--output', '../escape', '--', 'true'],
+      /--output "\.\.\/escape" must be a path inside the current folder/,
+    ],
     [['exec', '--output', '/tmp/abs', '--', 'true'], /must be a path inside the current folder/],
     [['exec', '--output', 'a/../../b', '--', 'true'], /must be a path inside the current folder/],
     [['exec', '--input', 'missing.txt', '--', 'true'], /--input missing\.txt does not exist/],
@@ -157,7 +174,10 @@ describe('cachex exec: bad input', () => {
     [['exec', '--env', 'A-B', '--', 'true'], /--env "A-B" is not an environment variable name/],
     [['exec', '--publish', '../x', '--', 'true'], /--publish "\.\.\/x" is not a valid name/],
     [['exec', '--', 'no-such-command-xyz'], /The command "no-such-command-xyz" was not found/],
-    [['exec', '--input', '.', '--', 'true'], /--input \. contains the data folder .*; name the folders the command reads instead/],
+    [
+      ['exec', '--input', '.', '--', 'true'],
+      /--input \. contains the data folder .*; name the folders the command reads instead/,
+    ],
   ])('%j exits 2 with one sentence and stores nothing', (args, message) => {
     const result = ws.run(args as string[]);
     expect(result.code).toBe(2);

@@ -59,7 +59,15 @@ describe('cachex inspect', () => {
     const result = ws.run([...CONFIG, 'inspect', convertKey.slice(0, 6).toUpperCase(), '--json']);
     expect(result.code, result.stderr).toBe(0);
     const record = JSON.parse(result.stdout);
-    expect(record).toMatchObject({ status: 'cached', key: convertKey, task: 'convert', module: 'tasks', hits: 0, exitCode: 0, params: { resolution: 0.1, debug: false } });
+    expect(record).toMatchObject({
+      status: 'cached',
+      key: convertKey,
+      task: 'convert',
+      module: 'tasks',
+      hits: 0,
+      exitCode: 0,
+      params: { resolution: 0.1, debug: false },
+    });
     expect(record.meta.outputs.map((o: { path: string }) => o.path)).toEqual(['cloud.pcd', 'metadata.json']);
     expect(record.meta.keyInputs.params.resolution).toBe(0.1);
     expect(record.diskBytes).toBeGreaterThan(0);
@@ -74,7 +82,17 @@ describe('cachex inspect', () => {
   });
 
   it('resolves the key from a task and its flags exactly as run does', () => {
-    const same = ws.run([...CONFIG, 'inspect', 'convert', '--file', 'in/a.pcd', '--resolution', '0.10', '--debug', '--json']);
+    const same = ws.run([
+      ...CONFIG,
+      'inspect',
+      'convert',
+      '--file',
+      'in/a.pcd',
+      '--resolution',
+      '0.10',
+      '--debug',
+      '--json',
+    ]);
     expect(same.code, same.stderr).toBe(0);
     expect(JSON.parse(same.stdout)).toMatchObject({ status: 'cached', key: convertKey });
     const text = ws.run([...CONFIG, 'inspect', 'convert', '--resolution', '0.1', '--file', 'in/a.pcd']);
@@ -95,7 +113,12 @@ describe('cachex inspect', () => {
   });
 
   it('refuses bad task flags with exit 2', () => {
-    for (const args of [['--bogus', '1'], ['--resolution', 'abc', '--file', 'in/a.pcd'], ['--file', 'in/missing.pcd'], ['--resolution', '0.1']]) {
+    for (const args of [
+      ['--bogus', '1'],
+      ['--resolution', 'abc', '--file', 'in/a.pcd'],
+      ['--file', 'in/missing.pcd'],
+      ['--resolution', '0.1'],
+    ]) {
       const result = ws.run([...CONFIG, 'inspect', 'convert', ...args]);
       expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(2);
       expect(isOneSentence(result.stderr, 1)).toBe(true);

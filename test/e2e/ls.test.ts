@@ -73,7 +73,10 @@ describe('cachex ls after three runs and two hits', () => {
       keyOf[resolution] = JSON.parse(run.stdout).key;
     }
     // Two hits: 0.10 normalises to the 0.1 entry; --debug is ignored in the key.
-    for (const args of [['--resolution', '0.10'], ['--resolution', '0.5', '--debug']]) {
+    for (const args of [
+      ['--resolution', '0.10'],
+      ['--resolution', '0.5', '--debug'],
+    ]) {
       const run = ws.run([...CONFIG, 'run', 'convert', '--file', 'in/cloud.pcd', ...args, '--json']);
       expect(run.code, run.stderr).toBe(0);
       expect(JSON.parse(run.stdout).status).toBe('hit');
@@ -103,7 +106,9 @@ describe('cachex ls after three runs and two hits', () => {
     const result = ws.run([...CONFIG, 'ls']);
     expect(result.code).toBe(0);
     const row = result.stdout.split('\n').find((line) => line.includes(keyOf['0.1'].slice(0, 12)));
-    expect(row).toMatch(/^convert\s+[0-9a-f]{12}\s+file=cloud\.pcd resolution=0\.1\s+\S+ \S*B\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+1$/);
+    expect(row).toMatch(
+      /^convert\s+[0-9a-f]{12}\s+file=cloud\.pcd resolution=0\.1\s+\S+ \S*B\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+1$/,
+    );
     expect(result.stdout).not.toContain(keyOf['0.1'].slice(0, 13));
     expect(result.stdout).not.toContain('debug');
     expect(result.stdout).toMatch(/^3 entries, \S+ \S*B on disk, 2 hits$/m);
@@ -112,7 +117,9 @@ describe('cachex ls after three runs and two hits', () => {
   it('filters with --where on the stored, normalised param values', () => {
     expect(lsJson(ws, '--where', 'resolution=0.10').map((r) => r.key)).toEqual([keyOf['0.1']]);
     expect(lsJson(ws, '--where', 'file=cloud.pcd')).toHaveLength(3);
-    expect(lsJson(ws, '--where', 'file=in/cloud.pcd', '--where', 'resolution=.5').map((r) => r.key)).toEqual([keyOf['0.5']]);
+    expect(lsJson(ws, '--where', 'file=in/cloud.pcd', '--where', 'resolution=.5').map((r) => r.key)).toEqual([
+      keyOf['0.5'],
+    ]);
     expect(lsJson(ws, '--where', 'resolution=0.3')).toEqual([]);
     expect(lsJson(ws, '--where', 'nosuchparam=1')).toEqual([]);
     const table = ws.run([...CONFIG, 'ls', '--where', 'resolution=0.2']);
@@ -135,7 +142,11 @@ describe('cachex ls after three runs and two hits', () => {
   });
 
   it('refuses a malformed --where or an unknown --sort with exit 2 and one sentence', () => {
-    for (const args of [['--where', 'resolution'], ['--where', '=0.1'], ['--sort', 'name']]) {
+    for (const args of [
+      ['--where', 'resolution'],
+      ['--where', '=0.1'],
+      ['--sort', 'name'],
+    ]) {
       const result = ws.run([...CONFIG, 'ls', ...args]);
       expect(result.code).toBe(2);
       expect(result.stdout).toBe('');

@@ -20,7 +20,12 @@ const hasStrace = spawnSync('strace', ['-V']).status === 0;
 function runOnTty(args: string[], env: NodeJS.ProcessEnv): string {
   const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
   // A fresh pty has no size; a real terminal does, and the spinner needs a width to redraw its line.
-  const result = spawnSync('script', ['-qec', `stty cols 100 rows 30; ${command}`, '/dev/null'], { cwd: ws.dir, env: { ...ws.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync('script', ['-qec', `stty cols 100 rows 30; ${command}`, '/dev/null'], {
+    cwd: ws.dir,
+    env: { ...ws.env, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return result.stdout;
 }
 
@@ -62,10 +67,16 @@ describe('inputs', () => {
     utimesSync(file, old, old);
     ws.run(['run', 'potree', '--file', file]);
     const trace = ws.path('trace.txt');
-    const result = spawnSync('strace', ['-f', '-e', 'trace=openat', '-o', trace, process.execPath, CLI, 'run', 'potree', '--file', file], { cwd: ws.dir, env: ws.env, encoding: 'utf8' });
+    const result = spawnSync(
+      'strace',
+      ['-f', '-e', 'trace=openat', '-o', trace, process.execPath, CLI, 'run', 'potree', '--file', file],
+      { cwd: ws.dir, env: ws.env, encoding: 'utf8' },
+    );
     expect(result.status).toBe(0);
     expect(result.stderr).toMatch(/^hit /m);
-    const opens = readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes(path.basename(file)) && l.includes('openat'));
+    const opens = readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(path.basename(file)) && l.includes('openat'));
     expect(opens).toEqual([]);
   });
 

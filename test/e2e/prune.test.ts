@@ -75,7 +75,9 @@ describe('cachex prune: choosing entries', () => {
     store('b');
     const result = ws.run(['prune']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/No entries were selected; add --older-than, --unused-for, --max-size, --task, --keep or --all/);
+    expect(result.stdout).toMatch(
+      /No entries were selected; add --older-than, --unused-for, --max-size, --task, --keep or --all/,
+    );
     expect(keys()).toHaveLength(2);
   });
 
@@ -184,7 +186,9 @@ describe('cachex prune: leftovers and corruption', () => {
     const fine = store('fine');
     rmSync(path.join(entryDir(broken), 'stdout.log'));
     const result = prune([]);
-    expect(result.removed).toEqual([expect.objectContaining({ key: broken, reason: expect.stringMatching(/^corrupt: stdout\.log/) })]);
+    expect(result.removed).toEqual([
+      expect.objectContaining({ key: broken, reason: expect.stringMatching(/^corrupt: stdout\.log/) }),
+    ]);
     expect(keys()).toEqual([fine]);
   });
 
@@ -196,13 +200,18 @@ describe('cachex prune: leftovers and corruption', () => {
     const staging = path.join(ws.data, 'tmp', `${key.slice(0, 12)}-${dead}-abcd1234`);
     mkdirSync(path.join(staging, 'out'), { recursive: true });
     writeFileSync(path.join(staging, 'out', 'cloud.bin'), Buffer.alloc(10_000));
-    writeFileSync(path.join(staging, 'staging-owner.json'), JSON.stringify({ ...owner, ref: { module: 'tasks', task: 'potree', key } }));
+    writeFileSync(
+      path.join(staging, 'staging-owner.json'),
+      JSON.stringify({ ...owner, ref: { module: 'tasks', task: 'potree', key } }),
+    );
     const lock = path.join(ws.data, 'locks', 'tasks', 'potree', key);
     mkdirSync(`${lock}.lock`, { recursive: true });
     writeFileSync(`${lock}.owner.json`, JSON.stringify(owner));
 
     const result = prune([]);
-    expect(result.staging).toEqual([expect.objectContaining({ path: staging, reason: expect.stringContaining('died') })]);
+    expect(result.staging).toEqual([
+      expect.objectContaining({ path: staging, reason: expect.stringContaining('died') }),
+    ]);
     expect(result.staleLocks).toEqual([expect.objectContaining({ path: `${lock}.lock` })]);
     expect(result.freedBytes).toBeGreaterThanOrEqual(10_000);
     expect(existsSync(staging)).toBe(false);

@@ -51,7 +51,9 @@ describe('run --publish NAME', () => {
     expect(result.code).toBe(0);
     const published = path.join(staticDir, 'web');
     expect(readFileSync(path.join(published, 'metadata.json'), 'utf8')).toContain('"source":"b.pcd"');
-    expect(readFileSync(path.join(published, 'cloud.bin'))).toEqual(readFileSync(path.join(entryOut(JSON.parse(result.stdout).key), 'cloud.bin')));
+    expect(readFileSync(path.join(published, 'cloud.bin'))).toEqual(
+      readFileSync(path.join(entryOut(JSON.parse(result.stdout).key), 'cloud.bin')),
+    );
     // The name is swapped in one rename (a symlink to a complete folder): one folder behind it, no temporaries.
     expect(lstatSync(published).isSymbolicLink()).toBe(true);
     const rest = readdirSync(staticDir).filter((n) => n !== 'web');
@@ -74,7 +76,20 @@ describe('run --publish NAME', () => {
 
   it('publishes the --output files of cachex exec', () => {
     ws.samplePcd('in/a.pcd');
-    const result = ws.run(['exec', '--input', 'in/a.pcd', '--output', 'conv', '--publish', 'ci', '--', FAKE_CONVERTER, 'in/a.pcd', '-o', 'conv']);
+    const result = ws.run([
+      'exec',
+      '--input',
+      'in/a.pcd',
+      '--output',
+      'conv',
+      '--publish',
+      'ci',
+      '--',
+      FAKE_CONVERTER,
+      'in/a.pcd',
+      '-o',
+      'conv',
+    ]);
     expect(result.code).toBe(0);
     expect(readFileSync(path.join(staticDir, 'ci', 'conv', 'metadata.json'), 'utf8')).toContain('"source":"a.pcd"');
   });
@@ -87,18 +102,21 @@ describe('run --publish NAME', () => {
     expect(readdirSync(path.join(staticDir, 'mine'))).toEqual([]);
   });
 
-  it.each(['../x', 'a/b', '..', '.', '.hidden', '', '-x', 'x\\y'])('refuses the hostile name %j with exit 2 and writes nothing', (name) => {
-    const file = ws.samplePcd();
-    const result = ws.run(['run', 'potree', '--file', file, `--publish=${name}`]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/--publish .* is not a valid name/);
-    expect(isOneSentence(result.stderr)).toBe(true);
-    expect(ws.converterRuns()).toBe(0);
-    expect(existsSync(staticDir)).toBe(false);
-    expect(existsSync(path.join(ws.data, 'x'))).toBe(false);
-    expect(existsSync(ws.path('x'))).toBe(false);
-    expect(existsSync(ws.path('a'))).toBe(false);
-  });
+  it.each(['../x', 'a/b', '..', '.', '.hidden', '', '-x', 'x\\y'])(
+    'refuses the hostile name %j with exit 2 and writes nothing',
+    (name) => {
+      const file = ws.samplePcd();
+      const result = ws.run(['run', 'potree', '--file', file, `--publish=${name}`]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/--publish .* is not a valid name/);
+      expect(isOneSentence(result.stderr)).toBe(true);
+      expect(ws.converterRuns()).toBe(0);
+      expect(existsSync(staticDir)).toBe(false);
+      expect(existsSync(path.join(ws.data, 'x'))).toBe(false);
+      expect(existsSync(ws.path('x'))).toBe(false);
+      expect(existsSync(ws.path('a'))).toBe(false);
+    },
+  );
 });
 
 describe('run --publish safety', () => {

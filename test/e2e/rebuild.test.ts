@@ -51,7 +51,9 @@ describe('cachex rebuild', () => {
     const before = created(key);
     const result = ws.run(['rebuild', key.slice(0, 8)], { env: { FAKE_EXIT: '1' } });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^failed potree [0-9a-f]{12}: the run exited with code 1; the stored entry was kept\.$/m);
+    expect(result.stderr).toMatch(
+      /^failed potree [0-9a-f]{12}: the run exited with code 1; the stored entry was kept\.$/m,
+    );
     expect(result.stderr).toMatch(/^rebuilt 0, failed 1$/m);
     expect(ws.converterRuns()).toBe(2);
     expect(created(key)).toBe(before);
@@ -90,7 +92,9 @@ describe('cachex rebuild', () => {
     writeFileSync(file, `${readFileSync(file, 'utf8')}\n# edited\n`);
     const result = ws.run(['rebuild', key.slice(0, 8)]);
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/inputs changed since it was stored .*; stored as a new entry [0-9a-f]{12} and kept the old one/);
+    expect(result.stderr).toMatch(
+      /inputs changed since it was stored .*; stored as a new entry [0-9a-f]{12} and kept the old one/,
+    );
     expect(result.stderr).toMatch(/^rebuilt 1 \(1 as new entries\), failed 0$/m);
     expect(keys()).toHaveLength(2);
     expect(keys()).toContain(key);
@@ -112,7 +116,9 @@ describe('cachex rebuild', () => {
     ws.config(demoConfig());
     const result = ws.run(['rebuild', '--all']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^failed libsum [0-9a-f]{12} is a library entry \(module scripts\); it can only be rebuilt from code \(call libsum\.make\(\{ force: true, … \}\)/m);
+    expect(result.stderr).toMatch(
+      /^failed libsum [0-9a-f]{12} is a library entry \(module scripts\); it can only be rebuilt from code \(call libsum\.make\(\{ force: true, … \}\)/m,
+    );
     expect(result.stderr).toMatch(/^rebuilt 0, failed 1$/m);
   });
 
@@ -120,11 +126,16 @@ describe('cachex rebuild', () => {
     expect(ws.run(['exec', '--', 'sh', '-c', 'echo hi']).code).toBe(0);
     const result = ws.run(['rebuild', '--all']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^failed sh [0-9a-f]{12} was stored by `cachex exec`; run the same `cachex exec --force -- …` command again to rebuild it\.$/m);
+    expect(result.stderr).toMatch(
+      /^failed sh [0-9a-f]{12} was stored by `cachex exec`; run the same `cachex exec --force -- …` command again to rebuild it\.$/m,
+    );
   });
 
   it.each([
-    [[], /^error: Name what to rebuild: `cachex rebuild <key-prefix>…`, `cachex rebuild --task <task>` or `cachex rebuild --all`\.$/m],
+    [
+      [],
+      /^error: Name what to rebuild: `cachex rebuild <key-prefix>…`, `cachex rebuild --task <task>` or `cachex rebuild --all`\.$/m,
+    ],
     [['../../etc'], /is not a key prefix/],
     [['abc'], /too short/],
     [['--task', '../x'], /is not a task name/],

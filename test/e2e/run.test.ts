@@ -1,4 +1,13 @@
-import { existsSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync, chmodSync, copyFileSync } from 'node:fs';
+import {
+  existsSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+  chmodSync,
+  copyFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FAKE_CONVERTER, Workspace, isOneSentence } from '../helpers/cli.js';
@@ -16,7 +25,9 @@ function storeEntries(): string[] {
   const root = path.join(ws.data, 'cache');
   if (!existsSync(root)) return [];
   const found: string[] = [];
-  for (const module of readdirSync(root)) for (const task of readdirSync(path.join(root, module))) for (const key of readdirSync(path.join(root, module, task))) found.push(`${module}/${task}/${key}`);
+  for (const module of readdirSync(root))
+    for (const task of readdirSync(path.join(root, module)))
+      for (const key of readdirSync(path.join(root, module, task))) found.push(`${module}/${task}/${key}`);
   return found;
 }
 
@@ -113,9 +124,13 @@ describe('cachex run: what a hit returns', () => {
     const plainMiss = ws.run(['run', 'sum', '--a', '4']);
     const plainHit = ws.run(['run', 'sum', '--a', '4']);
     expect(plainHit.stdout).toBe(plainMiss.stdout);
-    expect(plainHit.stdout).toContain("sum is 6\n");
+    expect(plainHit.stdout).toContain('sum is 6\n');
     expect(plainHit.stdout).toContain("parts: Map(2) { 'a' => 4, 'b' => 2 }");
-    const strip = (s: string) => s.split('\n').filter((l) => !/^(hit|miss|running|outputs:)/.test(l)).join('\n');
+    const strip = (s: string) =>
+      s
+        .split('\n')
+        .filter((l) => !/^(hit|miss|running|outputs:)/.test(l))
+        .join('\n');
     expect(strip(plainHit.stderr)).toBe(strip(plainMiss.stderr));
     expect(strip(plainHit.stderr)).toContain('sum done');
 
@@ -127,7 +142,8 @@ describe('cachex run: what a hit returns', () => {
     expect(r2.stdout).toBe(r1.stdout);
     expect(r2.stdout).toBe('converted a.pcd\n');
     expect(r2.stderr).toContain('note: demo');
-    for (const name of ['cloud.bin', 'metadata.json']) expect(readFileSync(path.join(out2, name))).toEqual(readFileSync(path.join(out1, name)));
+    for (const name of ['cloud.bin', 'metadata.json'])
+      expect(readFileSync(path.join(out2, name))).toEqual(readFileSync(path.join(out1, name)));
   });
 
   it('does not store a failed run unless the task caches failures, and replays the exit code', () => {
@@ -169,7 +185,11 @@ describe('cachex run: refusing bad input', () => {
     ['a missing required flag', ['run', 'potree'], /--file is required/],
     ['a missing input file', ['run', 'potree', '--file', 'nope.pcd'], /--file names nope\.pcd, which does not exist/],
     ['a flag-like value', ['run', 'potree', '--file', '--force'], /--file got "--force", which looks like a flag/],
-    ['a bad enum value', ['run', 'potree', '--file', 'in/a.pcd', '--quality', 'ultra'], /--quality must be one of low, high/],
+    [
+      'a bad enum value',
+      ['run', 'potree', '--file', 'in/a.pcd', '--quality', 'ultra'],
+      /--quality must be one of low, high/,
+    ],
   ];
   for (const [what, args, message] of cases) {
     it(`answers ${what} with one sentence, exit 2, and writes nothing`, () => {
@@ -186,7 +206,7 @@ describe('cachex run: refusing bad input', () => {
   it('passes hostile strings to the command as one literal argument, never to a shell', () => {
     const file = ws.samplePcd();
     const pwned = ws.path('pwned');
-    for (const label of [`x; touch ${pwned}`, `$(touch ${pwned})`, '`id`', "a'b\"c", '--force']) {
+    for (const label of [`x; touch ${pwned}`, `$(touch ${pwned})`, '`id`', 'a\'b"c', '--force']) {
       const result = ws.run(['run', 'echo', `--label=${label}`, '--file', file]);
       expect(result.code).toBe(0);
       expect(result.stdout.split('\n')[0]).toBe(label);
@@ -199,7 +219,9 @@ describe('cachex run: refusing bad input', () => {
     const unset = ws.run(['run', 'potree', '--file', file], { env: { POTREE_CONVERTER: '' } });
     expect(unset.code).toBe(3);
     expect(unset.stderr).toMatch(/needs the environment variable POTREE_CONVERTER, which is unset/);
-    const missing = ws.run(['run', 'potree', '--file', file], { env: { POTREE_CONVERTER: ws.path('no-such-converter') } });
+    const missing = ws.run(['run', 'potree', '--file', file], {
+      env: { POTREE_CONVERTER: ws.path('no-such-converter') },
+    });
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/was not found or is not executable/);
     expect(isOneSentence(missing.stderr)).toBe(true);
@@ -211,7 +233,8 @@ describe('cachex run: crashes', () => {
     const file = ws.samplePcd();
     const { child, done } = ws.start(['run', 'potree', '--file', file], { env: { FAKE_SLEEP: '5' } });
     const tmp = path.join(ws.data, 'tmp');
-    for (let i = 0; i < 200 && !(existsSync(tmp) && readdirSync(tmp).length > 0); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && !(existsSync(tmp) && readdirSync(tmp).length > 0); i++)
+      await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGKILL');
     await done;
     expect(storeEntries()).toEqual([]);

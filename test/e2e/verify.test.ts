@@ -1,4 +1,13 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -45,7 +54,9 @@ describe('cachex verify', () => {
   });
 
   it('finds a truncated result, a flipped byte in an output and a deleted log; --fix removes exactly those', () => {
-    const [truncated, flipped, noLog, healthy] = ['0.1', '0.2', '0.3', '0.5'].map((r) => run('convert', '--file', 'in/a.pcd', '--resolution', r).key);
+    const [truncated, flipped, noLog, healthy] = ['0.1', '0.2', '0.3', '0.5'].map(
+      (r) => run('convert', '--file', 'in/a.pcd', '--resolution', r).key,
+    );
 
     const result = path.join(entryDir('convert', truncated), 'result.v8');
     chmodSync(result, 0o644);
@@ -62,7 +73,8 @@ describe('cachex verify', () => {
 
     const text = ws.run([...CONFIG, 'verify']);
     expect(text.code).toBe(4);
-    for (const key of [truncated, flipped, noLog]) expect(text.stdout).toMatch(new RegExp(`^corrupt\\s+convert ${key.slice(0, 12)}\\s+\\S+: .+$`, 'm'));
+    for (const key of [truncated, flipped, noLog])
+      expect(text.stdout).toMatch(new RegExp(`^corrupt\\s+convert ${key.slice(0, 12)}\\s+\\S+: .+$`, 'm'));
     expect(text.stdout).not.toContain(healthy.slice(0, 12));
     expect(text.stdout).toMatch(/^checked 4 entries: 3 corrupt, /m);
 
@@ -118,7 +130,9 @@ describe('cachex verify', () => {
   it('leaves alone an entry whose key a running --force holds, even when it is corrupt', async () => {
     const { key } = run('potree', '--file', 'in/a.pcd');
     rmSync(path.join(entryDir('potree', key), 'stderr.log'));
-    const forced = ws.start([...CONFIG, 'run', 'potree', '--file', 'in/a.pcd', '--force'], { env: { FAKE_SLEEP: '6' } });
+    const forced = ws.start([...CONFIG, 'run', 'potree', '--file', 'in/a.pcd', '--force'], {
+      env: { FAKE_SLEEP: '6' },
+    });
     const lock = path.join(ws.data, 'locks', 'tasks', 'potree', `${key}.lock`);
     for (let i = 0; i < 200 && !existsSync(lock); i++) await sleep(50);
     expect(existsSync(lock)).toBe(true);

@@ -31,8 +31,18 @@ export class Workspace {
     this.data = path.join(this.dir, 'data');
     this.fakeLog = path.join(this.dir, 'calls.jsonl');
     const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const name of ['DATA_FOLDER', 'POTREE_CONVERTER', 'FORCE_COLOR', 'CACHEX_DEBUG', 'NODE_OPTIONS']) delete env[name];
-    this.env = { ...env, DATA_FOLDER: this.data, CI: 'true', NO_COLOR: '1', POTREE_CONVERTER: FAKE_CONVERTER, FAKE_LOG: this.fakeLog, FAKE_BYTES: '4096', COUNT_FILE: this.countFile };
+    for (const name of ['DATA_FOLDER', 'POTREE_CONVERTER', 'FORCE_COLOR', 'CACHEX_DEBUG', 'NODE_OPTIONS'])
+      delete env[name];
+    this.env = {
+      ...env,
+      DATA_FOLDER: this.data,
+      CI: 'true',
+      NO_COLOR: '1',
+      POTREE_CONVERTER: FAKE_CONVERTER,
+      FAKE_LOG: this.fakeLog,
+      FAKE_BYTES: '4096',
+      COUNT_FILE: this.countFile,
+    };
   }
 
   /** Where TS test tasks (see helpers/configs.ts) append one line per execution. */

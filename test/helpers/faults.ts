@@ -6,7 +6,16 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,18 +45,30 @@ export interface Started {
  * Starts the CLI in its own process group (detached), so a kill reaches the
  * converter child too — like a CI runner killing a job.
  */
-export function startGroup(ws: Workspace, args: string[], env: NodeJS.ProcessEnv = {}, wrapper: string[] = []): Started {
+export function startGroup(
+  ws: Workspace,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  wrapper: string[] = [],
+): Started {
   return spawnGroup(ws, [...wrapper, process.execPath, CLI, ...args], env);
 }
 
 /** Starts any argv in its own process group, with the workspace's environment. */
 export function spawnGroup(ws: Workspace, argv: string[], env: NodeJS.ProcessEnv = {}): Started {
-  const child = spawn(argv[0], argv.slice(1), { cwd: ws.dir, env: { ...ws.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(argv[0], argv.slice(1), {
+    cwd: ws.dir,
+    env: { ...ws.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const done = new Promise<CliResult>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return {
     child,
     done,
@@ -63,7 +84,12 @@ export function spawnGroup(ws: Workspace, argv: string[], env: NodeJS.ProcessEnv
 }
 
 /** Polls `check` until it returns a truthy value; throws after `timeoutMs`. */
-export async function waitFor<T>(check: () => T, timeoutMs = 20_000, what = 'condition', intervalMs = 20): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T,
+  timeoutMs = 20_000,
+  what = 'condition',
+  intervalMs = 20,
+): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = check();
@@ -90,7 +116,9 @@ export function stagingDirs(ws: Workspace): string[] {
 export function entryDirs(data: string): string[] {
   const found: string[] = [];
   const cache = path.join(data, 'cache');
-  for (const module of list(cache)) for (const task of list(path.join(cache, module))) for (const key of list(path.join(cache, module, task))) found.push(path.join(cache, module, task, key));
+  for (const module of list(cache))
+    for (const task of list(path.join(cache, module)))
+      for (const key of list(path.join(cache, module, task))) found.push(path.join(cache, module, task, key));
   return found;
 }
 
@@ -106,7 +134,10 @@ export function treeHash(dir: string): string {
       else if (st.isDirectory()) {
         hash.update(`d ${relPath} ${st.mode}\n`);
         walk(relPath);
-      } else hash.update(`f ${relPath} ${st.size} ${st.mode} ${createHash('sha256').update(readFileSync(full)).digest('hex')}\n`);
+      } else
+        hash.update(
+          `f ${relPath} ${st.size} ${st.mode} ${createHash('sha256').update(readFileSync(full)).digest('hex')}\n`,
+        );
     }
   };
   if (existsSync(dir)) walk('');
@@ -131,7 +162,8 @@ export async function checkStore(data: string): Promise<StoreCheck> {
     const [module, task, key] = dir.split(path.sep).slice(-3);
     result.checked++;
     const found = await loadEntry(layout, { module, task, key }, undefined, { rehashOutputs: true });
-    if (found.status !== 'hit') result.corrupt.push({ dir, file: found.file ?? '', reason: found.reason ?? 'entry folder without meta.yaml' });
+    if (found.status !== 'hit')
+      result.corrupt.push({ dir, file: found.file ?? '', reason: found.reason ?? 'entry folder without meta.yaml' });
   }
   return result;
 }
@@ -151,7 +183,13 @@ export function hasPrune(ws: Workspace): boolean {
 }
 
 /** `cachex verify --json`, parsed; null when the command is not there. */
-export function verifyJson(ws: Workspace, extra: string[] = []): { code: number | null; report: { checked: number; corrupt: unknown[]; staging: unknown[]; staleLocks: unknown[] } } | null {
+export function verifyJson(
+  ws: Workspace,
+  extra: string[] = [],
+): {
+  code: number | null;
+  report: { checked: number; corrupt: unknown[]; staging: unknown[]; staleLocks: unknown[] };
+} | null {
   if (!hasVerify(ws)) return null;
   const r = ws.run(cx(['verify', '--json', ...extra]));
   return { code: r.code, report: JSON.parse(r.stdout) };
@@ -237,9 +275,15 @@ export function cannotStrace(): string | null {
  */
 export function commitRenameIndex(ws: Workspace, args: string[]): number {
   const trace = ws.path(`rename-trace-${Date.now()}.txt`);
-  const r = spawnSync('strace', ['-o', trace, '-e', 'trace=rename', process.execPath, CLI, ...args], { cwd: ws.dir, env: ws.env, encoding: 'utf8' });
+  const r = spawnSync('strace', ['-o', trace, '-e', 'trace=rename', process.execPath, CLI, ...args], {
+    cwd: ws.dir,
+    env: ws.env,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`traced run failed: ${r.stderr}`);
-  const renames = readFileSync(trace, 'utf8').split('\n').filter((l) => l.startsWith('rename('));
+  const renames = readFileSync(trace, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('rename('));
   rmSync(trace, { force: true });
   rmSync(path.join(ws.data, 'cache'), { recursive: true, force: true });
   const index = renames.findIndex((l) => /, "[^"]*\/cache\/[^"]*"\) = 0$/.test(l));
@@ -252,12 +296,16 @@ let unshareReason: string | null | undefined;
 export function cannotUnshare(): string | null {
   if (unshareReason !== undefined) return unshareReason;
   if (process.getuid?.() !== 0) return (unshareReason = 'needs root for unshare -fpu --mount-proc');
-  return (unshareReason = succeeds('unshare', ['-fpu', '--mount-proc', 'true']) ? null : 'unshare -fpu --mount-proc is not permitted here');
+  return (unshareReason = succeeds('unshare', ['-fpu', '--mount-proc', 'true'])
+    ? null
+    : 'unshare -fpu --mount-proc is not permitted here');
 }
 
 let runuserReason: string | null | undefined;
 export function cannotRunAsNobody(): string | null {
   if (runuserReason !== undefined) return runuserReason;
   if (process.getuid?.() !== 0) return (runuserReason = 'needs root to switch to the nobody user');
-  return (runuserReason = succeeds('runuser', ['-u', 'nobody', '--', 'true']) ? null : 'runuser -u nobody is not available');
+  return (runuserReason = succeeds('runuser', ['-u', 'nobody', '--', 'true'])
+    ? null
+    : 'runuser -u nobody is not available');
 }

@@ -18,7 +18,10 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const SCRIPT = path.join(REPO, 'test', 'fixtures', 'lib-count.mjs');
 
 function runScript(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [SCRIPT], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SCRIPT], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -29,11 +32,14 @@ function runScript(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdou
 describe('one computation per key', () => {
   it('20 concurrent calls with one key in one process share one computation', async () => {
     let calls = 0;
-    const f = cache(async function slow({ x }: { x: number }) {
-      calls++;
-      await sleep(200);
-      return { x, list: [1, 2, 3] };
-    }, { dataFolder: data });
+    const f = cache(
+      async function slow({ x }: { x: number }) {
+        calls++;
+        await sleep(200);
+        return { x, list: [1, 2, 3] };
+      },
+      { dataFolder: data },
+    );
     const results = await Promise.all(Array.from({ length: 20 }, () => f({ x: 1 })));
     expect(calls).toBe(1);
     for (const r of results) expect(r).toEqual({ x: 1, list: [1, 2, 3] });
@@ -42,11 +48,14 @@ describe('one computation per key', () => {
     expect(results[2].list).toEqual([1, 2, 3]);
     expect(f.stats()).toMatchObject({ misses: 1, joined: 19, memoryHits: 0 });
     // Concurrent calls that throw reject together and store nothing.
-    const failing = cache(async function failing() {
-      calls++;
-      await sleep(100);
-      throw new Error('nope');
-    }, { dataFolder: data });
+    const failing = cache(
+      async function failing() {
+        calls++;
+        await sleep(100);
+        throw new Error('nope');
+      },
+      { dataFolder: data },
+    );
     const settled = await Promise.allSettled(Array.from({ length: 5 }, () => failing()));
     expect(settled.every((s) => s.status === 'rejected')).toBe(true);
     expect(calls).toBe(2);

@@ -16,8 +16,13 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Starts the script, sends SIGINT once its function runs, and returns how it ended. */
-function interruptScript(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; elapsedMs: number }> {
-  const child = spawn(process.execPath, [SCRIPT, ...args], { env: { ...process.env, DATA_FOLDER: data }, stdio: ['ignore', 'pipe', 'pipe'] });
+function interruptScript(
+  args: string[],
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; elapsedMs: number }> {
+  const child = spawn(process.execPath, [SCRIPT, ...args], {
+    env: { ...process.env, DATA_FOLDER: data },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let sentAt = 0;
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -28,7 +33,9 @@ function interruptScript(args: string[]): Promise<{ code: number | null; signal:
     }
   });
   child.stderr.resume();
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, elapsedMs: Date.now() - sentAt })));
+  return new Promise((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, elapsedMs: Date.now() - sentAt })),
+  );
 }
 
 /** Lock folders and staging folders left in the data folder. */

@@ -20,10 +20,13 @@ function dropResultFile(entryDir: string): void {
 describe('memory layer', () => {
   it('answers repeated calls without reading the entry (its result file may even be gone)', async () => {
     let calls = 0;
-    const f = cache(async function table({ n }: { n: number }) {
-      calls++;
-      return new Map([[n, 'x'.repeat(10_000)]]);
-    }, { dataFolder: data });
+    const f = cache(
+      async function table({ n }: { n: number }) {
+        calls++;
+        return new Map([[n, 'x'.repeat(10_000)]]);
+      },
+      { dataFolder: data },
+    );
     await f({ n: 1 });
     const entryDir = path.dirname(f.outDir({ n: 1 })!);
     dropResultFile(entryDir);
@@ -32,10 +35,13 @@ describe('memory layer', () => {
     expect(calls).toBe(1);
     expect(f.stats()).toMatchObject({ memoryHits: 1, diskHits: 0, misses: 1 });
     // Without the memory layer the same damage is caught on load and the value recomputed.
-    const g = cache(async function table({ n }: { n: number }) {
-      calls++;
-      return new Map([[n, 'x'.repeat(10_000)]]);
-    }, { dataFolder: data, memory: false });
+    const g = cache(
+      async function table({ n }: { n: number }) {
+        calls++;
+        return new Map([[n, 'x'.repeat(10_000)]]);
+      },
+      { dataFolder: data, memory: false },
+    );
     await g({ n: 1 }); // (warns that the entry is corrupt)
     expect(calls).toBe(2);
     expect(g.stats()).toMatchObject({ memoryHits: 0, misses: 1, entriesInMemory: 0, bytesInMemory: 0 });
@@ -43,20 +49,26 @@ describe('memory layer', () => {
 
   it('never serves an entry that was pruned (removed) or replaced on disk', async () => {
     let calls = 0;
-    const f = cache(async function prunable({ n }: { n: number }) {
-      calls++;
-      return `${n}-${calls}`;
-    }, { dataFolder: data });
+    const f = cache(
+      async function prunable({ n }: { n: number }) {
+        calls++;
+        return `${n}-${calls}`;
+      },
+      { dataFolder: data },
+    );
     expect(await f({ n: 1 })).toBe('1-1');
     rmSync(path.dirname(f.outDir({ n: 1 })!), { recursive: true });
     expect(await f({ n: 1 })).toBe('1-2');
     expect(f.stats()).toMatchObject({ memoryHits: 0, misses: 2 });
 
     // Another process (here: another cached function over the same entry) forces a recompute.
-    const other = cache(async function prunable({ n }: { n: number }) {
-      calls++;
-      return `${n}-${calls}`;
-    }, { dataFolder: data, memory: false, module: f.module });
+    const other = cache(
+      async function prunable({ n }: { n: number }) {
+        calls++;
+        return `${n}-${calls}`;
+      },
+      { dataFolder: data, memory: false, module: f.module },
+    );
     expect(await other.make({ force: true, n: 1 })).toBe('1-3');
     expect(await f({ n: 1 })).toBe('1-3');
     expect(f.stats()).toMatchObject({ memoryHits: 0, diskHits: 1 });
@@ -65,7 +77,12 @@ describe('memory layer', () => {
   });
 
   it('returns a fresh copy on every hit, so callers cannot change what is cached', async () => {
-    const f = cache(async function mutable() { return { list: [1, 2] }; }, { dataFolder: data });
+    const f = cache(
+      async function mutable() {
+        return { list: [1, 2] };
+      },
+      { dataFolder: data },
+    );
     const first = await f();
     first.list.push(3);
     const second = await f();
@@ -75,12 +92,18 @@ describe('memory layer', () => {
   });
 
   it('returns typed arrays and Buffers that do not share memory with the cache', async () => {
-    const f = cache(async function binary() {
-      return { bytes: new Uint8Array([1, 2, 3]), buf: Buffer.from('abc'), floats: new Float64Array([1.5, 2.5]) };
-    }, { dataFolder: data });
-    const g = cache(async function binary() {
-      return { bytes: new Uint8Array([1, 2, 3]), buf: Buffer.from('abc'), floats: new Float64Array([1.5, 2.5]) };
-    }, { dataFolder: data });
+    const f = cache(
+      async function binary() {
+        return { bytes: new Uint8Array([1, 2, 3]), buf: Buffer.from('abc'), floats: new Float64Array([1.5, 2.5]) };
+      },
+      { dataFolder: data },
+    );
+    const g = cache(
+      async function binary() {
+        return { bytes: new Uint8Array([1, 2, 3]), buf: Buffer.from('abc'), floats: new Float64Array([1.5, 2.5]) };
+      },
+      { dataFolder: data },
+    );
     await f();
     for (const source of [g, g, f]) {
       // g: a disk hit (whose bytes fill memory), then a memory hit; f: a memory hit
@@ -100,10 +123,13 @@ describe('memory layer', () => {
   it('evicts the least recently used result when the byte limit is reached', async () => {
     let calls = 0;
     // Each result serialises to a little over 1000 bytes: two fit in 2500, three do not.
-    const f = cache(async function blob({ id }: { id: string }) {
-      calls++;
-      return id.repeat(1000);
-    }, { dataFolder: data, memory: { maxBytes: 2500 } });
+    const f = cache(
+      async function blob({ id }: { id: string }) {
+        calls++;
+        return id.repeat(1000);
+      },
+      { dataFolder: data, memory: { maxBytes: 2500 } },
+    );
     await f({ id: 'a' });
     await f({ id: 'b' });
     expect(f.stats()).toMatchObject({ entriesInMemory: 2, misses: 2 });
@@ -122,27 +148,54 @@ describe('memory layer', () => {
   });
 
   it('bounds the number of held results and skips results larger than the whole budget', async () => {
-    const f = cache(async function small({ i }: { i: number }) { return i; }, { dataFolder: data, memory: { maxEntries: 2 } });
+    const f = cache(
+      async function small({ i }: { i: number }) {
+        return i;
+      },
+      { dataFolder: data, memory: { maxEntries: 2 } },
+    );
     for (const i of [1, 2, 3]) await f({ i });
     expect(f.stats().entriesInMemory).toBe(2);
     await f({ i: 1 });
     expect(f.stats()).toMatchObject({ diskHits: 1, memoryHits: 0 });
 
-    const big = cache(async function big() { return 'x'.repeat(5000); }, { dataFolder: data, memory: { maxBytes: 1000 } });
+    const big = cache(
+      async function big() {
+        return 'x'.repeat(5000);
+      },
+      { dataFolder: data, memory: { maxBytes: 1000 } },
+    );
     await big();
     await big();
     expect(big.stats()).toMatchObject({ entriesInMemory: 0, bytesInMemory: 0, diskHits: 1, misses: 1 });
   });
 
   it('keeps stats of memory hits, disk hits, misses and bytes held', async () => {
-    const f = cache(async function counted({ x }: { x: number }) { return new Float64Array(100).fill(x); }, { dataFolder: data });
+    const f = cache(
+      async function counted({ x }: { x: number }) {
+        return new Float64Array(100).fill(x);
+      },
+      { dataFolder: data },
+    );
     await f({ x: 1 });
     await f({ x: 1 });
     await f({ x: 2 });
-    const fresh = cache(async function counted({ x }: { x: number }) { return new Float64Array(100).fill(x); }, { dataFolder: data });
+    const fresh = cache(
+      async function counted({ x }: { x: number }) {
+        return new Float64Array(100).fill(x);
+      },
+      { dataFolder: data },
+    );
     await fresh({ x: 1 });
     await fresh({ x: 1 });
-    expect(f.stats()).toEqual({ memoryHits: 1, diskHits: 0, misses: 2, joined: 0, bytesInMemory: f.stats().bytesInMemory, entriesInMemory: 2 });
+    expect(f.stats()).toEqual({
+      memoryHits: 1,
+      diskHits: 0,
+      misses: 2,
+      joined: 0,
+      bytesInMemory: f.stats().bytesInMemory,
+      entriesInMemory: 2,
+    });
     expect(f.stats().bytesInMemory).toBeGreaterThan(1600);
     expect(fresh.stats()).toMatchObject({ memoryHits: 1, diskHits: 1, misses: 0, entriesInMemory: 1 });
     expect(fresh.stats().bytesInMemory).toBe(f.stats().bytesInMemory / 2);
@@ -150,7 +203,12 @@ describe('memory layer', () => {
 
   it('make({ force: true }) refreshes the held result', async () => {
     let calls = 0;
-    const f = cache(async function refreshed() { return ++calls; }, { dataFolder: data });
+    const f = cache(
+      async function refreshed() {
+        return ++calls;
+      },
+      { dataFolder: data },
+    );
     expect(await f()).toBe(1);
     expect(await f.make({ force: true })).toBe(2);
     expect(await f()).toBe(2);

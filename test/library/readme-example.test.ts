@@ -38,7 +38,12 @@ const processPointCloud = cache(
     if (debug) console.error(`${filePath}: ${cloud.count} → ${downsampled.count} points`);
     // Big data goes into ctx.outDir, which becomes the entry's out/ folder; return paths relative to it.
     await writePcd(path.join(ctx.outDir, 'cloud.pcd'), downsampled);
-    return { inputPoints: cloud.count, outputPoints: downsampled.count, bounds: computeBounds(downsampled), cloud: 'cloud.pcd' };
+    return {
+      inputPoints: cloud.count,
+      outputPoints: downsampled.count,
+      bounds: computeBounds(downsampled),
+      cloud: 'cloud.pcd',
+    };
   },
   {
     name: 'process_point_cloud',
@@ -76,6 +81,9 @@ describe('README example: processPointCloud', () => {
     expect(await processPointCloud.make({ force: true, filePath: 'data.pcd', resolution: 0.1 })).toEqual(summary);
     expect(runs).toBe(3);
     expect(processPointCloud.stats()).toMatchObject({ misses: 3, memoryHits: 3, diskHits: 0 });
-    expect((await processPointCloud.inspect({ filePath: 'data.pcd' }))?.params).toMatchObject({ resolution: { value: 0.1 }, debug: { value: false, ignored: true } });
+    expect((await processPointCloud.inspect({ filePath: 'data.pcd' }))?.params).toMatchObject({
+      resolution: { value: 0.1 },
+      debug: { value: false, ignored: true },
+    });
   });
 });

@@ -18,7 +18,10 @@ function rich() {
   node.self = node;
   node.children = [{ parent: node, tags: new Set(['a', 'b']) }];
   return {
-    map: new Map<unknown, unknown>([['k', 1], [2, { nested: [new Map([['deep', 10n ** 30n]])] }]]),
+    map: new Map<unknown, unknown>([
+      ['k', 1],
+      [2, { nested: [new Map([['deep', 10n ** 30n]])] }],
+    ]),
     set: new Set([1, 'two', 3n]),
     date: new Date('2020-01-01T00:00:00Z'),
     floats: new Float64Array([0.1, -2.5, Number.MAX_VALUE, NaN]),
@@ -49,7 +52,14 @@ function checkRich(value: ReturnType<typeof rich>): void {
 describe('results round-trip through v8 serialisation', () => {
   it('keeps Map, Set, Date, Float64Array, BigInt, nested and circular structures — from disk and from memory', async () => {
     let calls = 0;
-    const make = () => cache(async function richResult() { calls++; return rich(); }, { dataFolder: data });
+    const make = () =>
+      cache(
+        async function richResult() {
+          calls++;
+          return rich();
+        },
+        { dataFolder: data },
+      );
     const f = make();
     checkRich(await f()); // miss: the live value
     checkRich(await f()); // memory hit
@@ -61,10 +71,20 @@ describe('results round-trip through v8 serialisation', () => {
 
   it('returns class instances from a hit as plain objects (documented)', async () => {
     class Point {
-      constructor(public x: number, public y: number) {}
-      norm(): number { return Math.hypot(this.x, this.y); }
+      constructor(
+        public x: number,
+        public y: number,
+      ) {}
+      norm(): number {
+        return Math.hypot(this.x, this.y);
+      }
     }
-    const f = cache(async function point() { return new Point(3, 4); }, { dataFolder: data });
+    const f = cache(
+      async function point() {
+        return new Point(3, 4);
+      },
+      { dataFolder: data },
+    );
     expect((await f()).norm()).toBe(5); // the miss returns the object itself
     const hit = await f();
     expect(hit).not.toBeInstanceOf(Point);
@@ -72,7 +92,12 @@ describe('results round-trip through v8 serialisation', () => {
   });
 
   it('compresses a result when it pays and checks its digest on load', async () => {
-    const f = cache(async function compressible() { return 'abc'.repeat(100_000); }, { dataFolder: data, memory: false });
+    const f = cache(
+      async function compressible() {
+        return 'abc'.repeat(100_000);
+      },
+      { dataFolder: data, memory: false },
+    );
     await f();
     const meta = (await f.inspect())!;
     expect(meta.kind).toBe('function');
@@ -91,7 +116,12 @@ describe('results round-trip through v8 serialisation', () => {
   it('stores a result above streamThreshold uncompressed, so loading it needs no second copy', async () => {
     // Plain values (no big typed arrays to stream: see stream.test.ts): 1.2 MB of very compressible strings.
     const big = () => Array.from({ length: 100_000 }, () => 'abcdefghij');
-    const f = cache(async function largeResult() { return big(); }, { dataFolder: data, streamThreshold: 1_000_000, memory: false });
+    const f = cache(
+      async function largeResult() {
+        return big();
+      },
+      { dataFolder: data, streamThreshold: 1_000_000, memory: false },
+    );
     await f();
     const meta = (await f.inspect())!;
     expect(meta.result?.encoding).toBe('v8');
@@ -106,12 +136,15 @@ describe('results round-trip through v8 serialisation', () => {
 describe('outputs in ctx.outDir', () => {
   it('stores what the function writes into ctx.outDir; f.outDir(args) finds it on later calls', async () => {
     let calls = 0;
-    const f = cache(async function writesFiles({ n }: { n: number }, ctx) {
-      calls++;
-      await mkdir(path.join(ctx.outDir, 'parts'), { recursive: true });
-      await writeFile(path.join(ctx.outDir, 'parts', 'data.bin'), Buffer.alloc(n, 7));
-      return { file: 'parts/data.bin', key: ctx.key, task: ctx.task };
-    }, { dataFolder: data });
+    const f = cache(
+      async function writesFiles({ n }: { n: number }, ctx) {
+        calls++;
+        await mkdir(path.join(ctx.outDir, 'parts'), { recursive: true });
+        await writeFile(path.join(ctx.outDir, 'parts', 'data.bin'), Buffer.alloc(n, 7));
+        return { file: 'parts/data.bin', key: ctx.key, task: ctx.task };
+      },
+      { dataFolder: data },
+    );
     const first = await f({ n: 1000 });
     expect(first.task).toBe('writesFiles');
     expect(first.key).toBe(f.key({ n: 1000 }));

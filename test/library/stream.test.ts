@@ -1,5 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, readSync, closeSync, rmSync, statSync, truncateSync, writeSync, chmodSync, readdirSync } from 'node:fs';
+import {
+  mkdtempSync,
+  openSync,
+  readSync,
+  closeSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeSync,
+  chmodSync,
+  readdirSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -20,14 +31,26 @@ function bigResult() {
   const floats = new Float64Array((4 * MB) / 8).map((_, i) => i * 0.5);
   const bytes = Buffer.alloc(MB, 7);
   const shared = { floats };
-  return { floats, shared, again: shared, maps: new Map([['bytes', bytes]]), set: new Set([new Int32Array(100_000).fill(-3)]), small: new Uint8Array([1, 2, 3]), label: 'cloud', when: new Date(0) };
+  return {
+    floats,
+    shared,
+    again: shared,
+    maps: new Map([['bytes', bytes]]),
+    set: new Set([new Int32Array(100_000).fill(-3)]),
+    small: new Uint8Array([1, 2, 3]),
+    label: 'cloud',
+    when: new Date(0),
+  };
 }
 
 function makeCached(counter: { n: number }) {
-  return cache(() => {
-    counter.n++;
-    return bigResult();
-  }, { name: 'streamed', dataFolder: data, memory: false, streamThreshold: MB });
+  return cache(
+    () => {
+      counter.n++;
+      return bigResult();
+    },
+    { name: 'streamed', dataFolder: data, memory: false, streamThreshold: MB },
+  );
 }
 
 function resultFile(): string {
@@ -61,20 +84,26 @@ describe('large results are written and read as a stream', () => {
   });
 
   it.each([
-    ['a flipped byte in the arrays', (file: string) => {
-      chmodSync(file, 0o644);
-      const fd = openSync(file, 'r+');
-      const at = statSync(file).size - 1000;
-      const b = Buffer.alloc(1);
-      readSync(fd, b, 0, 1, at);
-      b[0] ^= 0x10;
-      writeSync(fd, b, 0, 1, at);
-      closeSync(fd);
-    }],
-    ['a truncated file', (file: string) => {
-      chmodSync(file, 0o644);
-      truncateSync(file, statSync(file).size - 4096);
-    }],
+    [
+      'a flipped byte in the arrays',
+      (file: string) => {
+        chmodSync(file, 0o644);
+        const fd = openSync(file, 'r+');
+        const at = statSync(file).size - 1000;
+        const b = Buffer.alloc(1);
+        readSync(fd, b, 0, 1, at);
+        b[0] ^= 0x10;
+        writeSync(fd, b, 0, 1, at);
+        closeSync(fd);
+      },
+    ],
+    [
+      'a truncated file',
+      (file: string) => {
+        chmodSync(file, 0o644);
+        truncateSync(file, statSync(file).size - 4096);
+      },
+    ],
   ])('%s is detected and recomputed', async (_what, damage) => {
     const counter = { n: 0 };
     const warnings: string[] = [];
@@ -97,9 +126,17 @@ describe('large results are written and read as a stream', () => {
   it('keeps peak memory near the result itself when storing and loading (no serialised copy)', () => {
     spawnSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'ignore' });
     const run = (threshold: string, data: string) => {
-      const result = spawnSync(process.execPath, [path.join(REPO, 'test', 'fixtures', 'lib-big-result.mjs'), '192', threshold], { env: { ...process.env, DATA_FOLDER: data }, encoding: 'utf8' });
+      const result = spawnSync(
+        process.execPath,
+        [path.join(REPO, 'test', 'fixtures', 'lib-big-result.mjs'), '192', threshold],
+        { env: { ...process.env, DATA_FOLDER: data }, encoding: 'utf8' },
+      );
       expect(result.status, result.stderr).toBe(0);
-      return JSON.parse(result.stdout) as { ok: boolean; maxRssKb: number; stats: { misses: number; diskHits: number } };
+      return JSON.parse(result.stdout) as {
+        ok: boolean;
+        maxRssKb: number;
+        stats: { misses: number; diskHits: number };
+      };
     };
     const streamedMiss = run(String(MB), path.join(dir, 's'));
     const streamedHit = run(String(MB), path.join(dir, 's'));

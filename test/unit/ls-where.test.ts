@@ -15,7 +15,10 @@ const meta = {
 
 describe('ls --where', () => {
   it('splits name=value at the first "=" and refuses a missing name or "="', () => {
-    expect(parseWhere(['label=a=b', 'x='])).toEqual([{ name: 'label', value: 'a=b' }, { name: 'x', value: '' }]);
+    expect(parseWhere(['label=a=b', 'x='])).toEqual([
+      { name: 'label', value: 'a=b' },
+      { name: 'x', value: '' },
+    ]);
     expect(() => parseWhere(['resolution'])).toThrow(UsageError);
     expect(() => parseWhere(['=0.1'])).toThrow(UsageError);
   });

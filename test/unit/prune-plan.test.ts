@@ -4,7 +4,11 @@ import { planPrune, type PruneCandidate } from '../../src/store/prune.js';
 const MIN = 60_000;
 const NOW = 1_000 * MIN;
 
-function entry(task: string, n: number, opts: { created: number; lastUsed?: number; bytes?: number; busy?: string }): PruneCandidate {
+function entry(
+  task: string,
+  n: number,
+  opts: { created: number; lastUsed?: number; bytes?: number; busy?: string },
+): PruneCandidate {
   return {
     ref: { module: 'tasks', task, key: String(n).repeat(64).slice(0, 64) },
     bytes: opts.bytes ?? 100,

@@ -87,7 +87,11 @@ describe('hostile strings reach a command as one literal argument', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe(`${label}\nconverted a.pcd\n`);
     expect(existsSync(pwned)).toBe(false);
-    const [call] = readFileSync(ws.fakeLog, 'utf8').trim().split('\n').slice(-1).map((l) => JSON.parse(l));
+    const [call] = readFileSync(ws.fakeLog, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(-1)
+      .map((l) => JSON.parse(l));
     expect(call.argv[0]).toBe('--echo');
     expect(call.argv[1]).toBe(label); // exactly one argument, byte for byte
   });
@@ -121,11 +125,21 @@ describe('legitimate odd file names work', () => {
     writeFileSync(name, readFileSync(ws.samplePcd('in/plain.pcd', 'latin1')));
     // Spawned through sh so the argument carries the raw bytes (Node would encode a string as UTF-8).
     const run = (task: string) =>
-      spawnSync('sh', ['-c', `exec "$0" "$1" --config "$2" run ${task} --file "$(printf '${dir}/caf\\351\\377.pcd')"`, process.execPath, CLI, RELIABILITY_CONFIG], {
-        cwd: ws.dir,
-        env: ws.env,
-        encoding: 'utf8',
-      });
+      spawnSync(
+        'sh',
+        [
+          '-c',
+          `exec "$0" "$1" --config "$2" run ${task} --file "$(printf '${dir}/caf\\351\\377.pcd')"`,
+          process.execPath,
+          CLI,
+          RELIABILITY_CONFIG,
+        ],
+        {
+          cwd: ws.dir,
+          env: ws.env,
+          encoding: 'utf8',
+        },
+      );
     for (const task of ['potree', 'convert']) {
       for (const status of ['miss', 'hit']) {
         const result = run(task);
@@ -156,16 +170,22 @@ describe('restoring outputs never writes outside the target folder', () => {
     ['a symlink through ..', 'esc=>sub/../../x'],
   ])('an output with %s is refused (exit 2), not stored, and nothing is written', (_label, symlink) => {
     const outsideBefore = treeHash(ws.path('outside'));
-    const result = ws.run(cx(['run', 'potree', '--file', 'in/a.pcd', '--out', 'target']), { env: { FAKE_SYMLINK: symlink } });
+    const result = ws.run(cx(['run', 'potree', '--file', 'in/a.pcd', '--out', 'target']), {
+      env: { FAKE_SYMLINK: symlink },
+    });
     expect(result.code, result.stderr).toBe(2);
-    expect(result.stderr).toMatch(/^error: Refusing to restore the symlink esc, which points outside the target folder\.$/m);
+    expect(result.stderr).toMatch(
+      /^error: Refusing to restore the symlink esc, which points outside the target folder\.$/m,
+    );
     expect(entryDirs(ws.data)).toEqual([]);
     expect(existsSync(ws.path('target'))).toBe(false);
     expect(treeHash(ws.path('outside'))).toBe(outsideBefore);
   });
 
   it('a symlink that stays inside is stored and restored as a symlink', () => {
-    const result = ws.run(cx(['run', 'potree', '--file', 'in/b.pcd', '--out', 'inside']), { env: { FAKE_SYMLINK: 'link=>cloud.bin' } });
+    const result = ws.run(cx(['run', 'potree', '--file', 'in/b.pcd', '--out', 'inside']), {
+      env: { FAKE_SYMLINK: 'link=>cloud.bin' },
+    });
     expect(result.code, result.stderr).toBe(0);
     expect(lstatSync(ws.path('inside/link')).isSymbolicLink()).toBe(true);
   });

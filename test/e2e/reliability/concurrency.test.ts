@@ -7,7 +7,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Workspace } from '../../helpers/cli.js';
-import { cannotUnshare, checkStore, hasPrune, hasVerify, cx, entryDirs, list, spawnGroup, stagingDirs, startGroup, waitFor, withReason } from '../../helpers/faults.js';
+import {
+  cannotUnshare,
+  checkStore,
+  hasPrune,
+  hasVerify,
+  cx,
+  entryDirs,
+  list,
+  spawnGroup,
+  stagingDirs,
+  startGroup,
+  waitFor,
+  withReason,
+} from '../../helpers/faults.js';
 import { CLI } from '../../helpers/cli.js';
 
 let ws: Workspace;
@@ -15,7 +28,10 @@ afterEach(() => ws?.cleanup());
 
 function fakeCalls(w: Workspace): { inputSha256: string; pid: number }[] {
   if (!existsSync(w.fakeLog)) return [];
-  return readFileSync(w.fakeLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return readFileSync(w.fakeLog, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 /** The lock folder of the only key of `task`, once it exists. */
@@ -29,7 +45,9 @@ describe('one execution per key', () => {
   it('8 concurrent runs of one key run the converter once, all exit 0 with identical stdout', async () => {
     ws = new Workspace();
     ws.samplePcd('in/a.pcd');
-    const runs = Array.from({ length: 8 }, () => ws.start(cx(['run', 'potree', '--file', 'in/a.pcd']), { env: { FAKE_SLEEP: '2' } }));
+    const runs = Array.from({ length: 8 }, () =>
+      ws.start(cx(['run', 'potree', '--file', 'in/a.pcd']), { env: { FAKE_SLEEP: '2' } }),
+    );
     const results = await Promise.all(runs.map((r) => r.done));
     expect(ws.converterRuns()).toBe(1);
     for (const r of results) {
@@ -46,7 +64,9 @@ describe('one execution per key', () => {
   it('50 concurrent runs over 10 keys run each key exactly once', async () => {
     ws = new Workspace();
     const files = Array.from({ length: 10 }, (_, i) => ws.samplePcd(`in/k${i}.pcd`, `k${i}`));
-    const runs = Array.from({ length: 50 }, (_, i) => ws.start(cx(['run', 'potree', '--file', files[i % 10]]), { env: { FAKE_SLEEP: '1' } }));
+    const runs = Array.from({ length: 50 }, (_, i) =>
+      ws.start(cx(['run', 'potree', '--file', files[i % 10]]), { env: { FAKE_SLEEP: '1' } }),
+    );
     const results = await Promise.all(runs.map((r) => r.done));
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     const perInput = new Map<string, number>();
@@ -62,7 +82,11 @@ describe('one execution per key', () => {
     ws = new Workspace();
     ws.samplePcd('in/a.pcd');
     const holder = ws.start(cx(['run', 'potree', '--file', 'in/a.pcd']), { env: { FAKE_SLEEP: '3' } });
-    await waitFor(() => lockOf(ws, 'potree') && stagingDirs(ws).length === 1, 20_000, 'the holder to start its converter');
+    await waitFor(
+      () => lockOf(ws, 'potree') && stagingDirs(ws).length === 1,
+      20_000,
+      'the holder to start its converter',
+    );
     const waiter = ws.run(cx(['run', 'potree', '--file', 'in/a.pcd']));
     const held = await holder.done;
     expect(held.code, held.stderr).toBe(0);
@@ -77,7 +101,11 @@ describe('one execution per key', () => {
     ws = new Workspace();
     ws.samplePcd('in/a.pcd');
     const holder = startGroup(ws, cx(['run', 'potree', '--file', 'in/a.pcd']), { FAKE_SLEEP: '30' });
-    await waitFor(() => lockOf(ws, 'potree') && stagingDirs(ws).length === 1, 20_000, 'the holder to start its converter');
+    await waitFor(
+      () => lockOf(ws, 'potree') && stagingDirs(ws).length === 1,
+      20_000,
+      'the holder to start its converter',
+    );
     holder.killGroup('SIGKILL');
     expect((await holder.done).signal).toBe('SIGKILL');
     expect(existsSync(lockOf(ws, 'potree')!)).toBe(true); // the dead holder's lock is still there
@@ -114,7 +142,11 @@ describe('one execution per key', () => {
     ws = new Workspace();
     ws.samplePcd('in/a.pcd');
     const holder = ws.start(cx(['run', 'potree', '--file', 'in/a.pcd']), { env: { FAKE_SLEEP: '3' } });
-    await waitFor(() => lockOf(ws, 'potree') && stagingDirs(ws).length === 1, 20_000, 'the holder to start its converter');
+    await waitFor(
+      () => lockOf(ws, 'potree') && stagingDirs(ws).length === 1,
+      20_000,
+      'the holder to start its converter',
+    );
     const waiter = startGroup(ws, cx(['run', 'potree', '--file', 'in/a.pcd']));
     await waitFor(() => /waiting for another run/.test(waiter.output().stderr), 20_000, 'the second run to wait');
     waiter.killGroup('SIGKILL');
@@ -133,7 +165,9 @@ describe('one execution per key', () => {
     ws = new Workspace();
     ws.samplePcd('in/a.pcd');
     expect(ws.run(cx(['run', 'potree', '--file', 'in/a.pcd'])).code).toBe(0);
-    const runs = Array.from({ length: 4 }, () => ws.start(cx(['run', 'potree', '--file', 'in/a.pcd', '--force']), { env: { FAKE_SLEEP: '0.5' } }));
+    const runs = Array.from({ length: 4 }, () =>
+      ws.start(cx(['run', 'potree', '--file', 'in/a.pcd', '--force']), { env: { FAKE_SLEEP: '0.5' } }),
+    );
     const results = await Promise.all(runs.map((r) => r.done));
     for (const r of results) {
       expect(r.code, r.stderr).toBe(0);
@@ -155,7 +189,7 @@ describe('one execution per key', () => {
     ws.samplePcd('in/a.pcd');
     const holder = startGroup(ws, cx(['run', 'potree', '--file', 'in/a.pcd']), { FAKE_SLEEP_MID: '1' });
     const cloud = () => stagingDirs(ws).some((d) => existsSync(path.join(ws.data, 'tmp', d, 'out', 'cloud.bin')));
-    await waitFor(cloud, 20_000, 'the holder\'s converter to write its first file');
+    await waitFor(cloud, 20_000, "the holder's converter to write its first file");
     // Freeze cachex (its converter goes on and finishes): no heartbeat for 12 s.
     process.kill(holder.child.pid!, 'SIGSTOP');
     try {
@@ -182,48 +216,59 @@ describe('one execution per key', () => {
   }, 60_000);
 });
 
-describe.skipIf(cannotUnshare())(withReason('one execution per key across machines sharing the data folder (simulated with unshare)', cannotUnshare()), () => {
-  /** Runs the CLI "on another machine": its own PID namespace, and its own host name unless sameHost. */
-  function onOtherMachine(args: string[], sameHost = false): string[] {
-    const flags = sameHost ? '-fp' : '-fpu';
-    const rename = sameHost ? '' : 'hostname machine-b && ';
-    const quoted = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-    return ['unshare', flags, '--mount-proc', 'sh', '-c', `${rename}exec ${quoted}`];
-  }
+describe.skipIf(cannotUnshare())(
+  withReason('one execution per key across machines sharing the data folder (simulated with unshare)', cannotUnshare()),
+  () => {
+    /** Runs the CLI "on another machine": its own PID namespace, and its own host name unless sameHost. */
+    function onOtherMachine(args: string[], sameHost = false): string[] {
+      const flags = sameHost ? '-fp' : '-fpu';
+      const rename = sameHost ? '' : 'hostname machine-b && ';
+      const quoted = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+      return ['unshare', flags, '--mount-proc', 'sh', '-c', `${rename}exec ${quoted}`];
+    }
 
-  it.each([
-    ['its own host name', false],
-    ['the same host name (containers on one host)', true],
-  ])('a run on a machine with %s waits for the holder here and then hits', async (_label, sameHost) => {
-    ws = new Workspace();
-    ws.samplePcd('in/a.pcd');
-    const holder = ws.start(cx(['run', 'potree', '--file', 'in/a.pcd']), { env: { FAKE_SLEEP: '3' } });
-    await waitFor(() => lockOf(ws, 'potree') && stagingDirs(ws).length === 1, 20_000, 'the holder to start its converter');
-    const argv = onOtherMachine(cx(['run', 'potree', '--file', ws.path('in/a.pcd')]), sameHost);
-    const other = spawnGroup(ws, argv);
-    const [held, remote] = await Promise.all([holder.done, other.done]);
-    expect(held.code, held.stderr).toBe(0);
-    expect(remote.code, remote.stderr).toBe(0);
-    expect(remote.stderr).toMatch(/^waiting for another run of potree /m);
-    expect(remote.stderr).toMatch(/^hit potree /m);
-    expect(ws.converterRuns()).toBe(1);
-  });
+    it.each([
+      ['its own host name', false],
+      ['the same host name (containers on one host)', true],
+    ])('a run on a machine with %s waits for the holder here and then hits', async (_label, sameHost) => {
+      ws = new Workspace();
+      ws.samplePcd('in/a.pcd');
+      const holder = ws.start(cx(['run', 'potree', '--file', 'in/a.pcd']), { env: { FAKE_SLEEP: '3' } });
+      await waitFor(
+        () => lockOf(ws, 'potree') && stagingDirs(ws).length === 1,
+        20_000,
+        'the holder to start its converter',
+      );
+      const argv = onOtherMachine(cx(['run', 'potree', '--file', ws.path('in/a.pcd')]), sameHost);
+      const other = spawnGroup(ws, argv);
+      const [held, remote] = await Promise.all([holder.done, other.done]);
+      expect(held.code, held.stderr).toBe(0);
+      expect(remote.code, remote.stderr).toBe(0);
+      expect(remote.stderr).toMatch(/^waiting for another run of potree /m);
+      expect(remote.stderr).toMatch(/^hit potree /m);
+      expect(ws.converterRuns()).toBe(1);
+    });
 
-  it('a holder on another machine that died is taken over once its heartbeat is stale (about 10 s)', async () => {
-    ws = new Workspace();
-    ws.samplePcd('in/a.pcd');
-    const argv = onOtherMachine(cx(['run', 'potree', '--file', ws.path('in/a.pcd')]));
-    const remote = spawnGroup(ws, argv, { FAKE_SLEEP: '60' });
-    await waitFor(() => lockOf(ws, 'potree') && stagingDirs(ws).length === 1, 20_000, 'the remote holder to start its converter');
-    remote.killGroup('SIGKILL');
-    await remote.done;
-    const started = Date.now();
-    const here = ws.run(cx(['run', 'potree', '--file', 'in/a.pcd']));
-    const elapsed = Date.now() - started;
-    expect(here.code, here.stderr).toBe(0);
-    expect(here.stderr).toMatch(/^waiting for another run of potree /m);
-    expect(here.stderr).toMatch(/^miss potree /m);
-    expect(elapsed).toBeLessThan(20_000);
-    expect(ws.converterRuns()).toBe(1);
-  }, 60_000);
-});
+    it('a holder on another machine that died is taken over once its heartbeat is stale (about 10 s)', async () => {
+      ws = new Workspace();
+      ws.samplePcd('in/a.pcd');
+      const argv = onOtherMachine(cx(['run', 'potree', '--file', ws.path('in/a.pcd')]));
+      const remote = spawnGroup(ws, argv, { FAKE_SLEEP: '60' });
+      await waitFor(
+        () => lockOf(ws, 'potree') && stagingDirs(ws).length === 1,
+        20_000,
+        'the remote holder to start its converter',
+      );
+      remote.killGroup('SIGKILL');
+      await remote.done;
+      const started = Date.now();
+      const here = ws.run(cx(['run', 'potree', '--file', 'in/a.pcd']));
+      const elapsed = Date.now() - started;
+      expect(here.code, here.stderr).toBe(0);
+      expect(here.stderr).toMatch(/^waiting for another run of potree /m);
+      expect(here.stderr).toMatch(/^miss potree /m);
+      expect(elapsed).toBeLessThan(20_000);
+      expect(ws.converterRuns()).toBe(1);
+    }, 60_000);
+  },
+);

@@ -19,22 +19,34 @@ const KINDS: { kind: string; task: 'potree' | 'convert'; file: (entry: string) =
   { kind: 'stdout.log', task: 'potree', file: () => 'stdout.log' },
   { kind: 'stderr.log', task: 'potree', file: () => 'stderr.log' },
   { kind: 'an output file', task: 'potree', file: () => 'out/cloud.bin' },
-  { kind: 'the result file', task: 'convert', file: (entry) => readdirSync(entry).find((n) => n.startsWith('result.'))! },
+  {
+    kind: 'the result file',
+    task: 'convert',
+    file: (entry) => readdirSync(entry).find((n) => n.startsWith('result.'))!,
+  },
   { kind: 'an output file of a TS task', task: 'convert', file: () => 'out/cloud.pcd' },
 ];
 
 function damage(file: string, how: Damage): void {
   chmodSync(file, 0o644); // outputs are stored read-only
-  if (how === 'deleted') return rmSync(file);
+  if (how === 'deleted') {
+    rmSync(file);
+    return;
+  }
   const size = statSync(file).size;
-  if (how === 'truncated') return truncateSync(file, Math.floor(size / 2));
+  if (how === 'truncated') {
+    truncateSync(file, Math.floor(size / 2));
+    return;
+  }
   const bytes = readFileSync(file);
   bytes[Math.floor(size / 2)] ^= 0x01; // one bit, in the middle
   writeFileSync(file, bytes);
 }
 
 describe('integrity: a damaged entry is detected, reported in one line and recomputed', () => {
-  const cases = KINDS.flatMap((k) => (['truncated', 'bit-flipped', 'deleted'] as Damage[]).map((how) => [k.kind, how, k] as const));
+  const cases = KINDS.flatMap((k) =>
+    (['truncated', 'bit-flipped', 'deleted'] as Damage[]).map((how) => [k.kind, how, k] as const),
+  );
 
   it.each(cases)('%s %s', (_kind, how, spec) => {
     ws = new Workspace();
@@ -57,7 +69,9 @@ describe('integrity: a damaged entry is detected, reported in one line and recom
     expect(next.code, next.stderr).toBe(0);
     const reports = next.stderr.split('\n').filter((l) => /corrupt/.test(l));
     expect(reports, next.stderr).toHaveLength(1);
-    expect(reports[0]).toMatch(new RegExp(`^cachex: the stored entry ${spec.task} [0-9a-f]{12} is corrupt \\(.+\\); recomputing\\.$`));
+    expect(reports[0]).toMatch(
+      new RegExp(`^cachex: the stored entry ${spec.task} [0-9a-f]{12} is corrupt \\(.+\\); recomputing\\.$`),
+    );
     expect(next.stderr).toMatch(new RegExp(`^miss ${spec.task} `, 'm'));
     if (spec.task === 'potree') expect(ws.converterRuns()).toBe(calls + 1);
     expect(next.stdout).toBe(clean.stdout);

@@ -9,7 +9,19 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Workspace } from '../../helpers/cli.js';
-import { SOAK, cannotStrace, checkStore, cx, entryDirs, list, stagingDirs, startGroup, verifyJson, waitFor, withReason } from '../../helpers/faults.js';
+import {
+  SOAK,
+  cannotStrace,
+  checkStore,
+  cx,
+  entryDirs,
+  list,
+  stagingDirs,
+  startGroup,
+  verifyJson,
+  waitFor,
+  withReason,
+} from '../../helpers/faults.js';
 
 let ws: Workspace;
 afterEach(() => ws?.cleanup());
@@ -31,7 +43,8 @@ function processesMentioning(text: string): number[] {
   const found: number[] = [];
   for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text) && Number(pid) !== process.pid) found.push(Number(pid));
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text) && Number(pid) !== process.pid)
+        found.push(Number(pid));
     } catch {
       /* gone */
     }
@@ -92,7 +105,12 @@ describe('crash safety: SIGKILL at random moments of a miss', () => {
       }
     };
     const isStored = (job: Job) =>
-      entryDirs(ws.data).some((d) => d.includes(`${path.sep}${job.task}${path.sep}`) && existsSync(path.join(d, 'meta.yaml')) && readFileSync(path.join(d, 'meta.yaml'), 'utf8').includes(job.file));
+      entryDirs(ws.data).some(
+        (d) =>
+          d.includes(`${path.sep}${job.task}${path.sep}`) &&
+          existsSync(path.join(d, 'meta.yaml')) &&
+          readFileSync(path.join(d, 'meta.yaml'), 'utf8').includes(job.file),
+      );
     await Promise.all([stream(Math.ceil(iterations / 2)), stream(Math.floor(iterations / 2))]);
     const context = `seed ${seed} (replay with CACHEX_SEED=${seed}), ${killedDuringRun} of ${iterations} killed mid-run`;
     expect(killedDuringRun, context).toBeGreaterThan(iterations / 3);
@@ -129,29 +147,38 @@ describe('crash safety: Ctrl-C and SIGTERM during a miss', () => {
     ['SIGINT', 'potree', 130],
     ['SIGTERM', 'convert', 143],
     ['SIGINT', 'convert', 130],
-  ] as const)('%s to cachex during a %s miss stops the task, removes its staging folder, releases the lock and exits %i', async (signal, task, code) => {
-    ws = new Workspace();
-    const file = ws.samplePcd('in/a.pcd');
-    const args = task === 'potree' ? ['run', 'potree', '--file', file] : ['run', 'count', '--n', '7'];
-    const countFile = ws.path('count.txt');
-    const run = startGroup(ws, cx(args), { FAKE_SLEEP: '30', SLEEP: '30000', COUNT_FILE: countFile });
-    await waitFor(() => stagingDirs(ws).length === 1 && (task === 'potree' ? processesMentioning(path.join(ws.data, 'tmp')).length > 0 : existsSync(countFile)), 20_000, 'the task to start');
-    process.kill(run.child.pid!, signal); // cachex only, as `kill` or a CI timeout would
-    const started = Date.now();
-    const result = await run.done;
-    expect(Date.now() - started).toBeLessThan(5_000);
-    expect(result.code ?? 128 + (result.signal === 'SIGINT' ? 2 : 15)).toBe(code);
-    expect(result.stderr).toMatch(new RegExp(`not stored: the run was interrupted by ${signal}`));
-    expect(stagingDirs(ws)).toEqual([]);
-    expect(list(path.join(ws.data, 'locks', 'tasks', task === 'potree' ? 'potree' : 'count'))).toEqual([]);
-    expect(entryDirs(ws.data)).toEqual([]);
-    await waitFor(() => processesMentioning(ws.dir).length === 0, 5_000, 'the converter to be stopped');
-    run.killGroup('SIGKILL');
-    const next = ws.run(cx(args), { env: { COUNT_FILE: countFile } });
-    expect(next.code, next.stderr).toBe(0);
-    expect(next.stderr).toMatch(/^miss /m);
-    expect(ws.run(cx(args)).stderr).toMatch(/^hit /m);
-  });
+  ] as const)(
+    '%s to cachex during a %s miss stops the task, removes its staging folder, releases the lock and exits %i',
+    async (signal, task, code) => {
+      ws = new Workspace();
+      const file = ws.samplePcd('in/a.pcd');
+      const args = task === 'potree' ? ['run', 'potree', '--file', file] : ['run', 'count', '--n', '7'];
+      const countFile = ws.path('count.txt');
+      const run = startGroup(ws, cx(args), { FAKE_SLEEP: '30', SLEEP: '30000', COUNT_FILE: countFile });
+      await waitFor(
+        () =>
+          stagingDirs(ws).length === 1 &&
+          (task === 'potree' ? processesMentioning(path.join(ws.data, 'tmp')).length > 0 : existsSync(countFile)),
+        20_000,
+        'the task to start',
+      );
+      process.kill(run.child.pid!, signal); // cachex only, as `kill` or a CI timeout would
+      const started = Date.now();
+      const result = await run.done;
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(result.code ?? 128 + (result.signal === 'SIGINT' ? 2 : 15)).toBe(code);
+      expect(result.stderr).toMatch(new RegExp(`not stored: the run was interrupted by ${signal}`));
+      expect(stagingDirs(ws)).toEqual([]);
+      expect(list(path.join(ws.data, 'locks', 'tasks', task === 'potree' ? 'potree' : 'count'))).toEqual([]);
+      expect(entryDirs(ws.data)).toEqual([]);
+      await waitFor(() => processesMentioning(ws.dir).length === 0, 5_000, 'the converter to be stopped');
+      run.killGroup('SIGKILL');
+      const next = ws.run(cx(args), { env: { COUNT_FILE: countFile } });
+      expect(next.code, next.stderr).toBe(0);
+      expect(next.stderr).toMatch(/^miss /m);
+      expect(ws.run(cx(args)).stderr).toMatch(/^hit /m);
+    },
+  );
 });
 
 /**
@@ -159,48 +186,76 @@ describe('crash safety: Ctrl-C and SIGTERM during a miss', () => {
  * for N = 1, 2, … until the run gets through. strace without -f traces the
  * main thread only (where the store does its synchronous work), not the converter.
  */
-describe.skipIf(cannotStrace())(withReason('crash safety: SIGKILL at the Nth store syscall (strace inject)', cannotStrace()), () => {
-  const sweeps: [string, 'miss' | 'force'][] =
-    SOAK > 1
-      ? // rmdir on the main thread only removes a --force run's swapped-out entry
-        [...['rename', 'fsync', 'unlink', 'mkdir', 'write'].flatMap((s) => [[s, 'miss'], [s, 'force']] as [string, 'miss' | 'force'][]), ['rmdir', 'force']]
-      : [['rename', 'miss'], ['rename', 'force'], ['fsync', 'force']];
+describe.skipIf(cannotStrace())(
+  withReason('crash safety: SIGKILL at the Nth store syscall (strace inject)', cannotStrace()),
+  () => {
+    const sweeps: [string, 'miss' | 'force'][] =
+      SOAK > 1
+        ? // rmdir on the main thread only removes a --force run's swapped-out entry
+          [
+            ...['rename', 'fsync', 'unlink', 'mkdir', 'write'].flatMap(
+              (s) =>
+                [
+                  [s, 'miss'],
+                  [s, 'force'],
+                ] as [string, 'miss' | 'force'][],
+            ),
+            ['rmdir', 'force'],
+          ]
+        : [
+            ['rename', 'miss'],
+            ['rename', 'force'],
+            ['fsync', 'force'],
+          ];
 
-  it.each(sweeps)('killed at every %s of a %s, the store holds the old state or the complete new entry', async (syscall, mode) => {
-    ws = new Workspace();
-    const file = ws.samplePcd('in/a.pcd');
-    const args = cx(['run', 'potree', '--file', file]);
-    const clean = ws.run(args);
-    expect(clean.code, clean.stderr).toBe(0);
-    const template = ws.path('template');
-    cpSync(ws.data, template, { recursive: true });
-    let completed = false;
-    let kills = 0;
-    for (let n = 1; n <= 400 && !completed; n++) {
-      rmSync(ws.data, { recursive: true, force: true });
-      cpSync(template, ws.data, { recursive: true });
-      if (mode === 'miss') rmSync(path.join(ws.data, 'cache'), { recursive: true, force: true });
-      const traced = startGroup(ws, [...args, ...(mode === 'force' ? ['--force'] : [])], {}, ['strace', '-o', '/dev/null', '-e', `trace=${syscall}`, '-e', `inject=${syscall}:signal=SIGKILL:when=${n}`]);
-      const result = await traced.done;
-      traced.killGroup('SIGKILL'); // the orphaned converter, if any
-      completed = result.code === 0;
-      if (!completed) kills++;
-      const at = `${syscall} #${n} (${mode}): ${result.stderr}`;
-      expect(completed || result.signal === 'SIGKILL' || result.code === 137, at).toBe(true);
-      // Old or new: every entry present is complete, and the next plain run replays the same output.
-      expect((await checkStore(ws.data)).corrupt, at).toEqual([]);
-      const callsBefore = ws.converterRuns();
-      const next = ws.run(args);
-      expect(next.code, `${at}\n${next.stderr}`).toBe(0);
-      expect(next.stdout, at).toBe(clean.stdout);
-      if (mode === 'force') {
-        // The old entry was complete before the kill, so it (or the new one) must still serve: no recompute.
-        expect(next.stderr, at).toMatch(/^hit potree /m);
-        expect(ws.converterRuns(), at).toBe(callsBefore);
-      }
-      expect((await checkStore(ws.data)).corrupt, at).toEqual([]);
-    }
-    expect(completed, `a run under strace never got through ${syscall}`).toBe(true);
-    expect(kills).toBeGreaterThan(0);
-  }, 600_000);
-});
+    it.each(sweeps)(
+      'killed at every %s of a %s, the store holds the old state or the complete new entry',
+      async (syscall, mode) => {
+        ws = new Workspace();
+        const file = ws.samplePcd('in/a.pcd');
+        const args = cx(['run', 'potree', '--file', file]);
+        const clean = ws.run(args);
+        expect(clean.code, clean.stderr).toBe(0);
+        const template = ws.path('template');
+        cpSync(ws.data, template, { recursive: true });
+        let completed = false;
+        let kills = 0;
+        for (let n = 1; n <= 400 && !completed; n++) {
+          rmSync(ws.data, { recursive: true, force: true });
+          cpSync(template, ws.data, { recursive: true });
+          if (mode === 'miss') rmSync(path.join(ws.data, 'cache'), { recursive: true, force: true });
+          const traced = startGroup(ws, [...args, ...(mode === 'force' ? ['--force'] : [])], {}, [
+            'strace',
+            '-o',
+            '/dev/null',
+            '-e',
+            `trace=${syscall}`,
+            '-e',
+            `inject=${syscall}:signal=SIGKILL:when=${n}`,
+          ]);
+          const result = await traced.done;
+          traced.killGroup('SIGKILL'); // the orphaned converter, if any
+          completed = result.code === 0;
+          if (!completed) kills++;
+          const at = `${syscall} #${n} (${mode}): ${result.stderr}`;
+          expect(completed || result.signal === 'SIGKILL' || result.code === 137, at).toBe(true);
+          // Old or new: every entry present is complete, and the next plain run replays the same output.
+          expect((await checkStore(ws.data)).corrupt, at).toEqual([]);
+          const callsBefore = ws.converterRuns();
+          const next = ws.run(args);
+          expect(next.code, `${at}\n${next.stderr}`).toBe(0);
+          expect(next.stdout, at).toBe(clean.stdout);
+          if (mode === 'force') {
+            // The old entry was complete before the kill, so it (or the new one) must still serve: no recompute.
+            expect(next.stderr, at).toMatch(/^hit potree /m);
+            expect(ws.converterRuns(), at).toBe(callsBefore);
+          }
+          expect((await checkStore(ws.data)).corrupt, at).toEqual([]);
+        }
+        expect(completed, `a run under strace never got through ${syscall}`).toBe(true);
+        expect(kills).toBeGreaterThan(0);
+      },
+      600_000,
+    );
+  },
+);

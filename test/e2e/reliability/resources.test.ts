@@ -79,7 +79,9 @@ describe.skipIf(cannotMount())(withReason('resource faults on a small tmpfs data
     const b = ws.samplePcd('in/b.pcd', 'b');
     const stored = ws.run(cx(['run', 'potree', '--file', a]));
     expect(stored.code, stored.stderr).toBe(0);
-    const big = ws.run(cx(['run', 'echo-args', '--label', 'hello from the task', '--file', b]), { env: { FAKE_BYTES: String(3 * 1024 * 1024) } });
+    const big = ws.run(cx(['run', 'echo-args', '--label', 'hello from the task', '--file', b]), {
+      env: { FAKE_BYTES: String(3 * 1024 * 1024) },
+    });
     expectStoreError(big, /^error: The disk is full while .*; free some space or run `cachex prune --max-size …`\.$/);
     expect(big.stdout).toBe('hello from the task\n'); // the task's own output
     expect(big.stderr).toMatch(/ENOSPC/); // …and its own error
@@ -146,7 +148,10 @@ describe.skipIf(cannotMount())(withReason('resource faults on a small tmpfs data
     expect(storedConvert.code).toBe(0);
     remount(mounted!, 'ro');
     try {
-      for (const [args, clean] of [[['run', 'potree', '--file', a], stored], [['run', 'convert', '--file', a], storedConvert]] as const) {
+      for (const [args, clean] of [
+        [['run', 'potree', '--file', a], stored],
+        [['run', 'convert', '--file', a], storedConvert],
+      ] as const) {
         const hit = ws.run(cx([...args]));
         expect(hit.code, hit.stderr).toBe(0);
         expect(hit.stderr).toMatch(/^hit /m);
@@ -154,7 +159,10 @@ describe.skipIf(cannotMount())(withReason('resource faults on a small tmpfs data
       }
       const calls = ws.converterRuns();
       const miss = ws.run(cx(['run', 'potree', '--file', b]));
-      expectStoreError(miss, /^error: The data folder is on a read-only file system while .*; point --data-folder or DATA_FOLDER at a writable folder\.$/);
+      expectStoreError(
+        miss,
+        /^error: The data folder is on a read-only file system while .*; point --data-folder or DATA_FOLDER at a writable folder\.$/,
+      );
       expect(ws.converterRuns()).toBe(calls); // refused before running anything
     } finally {
       remount(mounted!, 'rw');
@@ -171,60 +179,90 @@ describe.skipIf(cannotMount())(withReason('resource faults on a small tmpfs data
   });
 });
 
-describe.skipIf(cannotRunAsNobody())(withReason('permission errors (cachex run as the nobody user on a root-owned data folder)', cannotRunAsNobody()), () => {
-  it('a hit is served; a miss fails with exit 4 and one sentence; the store is unchanged', async () => {
-    ws = new Workspace();
-    chmodSync(ws.dir, 0o755);
-    const a = ws.samplePcd('in/a.pcd', 'a');
-    const b = ws.samplePcd('in/b.pcd', 'b');
-    chmodSync(a, 0o644);
-    chmodSync(b, 0o644);
-    const stored = ws.run(cx(['run', 'potree', '--file', a]));
-    expect(stored.code).toBe(0);
-    const asNobody = async (args: string[]) => {
-      const run = spawnGroup(ws, ['runuser', '-u', 'nobody', '--', 'env', `HOME=${ws.dir}`, process.execPath, CLI, ...cx(args)]);
-      return run.done;
-    };
-    const hit = await asNobody(['run', 'potree', '--file', a]);
-    expect(hit.code, hit.stderr).toBe(0);
-    expect(hit.stdout).toBe(stored.stdout);
-    const miss = await asNobody(['run', 'potree', '--file', b]);
-    expectStoreError(miss, /^error: Permission denied while .*; make the data folder writable or point DATA_FOLDER elsewhere\.$/);
-    expect(entryDirs(ws.data)).toHaveLength(1);
-    await expectNothingPartial(ws);
-  });
-});
+describe.skipIf(cannotRunAsNobody())(
+  withReason('permission errors (cachex run as the nobody user on a root-owned data folder)', cannotRunAsNobody()),
+  () => {
+    it('a hit is served; a miss fails with exit 4 and one sentence; the store is unchanged', async () => {
+      ws = new Workspace();
+      chmodSync(ws.dir, 0o755);
+      const a = ws.samplePcd('in/a.pcd', 'a');
+      const b = ws.samplePcd('in/b.pcd', 'b');
+      chmodSync(a, 0o644);
+      chmodSync(b, 0o644);
+      const stored = ws.run(cx(['run', 'potree', '--file', a]));
+      expect(stored.code).toBe(0);
+      const asNobody = async (args: string[]) => {
+        const run = spawnGroup(ws, [
+          'runuser',
+          '-u',
+          'nobody',
+          '--',
+          'env',
+          `HOME=${ws.dir}`,
+          process.execPath,
+          CLI,
+          ...cx(args),
+        ]);
+        return run.done;
+      };
+      const hit = await asNobody(['run', 'potree', '--file', a]);
+      expect(hit.code, hit.stderr).toBe(0);
+      expect(hit.stdout).toBe(stored.stdout);
+      const miss = await asNobody(['run', 'potree', '--file', b]);
+      expectStoreError(
+        miss,
+        /^error: Permission denied while .*; make the data folder writable or point DATA_FOLDER elsewhere\.$/,
+      );
+      expect(entryDirs(ws.data)).toHaveLength(1);
+      await expectNothingPartial(ws);
+    });
+  },
+);
 
 /**
  * The store step failing after the task succeeded: the task's output and the
  * error are both shown, exit 4, and nothing partial stays. strace turns the
  * commit rename (the lock owner file's and the staging folder's renames come first) into the error.
  */
-describe.skipIf(cannotStrace())(withReason('a store step that fails after the task ran (strace error injection)', cannotStrace()), () => {
-  it.each([
-    ['ENOSPC', /^error: The disk is full while storing the entry potree [0-9a-f]{12} /],
-    ['EROFS', /^error: The data folder is on a read-only file system while storing the entry potree /],
-    ['EIO', /^error: Store error while storing the entry potree [0-9a-f]{12} .*EIO/],
-    ['EDQUOT', /^error: The disk quota is exceeded while storing the entry potree /],
-  ])('%s on the final rename: exit 4, one sentence, the task output shown, no entry, staging removed', async (errno, pattern) => {
-    ws = new Workspace();
-    const a = ws.samplePcd('in/a.pcd', 'a');
-    // Old enough for the digest cache, which a dry run fills, so every run makes the same renames.
-    utimesSync(a, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
-    expect(ws.run(cx(['run', 'potree', '--file', a, '--dry-run'])).code).toBe(0);
-    const commit = commitRenameIndex(ws, cx(['run', 'potree', '--file', a]));
-    const calls = ws.converterRuns();
-    const run = startGroup(ws, cx(['run', 'potree', '--file', a]), {}, ['strace', '-o', '/dev/null', '-e', 'trace=rename', '-e', `inject=rename:error=${errno}:when=${commit}`]);
-    const result = await run.done;
-    expectStoreError(result, pattern);
-    expect(result.stdout).toBe('converted a.pcd\n');
-    expect(ws.converterRuns()).toBe(calls + 1); // the task ran; only its store step failed
-    expect(result.stderr).toMatch(/^miss potree [0-9a-f]{12} \(ran .*\)$/m);
-    expect(entryDirs(ws.data)).toEqual([]);
-    expect(stagingDirs(ws)).toEqual([]);
-    expect(list(path.join(ws.data, 'locks', 'tasks', 'potree'))).toEqual([]);
-    const next = ws.run(cx(['run', 'potree', '--file', a]));
-    expect(next.code).toBe(0);
-    expect(next.stderr).toMatch(/^miss potree /m);
-  });
-});
+describe.skipIf(cannotStrace())(
+  withReason('a store step that fails after the task ran (strace error injection)', cannotStrace()),
+  () => {
+    it.each([
+      ['ENOSPC', /^error: The disk is full while storing the entry potree [0-9a-f]{12} /],
+      ['EROFS', /^error: The data folder is on a read-only file system while storing the entry potree /],
+      ['EIO', /^error: Store error while storing the entry potree [0-9a-f]{12} .*EIO/],
+      ['EDQUOT', /^error: The disk quota is exceeded while storing the entry potree /],
+    ])(
+      '%s on the final rename: exit 4, one sentence, the task output shown, no entry, staging removed',
+      async (errno, pattern) => {
+        ws = new Workspace();
+        const a = ws.samplePcd('in/a.pcd', 'a');
+        // Old enough for the digest cache, which a dry run fills, so every run makes the same renames.
+        utimesSync(a, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+        expect(ws.run(cx(['run', 'potree', '--file', a, '--dry-run'])).code).toBe(0);
+        const commit = commitRenameIndex(ws, cx(['run', 'potree', '--file', a]));
+        const calls = ws.converterRuns();
+        const run = startGroup(ws, cx(['run', 'potree', '--file', a]), {}, [
+          'strace',
+          '-o',
+          '/dev/null',
+          '-e',
+          'trace=rename',
+          '-e',
+          `inject=rename:error=${errno}:when=${commit}`,
+        ]);
+        const result = await run.done;
+        expectStoreError(result, pattern);
+        expect(result.stdout).toBe('converted a.pcd\n');
+        expect(ws.converterRuns()).toBe(calls + 1); // the task ran; only its store step failed
+        expect(result.stderr).toMatch(/^miss potree [0-9a-f]{12} \(ran .*\)$/m);
+        expect(entryDirs(ws.data)).toEqual([]);
+        expect(stagingDirs(ws)).toEqual([]);
+        expect(list(path.join(ws.data, 'locks', 'tasks', 'potree'))).toEqual([]);
+        const next = ws.run(cx(['run', 'potree', '--file', a]));
+        expect(next.code).toBe(0);
+        expect(next.stderr).toMatch(/^miss potree /m);
+      },
+    );
+  },
+);
