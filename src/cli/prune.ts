@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import type { Layout } from '../store/layout.js';
 import type { PruneReason, PruneResult, PruneSelectors } from '../store/prune.js';
 import type { CliContext } from './context.js';
-import { parseCount, parseDuration, parseSize } from './units.js';
+import { parseCount, parseDuration, parseSize } from '../config/units.js';
 
 interface PruneFlags {
   olderThan?: string;

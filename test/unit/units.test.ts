@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { parseCount, parseDuration, parseSize } from '../../src/cli/units.js';
+import { parseCount, parseDuration, parseSize } from '../../src/config/units.js';
 
 describe('durations for prune --older-than / --unused-for', () => {
   it('reads seconds, minutes, hours, days and weeks', () => {
