@@ -1,5 +1,5 @@
 import { Settings } from '../config/settings.js';
-import { Layout } from '../store/layout.js';
+import { openStore, type LocalStore } from '../store/open.js';
 import type { Globals } from './globals.js';
 
 /** What every command gets: the global options and lazily resolved settings. */
@@ -13,8 +13,8 @@ export class CliContext {
     return this.settingsPromise;
   }
 
-  async layout(): Promise<Layout> {
+  async store(): Promise<LocalStore> {
     const settings = await this.settings();
-    return new Layout((await settings.dataFolder()).value);
+    return openStore((await settings.dataFolder()).value);
   }
 }

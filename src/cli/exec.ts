@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { CliContext } from './context.js';
-import { addRunFlags, checkRunFlags, type RunFlags } from './run.js';
+import { addRunFlags, checkRunFlags, placementOf, type RunFlags } from './run-flags.js';
 import { refuseFlagLikeValues } from './task-flags.js';
 
 interface ExecFlags extends RunFlags {
@@ -50,14 +50,14 @@ export function registerExec(program: Command, ctx: CliContext): void {
 
 async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Promise<number> {
   const { DigestCache } = await import('../key/digest.js');
-  const { prepareExec, collectOutputs, restoreOutputs } = await import('../tasks/exec-task.js');
+  const { prepareExec } = await import('../tasks/exec-task.js');
   const { runTask } = await import('../core/run-task.js');
-  const { runCommand } = await import('../runner/command.js');
   const { Progress } = await import('../output/progress.js');
   const { shortKey } = await import('../output/format.js');
-  const { dryRun, placeOutputs, report, runEvents } = await import('./run.js');
+  const { reportDryRun, reportRun, runEvents } = await import('../output/run-report.js');
+  const { reportError } = await import('./report.js');
   const settings = await ctx.settings();
-  const layout = await ctx.layout();
+  const store = await ctx.store();
   const cwd = settings.cwd;
   const exec = prepareExec(
     {
@@ -67,36 +67,33 @@ async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Pr
       outputs: flags.output ?? [],
       name: flags.name,
       cwd,
-      dataFolder: layout.root,
+      dataFolder: store.root,
     },
-    new DigestCache(layout.digests),
+    new DigestCache(store.layout.digests),
   );
-  const prepared = { ...exec, layout };
-  if (flags.dryRun) return dryRun(prepared, flags);
-  if (flags.publish) (await import('../store/materialise.js')).checkPublishTarget(layout.static, flags.publish);
+  const ref = { module: exec.task.module, task: exec.task.name, key: exec.key };
+  if (flags.dryRun) {
+    const found = await store.lookup(ref, exec.inputs, { record: false });
+    reportDryRun(found, { ref, inputs: exec.inputs, params: exec.params, ignored: [] }, Boolean(flags.json));
+    return 0;
+  }
+  if (flags.publish) (await import('../store/place.js')).checkPublishTarget(store.layout.static, flags.publish);
 
   const progress = new Progress(!flags.quiet && !flags.json);
-  let executed = false;
   const outcome = await runTask({
-    ...prepared,
+    ...exec,
+    store,
     force: Boolean(flags.force),
+    door: { kind: 'cli', cwd, configFile: null },
+    // On a miss the command wrote its outputs in place already; a hit puts them back.
+    placement: { ...placementOf(flags, cwd), restoreTo: cwd },
     live: {
       stdout: progress.wrap(flags.json ? process.stderr : process.stdout),
       stderr: progress.wrap(process.stderr),
     },
     events: runEvents(progress, `${exec.task.name} ${shortKey(exec.key)}`),
-    execute: async (io) => {
-      executed = true;
-      const run = await runCommand(argv, io, cwd);
-      if (run.exitCode === 0 && !run.signal) collectOutputs(cwd, exec.outputs, io.outDir);
-      return run;
-    },
-    onOutputs: async (outDir, meta) => {
-      // On a miss the command wrote its outputs in place already; a hit puts them back.
-      if (!executed && meta) restoreOutputs(outDir, meta.outputs, cwd);
-      await placeOutputs(outDir, meta, flags, cwd, prepared);
-    },
   });
   progress.stop();
-  return report(outcome, flags, false);
+  const failure = reportRun(outcome, flags, false);
+  return failure ? reportError(failure, false) : outcome.exitCode;
 }

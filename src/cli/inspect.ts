@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import { Command, CommanderError } from './commander.js';
 import type { TaskSpec } from '../config/types.js';
 import { UsageError } from '../errors.js';
-import type { CatalogEntry } from '../store/catalog.js';
-import type { EntryRef, Layout } from '../store/layout.js';
+import type { EntryStore, ListedEntry as CatalogEntry } from '../store/entry-store.js';
+import type { EntryRef } from '../store/layout.js';
 import type { EntryMeta, OutputRecord } from '../store/meta.js';
 import type { CliContext } from './context.js';
 import { entryRecord, isPathParam } from './ls.js';
@@ -41,8 +40,8 @@ export function registerInspect(program: Command, ctx: CliContext): void {
         );
       }
       const { resolveKeyPrefix } = await import('./key-prefix.js');
-      const layout = await ctx.layout();
-      await printEntry(layout, resolveKeyPrefix(layout, target), Boolean(opts.json));
+      const store = await ctx.store();
+      await printEntry(store, await resolveKeyPrefix(store, target), Boolean(opts.json));
     });
 }
 
@@ -76,10 +75,7 @@ async function inspectTask(
   const { prepareRun } = await import('../core/prepare.js');
   const prepared = await prepareRun(await ctx.settings(), name, given);
   const ref = { module: prepared.task.module, task: prepared.task.name, key: prepared.key };
-  if (existsSync(prepared.layout.entryDir(ref))) {
-    await printEntry(prepared.layout, ref, json);
-    return;
-  }
+  if (await printEntry(prepared.store, ref, json)) return;
   // Not an error: the question "is this cached?" has the answer no.
   if (json) {
     process.stdout.write(
@@ -116,14 +112,16 @@ function parseTaskFlags(name: string, spec: TaskSpec, flags: string[]): Record<s
   return given;
 }
 
-async function printEntry(layout: Layout, ref: EntryRef, json: boolean): Promise<void> {
-  const { describeEntry } = await import('../store/catalog.js');
-  const entry = await describeEntry(layout, ref);
+/** Prints the stored entry of `ref`; false when there is none. */
+async function printEntry(store: EntryStore, ref: EntryRef, json: boolean): Promise<boolean> {
+  const [entry] = await store.list({ ...ref, keyPrefix: ref.key });
+  if (!entry) return false;
   if (json) {
     process.stdout.write(`${JSON.stringify({ status: 'cached', ...entryRecord(entry), meta: entry.meta }, null, 2)}\n`);
-    return;
+    return true;
   }
   process.stdout.write(await entryText(entry));
+  return true;
 }
 
 async function entryText(entry: CatalogEntry): Promise<string> {

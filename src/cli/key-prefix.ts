@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
-import { refsByPrefix } from '../store/catalog.js';
-import type { EntryRef, Layout } from '../store/layout.js';
+import type { EntryStore } from '../store/entry-store.js';
+import type { EntryRef } from '../store/layout.js';
 import { shortKey } from '../output/format.js';
 
 /** Short enough to type, long enough that a typo rarely lands on another entry (git's default abbreviation is 7). */
@@ -26,9 +26,9 @@ export function checkKeyPrefix(prefix: string): string {
 }
 
 /** The one entry whose key starts with `prefix`; a UsageError naming the candidates when there are none or several. */
-export function resolveKeyPrefix(layout: Layout, prefix: string): EntryRef {
+export async function resolveKeyPrefix(store: EntryStore, prefix: string): Promise<EntryRef> {
   const wanted = checkKeyPrefix(prefix);
-  const refs = refsByPrefix(layout, wanted);
+  const refs = (await store.list({ keyPrefix: wanted, withoutSizes: true })).map((entry) => entry.ref);
   if (refs.length === 1) return refs[0];
   if (refs.length === 0)
     throw new UsageError(`No entry has a key starting with ${wanted}; run \`cachex ls\` to see the stored keys.`);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import type { CatalogEntry } from '../store/catalog.js';
+import type { ListedEntry as CatalogEntry } from '../store/entry-store.js';
 import type { EntryRef } from '../store/layout.js';
 import type { EntryMeta } from '../store/meta.js';
 import type { CliContext } from './context.js';
@@ -163,11 +163,8 @@ export function registerLs(program: Command, ctx: CliContext): void {
         throw new UsageError(`--sort must be one of ${SORT_FIELDS.join(', ')}, got ${JSON.stringify(opts.sort)}.`);
       }
       const settings = await ctx.settings();
-      const layout = await ctx.layout();
-      const { listEntries } = await import('../store/catalog.js');
-      const found = (await listEntries(layout, task ? { task } : {})).filter((e) =>
-        matchesWhere(e.meta, clauses, settings.cwd),
-      );
+      const store = await ctx.store();
+      const found = (await store.list(task ? { task } : {})).filter((e) => matchesWhere(e.meta, clauses, settings.cwd));
       const entries = sortEntries(found, opts.sort as SortField | undefined);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(entries.map(entryRecord), null, 2)}\n`);

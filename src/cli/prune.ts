@@ -1,8 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import type { Layout } from '../store/layout.js';
-import type { PruneReason, PruneResult, PruneSelectors } from '../store/prune.js';
+import type { PruneReason, PruneResult, PruneSelectors } from '../store/open.js';
 import type { CliContext } from './context.js';
 import { parseCount, parseDuration, parseSize } from '../config/units.js';
 
@@ -45,11 +44,11 @@ export function registerPrune(program: Command, ctx: CliContext): void {
     )
     .action(async (flags: PruneFlags) => {
       const selectors = parseSelectors(flags);
-      const layout = await ctx.layout();
-      const { prune, hasSelector } = await import('../store/prune.js');
-      const result = await prune(layout, selectors, { dryRun: Boolean(flags.dryRun) });
+      const store = await ctx.store();
+      const { hasSelector } = await import('../store/open.js');
+      const result = await store.prune(selectors, { dryRun: Boolean(flags.dryRun) });
       if (flags.json) process.stdout.write(`${JSON.stringify(toJson(result, flags))}\n`);
-      else process.stdout.write(await describe(result, layout, flags, hasSelector(selectors)));
+      else process.stdout.write(await describe(result, store.root, flags, hasSelector(selectors)));
     });
 }
 
@@ -107,7 +106,7 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-async function describe(result: PruneResult, layout: Layout, flags: PruneFlags, selected: boolean): Promise<string> {
+async function describe(result: PruneResult, root: string, flags: PruneFlags, selected: boolean): Promise<string> {
   const { formatBytes, shortKey } = await import('../output/format.js');
   const verb = result.dryRun ? 'would remove' : 'removed';
   const lines: string[] = [];
@@ -120,9 +119,9 @@ async function describe(result: PruneResult, layout: Layout, flags: PruneFlags, 
   const locks = result.leftovers.filter((l) => l.kind === 'lock');
   for (const l of staging)
     lines.push(
-      `${verb} ${l.kind === 'staging' ? 'staging folder' : 'leftover'} ${path.relative(layout.root, l.path)}  ${formatBytes(l.bytes)}  (${l.reason})`,
+      `${verb} ${l.kind === 'staging' ? 'staging folder' : 'leftover'} ${path.relative(root, l.path)}  ${formatBytes(l.bytes)}  (${l.reason})`,
     );
-  for (const l of locks) lines.push(`${verb} stale lock ${path.relative(layout.root, l.path)}  (${l.reason})`);
+  for (const l of locks) lines.push(`${verb} stale lock ${path.relative(root, l.path)}  (${l.reason})`);
   for (const s of result.skipped) lines.push(`kept ${s.ref.task} ${shortKey(s.ref.key)}: ${s.reason}`);
   const parts = [
     plural(result.removed.length, 'entry').replace('entrys', 'entries'),

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import type { Settings } from '../config/settings.js';
 import type { CachexConfig } from '../config/types.js';
 import { CachexError, UsageError } from '../errors.js';
-import type { EntryRef, Layout } from '../store/layout.js';
+import type { EntryStore } from '../store/entry-store.js';
+import type { EntryRef } from '../store/layout.js';
 import type { EntryMeta } from '../store/meta.js';
 import type { CliContext } from './context.js';
 
@@ -48,9 +49,9 @@ export function registerRebuild(program: Command, ctx: CliContext): void {
         );
       }
       const settings = await ctx.settings();
-      const layout = await ctx.layout();
+      const store = await ctx.store();
       const config = await settings.config();
-      const refs = await selectEntries(layout, config, prefixes, flags);
+      const refs = await selectEntries(store, config, prefixes, flags);
       if (!refs.length) {
         process.stderr.write(`No stored entries${flags.task ? ` of ${flags.task}` : ''} to rebuild.\n`);
         if (flags.json) process.stdout.write(`${JSON.stringify({ rebuilt: [], failed: [] })}\n`);
@@ -59,7 +60,7 @@ export function registerRebuild(program: Command, ctx: CliContext): void {
       const rebuilt: Rebuilt[] = [];
       const failed: Failed[] = [];
       for (const ref of refs) {
-        const outcome = await rebuildOne(settings, layout, config, ref, flags);
+        const outcome = await rebuildOne(settings, store, config, ref, flags);
         if ('reason' in outcome) failed.push(outcome);
         else rebuilt.push(outcome);
       }
@@ -69,19 +70,21 @@ export function registerRebuild(program: Command, ctx: CliContext): void {
 }
 
 async function selectEntries(
-  layout: Layout,
+  store: EntryStore,
   config: CachexConfig,
   prefixes: string[],
   flags: RebuildFlags,
 ): Promise<EntryRef[]> {
   const { resolveKeyPrefix } = await import('./key-prefix.js');
-  const { entryRefs } = await import('../store/catalog.js');
+  const refsOf = async (query: { task?: string }) =>
+    (await store.list({ ...query, withoutSizes: true })).map((entry) => entry.ref);
   // Resolve every prefix before running anything, so a typo fails fast.
-  const refs = prefixes.map((prefix) => resolveKeyPrefix(layout, prefix));
+  const refs: EntryRef[] = [];
+  for (const prefix of prefixes) refs.push(await resolveKeyPrefix(store, prefix));
   if (flags.task !== undefined) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(flags.task))
       throw new UsageError(`--task ${JSON.stringify(flags.task)} is not a task name; see \`cachex tasks\`.`);
-    const ofTask = entryRefs(layout, { task: flags.task });
+    const ofTask = await refsOf({ task: flags.task });
     if (!ofTask.length && !(flags.task in config.tasks)) {
       throw new UsageError(
         `Unknown task "${flags.task}": it is not in the config and has no stored entries; see \`cachex tasks\` or \`cachex ls\`.`,
@@ -89,7 +92,7 @@ async function selectEntries(
     }
     refs.push(...ofTask);
   } else if (flags.all) {
-    refs.push(...entryRefs(layout));
+    refs.push(...(await refsOf({})));
   }
   const seen = new Set<string>();
   return refs.filter((ref) => !seen.has(refId(ref)) && seen.add(refId(ref)));
@@ -116,15 +119,16 @@ function whyNotRebuildable(config: CachexConfig, ref: EntryRef, meta: EntryMeta,
 
 async function rebuildOne(
   settings: Settings,
-  layout: Layout,
+  store: EntryStore,
   config: CachexConfig,
   ref: EntryRef,
   flags: RebuildFlags,
 ): Promise<Rebuilt | Failed> {
-  const { describeEntry } = await import('../store/catalog.js');
   const { shortKey } = await import('../output/format.js');
   const short = shortKey(ref.key);
-  const { meta, metaProblem } = await describeEntry(layout, ref);
+  const [listed] = await store.list({ ...ref, keyPrefix: ref.key, withoutSizes: true });
+  const meta = listed?.meta ?? null;
+  const metaProblem = listed ? listed.metaProblem : 'it is gone';
   if (!meta)
     return {
       ref,
@@ -137,7 +141,8 @@ async function rebuildOne(
   const { runTask } = await import('../core/run-task.js');
   const { Progress } = await import('../output/progress.js');
   const { statusLine } = await import('../output/status.js');
-  const { executeTask, runEvents } = await import('./run.js');
+  const { runEvents } = await import('../output/run-report.js');
+  const { storageWords } = await import('../output/not-stored.js');
   const given = Object.fromEntries(Object.entries(meta.params ?? {}).map(([name, record]) => [name, record.value]));
   let prepared;
   try {
@@ -155,20 +160,21 @@ async function rebuildOne(
       stdout: progress.wrap(flags.json ? process.stderr : process.stdout),
       stderr: progress.wrap(process.stderr),
     },
+    door: { kind: 'cli', cwd: settings.cwd, configFile: settings.configFile.value },
     events: runEvents(progress, `${ref.task} ${short}`),
-    execute: executeTask(prepared, settings),
   });
   progress.stop();
   if (!quiet) process.stderr.write(`${statusLine(outcome)}\n`);
-  if (outcome.storeError)
-    return { ref, reason: `${ref.task} ${short}: ${outcome.storeError.message.replace(/\.$/, '')}` };
+  const storage = outcome.storage;
+  if (storage?.kind === 'store-failed')
+    return { ref, reason: `${ref.task} ${short}: ${storage.error.message.replace(/\.$/, '')}` };
+  const notStored = storage && storage.kind !== 'stored' ? storageWords(storage) : null;
   if (outcome.exitCode !== 0)
     return {
       ref,
-      reason: `${ref.task} ${short}: the run exited with code ${outcome.exitCode}; ${outcome.notStored ? 'the stored entry was kept' : 'stored anyway, as the task caches failures'}`,
+      reason: `${ref.task} ${short}: the run exited with code ${outcome.exitCode}; ${notStored ? 'the stored entry was kept' : 'stored anyway, as the task caches failures'}`,
     };
-  if (outcome.notStored)
-    return { ref, reason: `${ref.task} ${short}: ${outcome.notStored}; the stored entry was kept` };
+  if (notStored) return { ref, reason: `${ref.task} ${short}: ${notStored}; the stored entry was kept` };
   if (prepared.key !== ref.key) {
     process.stderr.write(
       `${ref.task} ${short}: inputs changed since it was stored (input contents, task code, version or tool); stored as a new entry ${shortKey(prepared.key)} and kept the old one.\n`,

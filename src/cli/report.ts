@@ -1,8 +1,12 @@
-import { CachexError } from '../errors.js';
+import { CachexError, UsageError } from '../errors.js';
+import { placementWords } from '../output/placement.js';
+import { PlacementRefused } from '../store/place.js';
 import { paint } from '../output/terminal.js';
 
 /** Prints an error as one sentence (the stack only with --debug) and returns its exit code. */
 export function reportError(err: unknown, debug: boolean): number {
+  // The store names no CLI flag; here, where the flags were typed, a refused placement is worded with them.
+  if (err instanceof PlacementRefused) err = new UsageError(placementWords(err.problem), { cause: err });
   if (err instanceof CachexError) {
     process.stderr.write(`${paint('red', 'error:')} ${err.message}\n`);
     if (debug && err.cause instanceof Error) process.stderr.write(`${err.cause.stack}\n`);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { VerifyReport } from '../store/verify.js';
+import type { VerifyReport } from '../store/open.js';
 import type { CliContext } from './context.js';
 
 /** Exit code when corruption was found (with --fix too, after removing it): a CI job should notice. */
@@ -16,9 +16,8 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       `\nEntries a running task holds the lock of are skipped as "in use".\nExit codes: 0 clean, ${CORRUPT_EXIT} corruption found (also with --fix, after removing it).\n`,
     )
     .action(async (opts: { fix?: boolean; json?: boolean }) => {
-      const layout = await ctx.layout();
-      const { verifyStore } = await import('../store/verify.js');
-      const report = await verifyStore(layout, { fix: Boolean(opts.fix) });
+      const store = await ctx.store();
+      const report = await store.verify({ fix: Boolean(opts.fix) });
       process.stdout.write(opts.json ? `${JSON.stringify(jsonReport(report), null, 2)}\n` : await textReport(report));
       if (report.corrupt.length) process.exitCode = CORRUPT_EXIT;
     });

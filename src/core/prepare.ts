@@ -2,12 +2,12 @@ import type { Settings } from '../config/settings.js';
 import { UsageError } from '../errors.js';
 import { DigestCache } from '../key/digest.js';
 import { computeKey, type KeyInputs } from '../key/inputs.js';
-import { Layout } from '../store/layout.js';
+import { openStore, type LocalStore } from '../store/open.js';
 import { resolveParams, type Params } from '../tasks/params.js';
 import { taskFromSpec, type TaskDef } from '../tasks/task.js';
 
 export interface PreparedRun {
-  layout: Layout;
+  store: LocalStore;
   task: TaskDef;
   params: Params;
   key: string;
@@ -29,8 +29,8 @@ export async function prepareRun(
   const task = taskFromSpec(taskName, spec);
   const fileDefaults = (await settings.paramDefaults())[taskName];
   const params = resolveParams(task.params, { given, fileDefaults, cwd: settings.cwd });
-  const layout = new Layout((await settings.dataFolder()).value);
-  const digests = new DigestCache(layout.digests);
+  const store = openStore((await settings.dataFolder()).value);
+  const digests = new DigestCache(store.layout.digests);
   const { key, inputs } = computeKey(task, params, { digests, cwd: settings.cwd, projectRoot: settings.projectRoot });
-  return { layout, task, params, key, inputs };
+  return { store, task, params, key, inputs };
 }

@@ -1,13 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { deserialize } from 'node:v8';
-import { ENTRY_FILES } from '../store/layout.js';
-import { recordHit } from '../store/load.js';
-import { parseMeta, type EntryMeta } from '../store/meta.js';
-import { callArgs, isPlainObject } from './args.js';
+import type { EntryMeta } from '../store/meta.js';
+import { callArgs } from './args.js';
+import { openStore } from '../store/open.js';
 import { clearEntries } from './clear.js';
 import { compute, type Computed } from './compute.js';
-import { entryIdentity, MemoryLayer } from './memory.js';
+import { MemoryLayer } from './memory.js';
 import type { ResolvedOptions } from './options.js';
 import { prepareCall, dataFolderOf, type PreparedCall } from './prepare.js';
 import type { CachableFunction, CacheStats } from './types.js';
@@ -73,7 +70,7 @@ export class CachedState {
         return shared.bytes ? fresh(shared.bytes) : shared.live;
       }
     }
-    const before = entryIdentity(path.join(call.entryDir, ENTRY_FILES.meta));
+    const before = call.store.identity(call.ref);
     const promise = compute(this.fn, this.options, call, force, () => void this.counts.misses++);
     this.inflight.set(call.memoryKey, promise);
     try {
@@ -94,14 +91,14 @@ export class CachedState {
   private fromMemory(call: PreparedCall): Buffer | null {
     const held = this.memory?.get(call.memoryKey);
     if (!held) return null;
-    if (entryIdentity(held.metaFile) !== held.identity) {
+    if (call.store.identity(held.ref) !== held.identity) {
       this.memory!.delete(call.memoryKey);
       return null;
     }
     const now = Date.now();
     if (now - held.recordedAt > RECORD_HIT_EVERY_MS) {
       held.recordedAt = now;
-      recordHit(held.dir);
+      call.store.recordHit(held.ref);
     }
     return held.bytes;
   }
@@ -114,16 +111,15 @@ export class CachedState {
   private remember(call: PreparedCall, done: Computed, before: string | null): void {
     if (!this.memory) return;
     const { outcome } = done;
-    const stored = outcome.entryDir && (outcome.status === 'hit' || !outcome.notStored);
-    const metaFile = path.join(call.entryDir, ENTRY_FILES.meta);
-    const identity = entryIdentity(metaFile);
+    const stored = outcome.status === 'hit' || outcome.storage?.kind === 'stored';
+    const identity = call.store.identity(call.ref);
     if (!stored || !done.bytes || !identity || (outcome.status === 'hit' && identity !== before)) {
       this.memory.delete(call.memoryKey);
       return;
     }
     // A disk hit was just recorded by runTask; after a miss, the first memory hit is recorded at once.
     const recordedAt = outcome.status === 'hit' ? Date.now() : 0;
-    this.memory.set(call.memoryKey, { bytes: done.bytes, dir: call.entryDir, metaFile, identity, recordedAt });
+    this.memory.set(call.memoryKey, { bytes: done.bytes, ref: call.ref, identity, recordedAt });
   }
 
   key(given: unknown[]): string {
@@ -132,26 +128,17 @@ export class CachedState {
 
   async inspect(given: unknown[]): Promise<EntryMeta | null> {
     const call = this.prepare(given);
-    const ref = { module: this.options.task.module, task: this.name, key: call.key };
-    let text: string;
-    try {
-      text = readFileSync(path.join(call.layout.entryDir(ref), ENTRY_FILES.meta), 'utf8');
-    } catch {
-      return null;
-    }
-    const meta = await parseMeta(text);
-    return isPlainObject(meta) && meta.key === call.key ? meta : null;
+    return (await call.store.open(call.ref))?.meta() ?? null;
   }
 
   outDir(given: unknown[]): string | null {
     const call = this.prepare(given);
-    const dir = call.layout.entryDir({ module: this.options.task.module, task: this.name, key: call.key });
-    return existsSync(path.join(dir, ENTRY_FILES.meta)) ? path.join(dir, ENTRY_FILES.out) : null;
+    return call.store.outDir(call.ref);
   }
 
   async clear(): Promise<number> {
     this.memory?.clear();
-    return clearEntries(dataFolderOf(this.options), this.options.task);
+    return clearEntries(openStore(dataFolderOf(this.options)), this.options.task);
   }
 
   stats(): CacheStats {

@@ -1,13 +1,9 @@
-import { serialize } from 'node:v8';
 import { runTask, type RunOutcome } from '../core/run-task.js';
-import { runFunctionInProcess } from '../runner/function.js';
-import type { RunResult } from '../runner/types.js';
-import type { TaskContext } from '../config/types.js';
 import type { ResolvedOptions } from './options.js';
 import type { PreparedCall } from './prepare.js';
 import type { CachableFunction } from './types.js';
 import { settledAfterSignal, untilInterrupted } from './interrupted.js';
-import { largeViewBytes, splitLargeViews } from '../store/chunked.js';
+import { storageWords } from '../output/not-stored.js';
 
 export interface Computed {
   outcome: RunOutcome;
@@ -24,8 +20,8 @@ function warn(message: string, code: string): void {
 /**
  * Runs one call through the same path as `cachex run`: look up, take the
  * key's lock, look again, run the function in this process into a staging
- * folder, commit. If the function throws, runTask releases the lock and
- * drops the staging folder, and the error reaches the caller.
+ * area, store. If the function throws, runTask releases the lock and drops
+ * the staging area, and the error reaches the caller.
  */
 export async function compute(
   fn: CachableFunction,
@@ -35,15 +31,21 @@ export async function compute(
   onStart: () => void,
 ): Promise<Computed> {
   const { task } = options;
-  let bytes: Buffer | null = null;
   const outcome = await settledAfterSignal(
     runTask({
-      layout: call.layout,
+      store: call.store,
       task,
       params: call.recorded,
       key: call.key,
       inputs: call.inputs,
       force,
+      door: {
+        kind: 'library',
+        fn,
+        args: call.args,
+        streamThreshold: options.streamThreshold,
+        guard: (work, io) => untilInterrupted(work, io.interrupt, task.name),
+      },
       live: { stdout: null, stderr: null },
       events: {
         onStart,
@@ -53,30 +55,17 @@ export async function compute(
             'CACHEX_CORRUPT',
           ),
       },
-      execute: async (io, ctx: TaskContext): Promise<RunResult & { unserialisable?: string }> => {
-        const run = await untilInterrupted(runFunctionInProcess(fn, call.args, ctx), io.interrupt, task.name);
-        try {
-          // Big typed arrays past streamThreshold are written from their own memory, with no serialised copy.
-          if (largeViewBytes(run.liveValue) >= options.streamThreshold) {
-            const chunked = splitLargeViews(run.liveValue);
-            serialize(chunked.skeleton); // fails here, as for any result, when something in it cannot be stored
-            return { ...run, chunked };
-          }
-          bytes = serialize(run.liveValue);
-        } catch (err) {
-          return { ...run, unserialisable: (err as Error).message.replace(/\.$/, '') };
-        }
-        // Skipping compression of a huge result avoids a second full-size copy on store and on load.
-        return { ...run, value: bytes, compress: bytes.length <= options.streamThreshold };
-      },
     }),
   );
   if (outcome.status === 'hit') return { outcome, live: outcome.liveValue, bytes: outcome.result };
-  if (outcome.storeError) {
-    warn(`${task.name} was computed but could not be stored: ${outcome.storeError.message}`, 'CACHEX_STORE_ERROR');
-  } else if (outcome.notStored && !outcome.entryDir) {
-    // (With an entryDir, another process stored the same key first: nothing to warn about.)
-    warn(`${task.name} was computed and returned but not stored, because ${outcome.notStored}.`, 'CACHEX_NOT_STORED');
+  const storage = outcome.storage;
+  if (storage?.kind === 'store-failed') {
+    warn(`${task.name} was computed but could not be stored: ${storage.error.message}`, 'CACHEX_STORE_ERROR');
+  } else if (storage?.kind === 'not-stored') {
+    warn(
+      `${task.name} was computed and returned but not stored, because ${storageWords(storage)}.`,
+      'CACHEX_NOT_STORED',
+    );
   }
-  return { outcome, live: outcome.liveValue, bytes };
+  return { outcome, live: outcome.liveValue, bytes: outcome.result };
 }

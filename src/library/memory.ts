@@ -1,29 +1,14 @@
-import { statSync } from 'node:fs';
+import type { EntryRef } from '../store/layout.js';
 
 /** One result held in memory, with what is needed to tell whether its entry is still on disk. */
 export interface MemoryEntry {
   /** The serialised value: callers get a fresh copy each time and cannot mutate the cache. */
   bytes: Buffer;
-  /** The entry's folder and the identity of its meta.yaml when the result was loaded. */
-  dir: string;
-  metaFile: string;
+  /** The entry it came from and that entry's identity (EntryStore.identity) when the result was loaded. */
+  ref: EntryRef;
   identity: string;
   /** When a memory hit was last recorded in the entry's usage log (ms). */
   recordedAt: number;
-}
-
-/**
- * Identity of an entry on disk: the meta.yaml file's device, inode, size and
- * mtime. A pruned entry has none; a replaced one (--force, rebuild) has a new
- * inode. One stat, no read: cheap enough for every memory hit.
- */
-export function entryIdentity(metaFile: string): string | null {
-  try {
-    const st = statSync(metaFile, { bigint: true });
-    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
-  } catch {
-    return null;
-  }
 }
 
 /** A least-recently-used map bounded by total bytes and by count (a Map keeps insertion order). */

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { computeKey, type KeyInputs } from '../key/inputs.js';
-import { Layout } from '../store/layout.js';
+import type { EntryStore } from '../store/entry-store.js';
+import type { EntryRef } from '../store/layout.js';
+import { openStore } from '../store/open.js';
 import { resolveParams, type Params } from '../tasks/params.js';
 import { recordable, unkeyable } from './args.js';
 import { MemoDigestCache } from './digests.js';
@@ -9,7 +11,7 @@ import type { ResolvedOptions } from './options.js';
 
 /** One call, ready to look up: the arguments the function gets, what meta.yaml records, the key. */
 export interface PreparedCall {
-  layout: Layout;
+  store: EntryStore;
   /** What the function receives: normalised params plus the other arguments, untouched. */
   args: Record<string, unknown>;
   /** What the store records: the same, with ignored non-JSON values replaced by a description. */
@@ -18,8 +20,8 @@ export interface PreparedCall {
   inputs: KeyInputs;
   /** The memory layer's key: one process may use several data folders. */
   memoryKey: string;
-  /** Where this call's entry lives (whether or not it exists). */
-  entryDir: string;
+  /** This call's entry (whether or not it is stored). */
+  ref: EntryRef;
 }
 
 /**
@@ -63,21 +65,20 @@ export function prepareCall(options: ResolvedOptions, given: Record<string, unkn
     recorded[name] = value;
   }
   Object.assign(recorded, params);
-  const layout = new Layout(dataFolderOf(options));
+  const store = openStore(dataFolderOf(options));
   const cwd = process.cwd();
   const { key, inputs } = computeKey(task, recorded as Params, {
-    digests: new MemoDigestCache(layout.digests),
+    digests: new MemoDigestCache(store.layout.digests),
     cwd,
     projectRoot: cwd,
   });
-  const entryDir = layout.entryDir({ module: task.module, task: task.name, key });
   return {
-    layout,
+    store,
     args: { ...extras, ...params },
     recorded: recorded as Params,
     key,
     inputs,
-    memoryKey: `${layout.root}\0${key}`,
-    entryDir,
+    memoryKey: `${store.root}\0${key}`,
+    ref: { module: task.module, task: task.name, key },
   };
 }

@@ -1,5 +1,6 @@
 import type { RunOutcome } from '../core/run-task.js';
 import { formatBytes, formatDuration, shortKey } from './format.js';
+import { storageWords } from './not-stored.js';
 import { paint } from './terminal.js';
 
 /** The one-line summary on stderr after every run (SPEC §5). */
@@ -11,7 +12,9 @@ export function statusLine(outcome: RunOutcome): string {
   }
   const word = outcome.status === 'forced' ? 'forced' : 'miss';
   const ran = `ran ${formatDuration(outcome.durationMs)}`;
-  if (outcome.storeError) return `${paint('red', word)} ${id} (${ran}, not stored)`;
-  if (outcome.notStored) return `${paint('yellow', word)} ${id} (${ran}, not stored: ${outcome.notStored})`;
-  return `${paint('yellow', word)} ${id} (${ran}, stored ${formatBytes(outcome.storedBytes)})`;
+  const storage = outcome.storage;
+  if (storage?.kind === 'store-failed') return `${paint('red', word)} ${id} (${ran}, not stored)`;
+  if (storage?.kind === 'stored')
+    return `${paint('yellow', word)} ${id} (${ran}, stored ${formatBytes(storage.bytes)})`;
+  return `${paint('yellow', word)} ${id} (${ran}, not stored: ${storageWords(storage)})`;
 }

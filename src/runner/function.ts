@@ -2,16 +2,13 @@ import { distFile } from '../package-root.js';
 import type { TaskContext } from '../config/types.js';
 import type { RunIo, RunResult } from './types.js';
 
-/** Thrown when a task's return value cannot be serialised (a function, a socket…). */
-export class UnserialisableResult extends Error {}
-
 /** Runs a config task in a worker thread (see function-worker.ts). */
 export async function runFunctionInWorker(
   configFile: string,
   params: Record<string, unknown>,
   ctx: TaskContext,
   io: RunIo,
-): Promise<RunResult & { unserialisable?: string }> {
+): Promise<RunResult> {
   const { Worker } = await import('node:worker_threads');
   const worker = new Worker(distFile('runner', 'function-worker.js'), {
     workerData: { configFile, task: ctx.task, params, ctx },
@@ -39,7 +36,8 @@ export async function runFunctionInWorker(
   });
   stop?.();
   await streamsDone;
-  return { exitCode: exitCode || (value || unserialisable ? 0 : 1), signal: null, value, unserialisable };
+  const result = value ? { kind: 'serialised' as const, bytes: value, compress: true } : undefined;
+  return { exitCode: exitCode || (value || unserialisable ? 0 : 1), signal: null, result, unserialisable };
 }
 
 /** Runs a function in this thread (library API); the value stays in memory. */

@@ -1,4 +1,4 @@
-import type { ChunkedValue } from '../store/chunked.js';
+import type { ResultPayload } from '../store/entry-store.js';
 import type { Interrupt } from './interrupt.js';
 import type { LogSink } from './log-sink.js';
 
@@ -7,14 +7,12 @@ export interface RunResult {
   exitCode: number;
   /** Set when the process was killed by a signal: such runs are never stored. */
   signal: string | null;
-  /** v8-serialised return value (function tasks). */
-  value?: Buffer;
-  /** false: store `value` uncompressed (large library results, see encodeResult). */
-  compress?: boolean;
-  /** A large result split for streaming (store/chunked.ts): stored instead of `value`. */
-  chunked?: ChunkedValue;
+  /** The task's return value, for the store to encode (function tasks). */
+  result?: ResultPayload;
   /** The in-memory value, when the task ran in this thread (library API). */
   liveValue?: unknown;
+  /** Why the return value could not be serialised, when the worker could not. */
+  unserialisable?: string;
   /** The argv as run (command tasks). */
   argv?: string[];
 }

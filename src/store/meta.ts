@@ -1,4 +1,6 @@
 import type { KeyInputs } from '../key/inputs.js';
+import type { EntryRef } from './layout.js';
+import { metaIntact } from './meta-digest.js';
 import { fromYaml, toYaml } from './meta-yaml.js';
 
 export const META_FORMAT = 1;
@@ -65,6 +67,20 @@ export async function formatMeta(meta: EntryMeta): Promise<string> {
   return toYaml(meta as unknown as Record<string, unknown>);
 }
 
-export function outputBytes(meta: EntryMeta): number {
-  return meta.outputs.reduce((sum, o) => sum + (o.type === 'file' ? o.size : 0), 0);
+/**
+ * The one reader of meta.yaml text: its self-digest first (a flipped bit in
+ * any value is caught), then the parse and the fields every reader relies on.
+ */
+export async function checkMeta(text: string, ref: EntryRef): Promise<{ meta: EntryMeta } | { problem: string }> {
+  if (!metaIntact(text)) return { problem: 'meta.yaml digest mismatch (truncated or altered)' };
+  let meta: EntryMeta;
+  try {
+    meta = await parseMeta(text);
+  } catch {
+    return { problem: 'meta.yaml cannot be parsed' };
+  }
+  if (!meta || typeof meta !== 'object' || meta.format !== META_FORMAT || meta.key !== ref.key || !meta.keyInputs) {
+    return { problem: 'meta.yaml is incomplete or from another format' };
+  }
+  return { meta };
 }

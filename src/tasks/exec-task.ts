@@ -1,9 +1,9 @@
-import { chmodSync, cpSync, existsSync, lstatSync, statSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, UsageError, storeErrorFrom } from '../errors.js';
 import { sha256, type DigestCache } from '../key/digest.js';
 import { KEY_FORMAT, keyOfInputs, type KeyInputs } from '../key/inputs.js';
-import { materialise, safeRelative } from '../store/materialise.js';
+import { safeRelative } from '../store/place.js';
 import type { OutputRecord } from '../store/meta.js';
 import { resolveExecutable } from './command.js';
 import type { Params } from './params.js';
@@ -182,22 +182,5 @@ function isSymlink(file: string): boolean {
     return lstatSync(file).isSymbolicLink();
   } catch {
     return false;
-  }
-}
-
-/**
- * On a hit: puts the stored outputs back where the command wrote them, as
- * private copies. Stored files are read-only; the restored ones are made
- * writable by their owner again, as the command had left them.
- */
-export function restoreOutputs(outDir: string, outputs: OutputRecord[], cwd: string): void {
-  materialise(outDir, outputs, cwd, 'copy');
-  for (const o of outputs) {
-    if (o.type !== 'file') continue;
-    try {
-      chmodSync(path.join(cwd, o.path), o.mode | 0o200);
-    } catch {
-      /* the file is there; its mode is cosmetic */
-    }
   }
 }

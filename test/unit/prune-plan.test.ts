@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planPrune, type PruneCandidate } from '../../src/store/prune.js';
+import { planPrune, type PruneCandidate } from '../../src/store/local/prune.js';
 
 const MIN = 60_000;
 const NOW = 1_000 * MIN;

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Layout } from '../../src/store/layout.js';
-import { INIT_PREFIX, STAGING_OWNER, Staging } from '../../src/store/staging.js';
-import { findLeftovers, removeLeftovers } from '../../src/store/sweep.js';
+import { INIT_PREFIX, STAGING_OWNER, Staging } from '../../src/store/local/staging.js';
+import { findLeftovers, removeLeftovers } from '../../src/store/local/sweep.js';
 
 let dir: string;
 let layout: Layout;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { deserialize, serialize } from 'node:v8';
-import type { ResultRecord } from './meta.js';
+import type { ResultRecord } from '../meta.js';
 
 /**
  * Large results, written and read as a stream. `v8.serialize` builds the whole

@@ -1,7 +1,8 @@
-import { isLockHeld, tryAcquireKeyLock } from '../lock/key-lock.js';
+import { isLockHeld, tryAcquireKeyLock } from '../../lock/key-lock.js';
 import { diskUsage, entryRefs } from './catalog.js';
-import type { EntryRef, Layout } from './layout.js';
-import { loadEntry, setAside } from './load.js';
+import type { EntryRef, Layout } from '../layout.js';
+import { loadEntry } from './load.js';
+import { removeEntry } from './remove.js';
 import { findLeftovers, removeLeftovers, type Leftover } from './sweep.js';
 
 export interface CorruptEntry {
@@ -87,7 +88,7 @@ async function removeCorrupt(layout: Layout, ref: EntryRef): Promise<'removed' |
   try {
     const again = await loadEntry(layout, ref, undefined, { rehashOutputs: true });
     if (again.status === 'hit') return 'healthy';
-    if (again.status === 'corrupt') setAside(layout, ref);
+    if (again.status === 'corrupt') removeEntry(layout, ref, 'corrupt');
     return 'removed'; // a miss: someone else removed it meanwhile
   } finally {
     await lock.release();

@@ -1,11 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { storeErrorFrom } from '../errors.js';
-import { isLockHeld, tryAcquireKeyLock } from '../lock/key-lock.js';
+import { storeErrorFrom } from '../../errors.js';
+import { isLockHeld, tryAcquireKeyLock } from '../../lock/key-lock.js';
 import { describeEntry, listEntries, type CatalogEntry } from './catalog.js';
-import { ENTRY_FILES, type EntryRef, type Layout } from './layout.js';
+import { ENTRY_FILES, type EntryRef, type Layout } from '../layout.js';
 import { loadEntry } from './load.js';
-import { moveAside } from './remove.js';
+import { removeEntry } from './remove.js';
 import { findLeftovers, removeLeftovers, type Leftover } from './sweep.js';
 
 /**
@@ -203,7 +203,7 @@ async function removeLocked(layout: Layout, chosen: PrunedEntry, seen: CatalogEn
       return { ok: false, reason: 'it passed its integrity check on a second look' };
     }
     try {
-      moveAside(layout, chosen.ref, 'pruned');
+      if (removeEntry(layout, chosen.ref, 'pruned') === 'gone') return { ok: false, reason: 'it is gone already' };
     } catch (err) {
       throw storeErrorFrom(err, `removing the entry ${chosen.ref.task} ${chosen.ref.key.slice(0, 12)}`);
     }

@@ -1,9 +1,9 @@
 import { readFileSync, readdirSync, renameSync, rmSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { isLockHeld, readOwner } from '../lock/key-lock.js';
-import { isDeadLocal, isLocal, isAlive, type Owner } from '../lock/owner.js';
+import { isLockHeld, readOwner } from '../../lock/key-lock.js';
+import { isDeadLocal, isLocal, isAlive, type Owner } from '../../lock/owner.js';
 import { diskUsage } from './catalog.js';
-import { ENTRY_FILES, assertRef, type EntryRef, type Layout } from './layout.js';
+import { ENTRY_FILES, assertRef, type EntryRef, type Layout } from '../layout.js';
 import { INIT_PREFIX, STAGING_OWNER, TRASH_PREFIX } from './staging.js';
 import { ASIDE_PREFIXES } from './remove.js';
 

@@ -1,22 +1,11 @@
 import { lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ENTRY_FILES, KEY_PATTERN, type EntryRef, type Layout } from './layout.js';
-import { parseMeta, type EntryMeta } from './meta.js';
+import { ENTRY_FILES, KEY_PATTERN, type EntryRef, type Layout } from '../layout.js';
+import type { ListedEntry, ListQuery } from '../entry-store.js';
+import { checkMeta, type EntryMeta } from '../meta.js';
 
-/** One entry as listings see it: its metadata (when readable), size on disk and use. */
-export interface CatalogEntry {
-  ref: EntryRef;
-  dir: string;
-  meta: EntryMeta | null;
-  /** Why meta.yaml could not be read, when it could not. */
-  metaProblem: string | null;
-  /** Bytes on disk (allocated blocks, as `du` counts them). */
-  diskBytes: number;
-  hits: number;
-  created: Date | null;
-  /** Last hit, else creation. */
-  lastUsed: Date | null;
-}
+/** One entry as listings see it (the store interface's ListedEntry), with its folder for the store's own use. */
+export type CatalogEntry = ListedEntry;
 
 function subdirs(dir: string): string[] {
   try {
@@ -69,42 +58,43 @@ export function entryRefs(layout: Layout, filter: { task?: string; module?: stri
   return refs;
 }
 
-export async function describeEntry(layout: Layout, ref: EntryRef): Promise<CatalogEntry> {
-  const dir = layout.entryDir(ref);
-  let meta: EntryMeta | null = null;
-  let metaProblem: string | null = null;
+/** An entry's meta.yaml, checked (self-digest, format, key) by the one reader every listing uses. */
+export async function readEntryMeta(dir: string, ref: EntryRef): Promise<{ meta: EntryMeta } | { problem: string }> {
+  let text: string;
   try {
-    meta = await parseMeta(readFileSync(path.join(dir, ENTRY_FILES.meta), 'utf8'));
-    if (!meta || typeof meta !== 'object' || meta.key !== ref.key) {
-      metaProblem = 'meta.yaml is incomplete';
-      meta = null;
-    }
+    text = readFileSync(path.join(dir, ENTRY_FILES.meta), 'utf8');
   } catch (err) {
-    metaProblem =
-      (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'meta.yaml is missing' : 'meta.yaml cannot be parsed';
+    return {
+      problem: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'meta.yaml is missing' : 'meta.yaml cannot be read',
+    };
   }
+  return checkMeta(text, ref);
+}
+
+export async function describeEntry(
+  layout: Layout,
+  ref: EntryRef,
+  options: { withoutSizes?: boolean } = {},
+): Promise<CatalogEntry> {
+  const dir = layout.entryDir(ref);
+  const read = await readEntryMeta(dir, ref);
+  const meta = 'meta' in read ? read.meta : null;
   const usage = usageOf(dir);
   const created = meta?.created ? new Date(meta.created) : null;
   return {
     ref,
     dir,
+    outDir: path.join(dir, ENTRY_FILES.out),
     meta,
-    metaProblem,
-    diskBytes: diskUsage(dir),
+    metaProblem: 'problem' in read ? read.problem : null,
+    diskBytes: options.withoutSizes ? 0 : diskUsage(dir),
     hits: usage.hits,
     created,
     lastUsed: usage.lastUsed ?? created,
   };
 }
 
-export async function listEntries(
-  layout: Layout,
-  filter: { task?: string; module?: string } = {},
-): Promise<CatalogEntry[]> {
-  return Promise.all(entryRefs(layout, filter).map((ref) => describeEntry(layout, ref)));
-}
-
-/** Entries whose key starts with `prefix` (at least 6 hex characters, checked by the caller). */
-export function refsByPrefix(layout: Layout, prefix: string): EntryRef[] {
-  return entryRefs(layout).filter((ref) => ref.key.startsWith(prefix));
+export async function listEntries(layout: Layout, query: ListQuery = {}): Promise<CatalogEntry[]> {
+  const refs = entryRefs(layout, query).filter((ref) => !query.keyPrefix || ref.key.startsWith(query.keyPrefix));
+  return Promise.all(refs.map((ref) => describeEntry(layout, ref, query)));
 }

@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { sha256 } from '../key/digest.js';
-import type { ResultRecord } from './meta.js';
+import { sha256 } from '../../key/digest.js';
+import type { ResultRecord } from '../meta.js';
 
 /** Below this, compression costs more than it saves. */
 const COMPRESS_MIN_BYTES = 4096;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { EntryRef, Layout } from './layout.js';
+import type { EntryRef, Layout } from '../layout.js';
 
 /**
  * Why an entry left cache/: the prefix of its folder in tmp/ while it is deleted.
@@ -21,4 +21,21 @@ export function moveAside(layout: Layout, ref: EntryRef, why: keyof typeof ASIDE
   mkdirSync(layout.tmp, { recursive: true });
   renameSync(layout.entryDir(ref), aside);
   rmSync(aside, { recursive: true, force: true });
+}
+
+/**
+ * The one removal path: moved aside in one rename; 'gone' when there was
+ * nothing. A corrupt entry that cannot be moved is deleted in place (half of
+ * it is still a miss); a healthy one is not, so readers never see half of it.
+ */
+export function removeEntry(layout: Layout, ref: EntryRef, why: keyof typeof ASIDE_PREFIXES): 'removed' | 'gone' {
+  try {
+    moveAside(layout, ref, why);
+    return 'removed';
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    if (why !== 'corrupt') throw err;
+    rmSync(layout.entryDir(ref), { recursive: true, force: true });
+    return 'removed';
+  }
 }

@@ -1,7 +1,7 @@
 import { chmodSync, copyFileSync, lstatSync, readdirSync, readlinkSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import { sha256File } from '../key/digest.js';
-import type { OutputRecord } from './meta.js';
+import { sha256File } from '../../key/digest.js';
+import type { OutputRecord } from '../meta.js';
 import { fsyncPath } from './fsync.js';
 
 /** Why a run's outputs cannot be stored (the run itself still succeeded). */

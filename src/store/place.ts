@@ -1,4 +1,5 @@
 import {
+  chmodSync,
   constants,
   copyFileSync,
   linkSync,
@@ -14,8 +15,24 @@ import {
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { UsageError, storeErrorFrom } from '../errors.js';
+
+/** Why outputs were not placed where asked: a closed set, put into words by output/placement.ts for each door. */
+export type PlacementProblem =
+  | { kind: 'symlink-in-target'; path: string }
+  | { kind: 'escaping-path'; path: string }
+  | { kind: 'escaping-symlink'; path: string }
+  | { kind: 'bad-publish-name'; name: string }
+  | { kind: 'publish-taken'; path: string };
+
+/** A refused placement (exit 2): the target, not the store, is at fault. */
+export class PlacementRefused extends UsageError {
+  constructor(readonly problem: PlacementProblem) {
+    super(`Refused to place outputs (${problem.kind}: ${'path' in problem ? problem.path : problem.name}).`);
+  }
+}
+import { Layout } from './layout.js';
 import type { OutputRecord } from './meta.js';
-import { symlinkStaysInside } from './outputs.js';
+import { symlinkStaysInside } from './local/outputs.js';
 
 export type LinkMode = 'auto' | 'copy' | 'hardlink' | 'symlink';
 export const LINK_MODES: readonly LinkMode[] = ['auto', 'copy', 'hardlink', 'symlink'];
@@ -32,12 +49,9 @@ function assertNoSymlinkParents(root: string, rel: string): void {
   for (const part of rel.split('/').slice(0, -1)) {
     current = path.join(current, part);
     try {
-      if (lstatSync(current).isSymbolicLink())
-        throw new UsageError(
-          `Refusing to write through the symlink ${current}; remove it or choose another --out folder.`,
-        );
+      if (lstatSync(current).isSymbolicLink()) throw new PlacementRefused({ kind: 'symlink-in-target', path: current });
     } catch (err) {
-      if (err instanceof UsageError) throw err;
+      if (err instanceof PlacementRefused) throw err;
       return; // does not exist yet: nothing below it can exist either
     }
   }
@@ -80,12 +94,9 @@ function placeFile(source: string, dest: string, mode: LinkMode, record: OutputR
  */
 export function materialise(sourceOut: string, outputs: OutputRecord[], target: string, mode: LinkMode): void {
   for (const o of outputs) {
-    if (!safeRelative(o.path))
-      throw new UsageError(
-        `Refusing to restore the output path ${JSON.stringify(o.path)}, which leaves the target folder.`,
-      );
+    if (!safeRelative(o.path)) throw new PlacementRefused({ kind: 'escaping-path', path: o.path });
     if (o.type === 'symlink' && !symlinkStaysInside(o.path, o.target ?? '')) {
-      throw new UsageError(`Refusing to restore the symlink ${o.path}, which points outside the target folder.`);
+      throw new PlacementRefused({ kind: 'escaping-symlink', path: o.path });
     }
   }
   try {
@@ -108,7 +119,7 @@ export function materialise(sourceOut: string, outputs: OutputRecord[], target: 
       }
     }
   } catch (err) {
-    if (err instanceof UsageError) throw err;
+    if (err instanceof PlacementRefused) throw err;
     throw storeErrorFrom(err, `materialising outputs into ${target}`);
   }
 }
@@ -160,9 +171,7 @@ export function listOutputs(outDir: string, rel = ''): OutputRecord[] {
  */
 export function checkPublishTarget(staticDir: string, name: string): string | null {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-    throw new UsageError(
-      `--publish ${JSON.stringify(name)} is not a valid name; use letters, digits, ".", "_" and "-" (no slashes or "..").`,
-    );
+    throw new PlacementRefused({ kind: 'bad-publish-name', name });
   }
   const link = path.join(staticDir, name);
   try {
@@ -171,7 +180,7 @@ export function checkPublishTarget(staticDir: string, name: string): string | nu
   } catch {
     return null;
   }
-  throw new UsageError(`${link} exists and was not made by --publish; move it away first.`);
+  throw new PlacementRefused({ kind: 'publish-taken', path: link });
 }
 
 export function publish(staticDir: string, name: string, sourceOut: string, outputs: OutputRecord[]): string {
@@ -190,4 +199,65 @@ export function publish(staticDir: string, name: string, sourceOut: string, outp
   }
   if (previous && path.dirname(previous) === staticDir) rmSync(previous, { recursive: true, force: true });
   return link;
+}
+
+/** Where a run's outputs go besides the entry, given as data by the caller (CLI flags, exec). */
+export interface Placement {
+  /** Materialise into this folder (absolute). */
+  out?: string;
+  link?: LinkMode;
+  /** Publish as DATA_FOLDER/static/<name>; only a stored entry (or a hit) is published. */
+  publish?: string;
+  /** Put the outputs back at their paths under this folder on a hit (exec: where the command wrote them). */
+  restoreTo?: string;
+}
+
+export interface PlacementResult {
+  /** Where the user finds the outputs: the --out folder, else the entry's out/; null without outputs. */
+  outDir: string | null;
+  published: string | null;
+  /** The publish name asked for when the run was not stored, so nothing was published. */
+  publishSkipped: string | null;
+}
+
+export interface PlacementSource {
+  outDir: string;
+  outputs: OutputRecord[];
+  /** A stored entry or a hit (publishable); false for an unstored run's staging folder. */
+  stored: boolean;
+  /** restoreTo applies to hits only: on a miss the command wrote its outputs in place already. */
+  hit: boolean;
+}
+
+/** Places outputs as asked; throws UsageError for refused targets, StoreError for disk failures. */
+export function placeOutputs(source: PlacementSource, placement: Placement, dataFolder: string): PlacementResult {
+  const staticDir = new Layout(dataFolder).static;
+  if (placement.restoreTo && source.hit) restoreOutputs(source.outDir, source.outputs, placement.restoreTo);
+  if (placement.out) materialise(source.outDir, source.outputs, placement.out, placement.link ?? 'auto');
+  let published: string | null = null;
+  if (placement.publish && source.stored)
+    published = publish(staticDir, placement.publish, source.outDir, source.outputs);
+  const hasOutputs = source.outputs.length > 0;
+  return {
+    outDir: hasOutputs && source.stored ? (placement.out ?? source.outDir) : null,
+    published,
+    publishSkipped: placement.publish && !source.stored ? placement.publish : null,
+  };
+}
+
+/**
+ * Puts stored outputs back where a command wrote them, as private copies.
+ * Stored files are read-only; the restored ones are made writable by their
+ * owner again, as the command had left them.
+ */
+export function restoreOutputs(outDir: string, outputs: OutputRecord[], cwd: string): void {
+  materialise(outDir, outputs, cwd, 'copy');
+  for (const o of outputs) {
+    if (o.type !== 'file') continue;
+    try {
+      chmodSync(path.join(cwd, o.path), o.mode | 0o200);
+    } catch {
+      /* the file is there; its mode is cosmetic */
+    }
+  }
 }

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { storeErrorFrom } from '../errors.js';
-import { ENTRY_FILES, type EntryRef, type Layout } from './layout.js';
-import { formatMeta, type EntryMeta } from './meta.js';
-import { sealMeta } from './meta-digest.js';
+import { storeErrorFrom } from '../../errors.js';
+import type { StagedRun } from '../entry-store.js';
+import { ENTRY_FILES, type EntryRef, type Layout } from '../layout.js';
+import { listOutputs } from '../place.js';
+import { formatMeta, type EntryMeta, type OutputRecord } from '../meta.js';
+import { sealMeta } from '../meta-digest.js';
 import { fsyncPath } from './fsync.js';
 import { sealOutputs } from './outputs.js';
-import { currentOwner } from '../lock/owner.js';
+import { currentOwner } from '../../lock/owner.js';
 
 /** Name of the file in a staging folder that says who is filling it. */
 export const STAGING_OWNER = 'staging-owner.json';
@@ -22,7 +24,7 @@ export const TRASH_PREFIX = 'trash-';
  * A folder under tmp/ where one run builds its entry. It is renamed into
  * cache/ only when complete, so readers never see a partial entry.
  */
-export class Staging {
+export class Staging implements StagedRun {
   private constructor(
     readonly layout: Layout,
     readonly ref: EntryRef,
@@ -58,6 +60,10 @@ export class Staging {
       throw storeErrorFrom(err, 'creating a staging folder');
     }
     return new Staging(layout, ref, dir);
+  }
+
+  listOutputs(): OutputRecord[] {
+    return listOutputs(this.outDir);
   }
 
   writeFile(name: string, data: Buffer | string): void {

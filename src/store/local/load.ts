@@ -1,13 +1,11 @@
-import { appendFileSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { sha256 } from '../key/digest.js';
-import { canonicalJson } from '../key/encode.js';
-import { keyOfInputs, type KeyInputs } from '../key/inputs.js';
-import { ENTRY_FILES, type EntryRef, type Layout } from './layout.js';
-import { META_FORMAT, parseMeta, type EntryMeta } from './meta.js';
-import { metaIntact } from './meta-digest.js';
+import { sha256 } from '../../key/digest.js';
+import { canonicalJson } from '../../key/encode.js';
+import { keyOfInputs, type KeyInputs } from '../../key/inputs.js';
+import { ENTRY_FILES, type EntryRef, type Layout } from '../layout.js';
+import { checkMeta, type EntryMeta } from '../meta.js';
 import { checkOutputs } from './outputs.js';
-import { moveAside } from './remove.js';
 import { decodeResult } from './result.js';
 import { readChunked } from './chunked.js';
 
@@ -97,17 +95,9 @@ async function loadOnce(
     return { status: 'corrupt', file: ENTRY_FILES.meta, reason: 'meta.yaml is missing' };
   }
   const corrupt = (file: string, reason: string): LoadOutcome => ({ status: 'corrupt', file, reason });
-  if (!metaIntact(metaText.toString('utf8')))
-    return corrupt(ENTRY_FILES.meta, 'meta.yaml digest mismatch (truncated or altered)');
-  let meta: EntryMeta;
-  try {
-    meta = await parseMeta(metaText.toString('utf8'));
-  } catch {
-    return corrupt(ENTRY_FILES.meta, 'meta.yaml cannot be parsed');
-  }
-  if (!meta || typeof meta !== 'object' || meta.format !== META_FORMAT || meta.key !== ref.key || !meta.keyInputs) {
-    return corrupt(ENTRY_FILES.meta, 'meta.yaml is incomplete or from another format');
-  }
+  const read = await checkMeta(metaText.toString('utf8'), ref);
+  if ('problem' in read) return corrupt(ENTRY_FILES.meta, read.problem);
+  const { meta } = read;
   if (keyOfInputs(meta.keyInputs) !== ref.key)
     return corrupt(ENTRY_FILES.meta, 'meta.yaml key inputs do not hash to the entry key');
   if (
@@ -163,14 +153,5 @@ export function recordHit(dir: string): void {
     appendFileSync(path.join(dir, ENTRY_FILES.usage), `${new Date().toISOString()}\n`);
   } catch {
     /* a read-only store still serves hits */
-  }
-}
-
-/** Moves a corrupt entry out of cache/ (atomically) and deletes it; deletes in place if it cannot be moved. */
-export function setAside(layout: Layout, ref: EntryRef): void {
-  try {
-    moveAside(layout, ref, 'corrupt');
-  } catch {
-    rmSync(layout.entryDir(ref), { recursive: true, force: true });
   }
 }

@@ -1,0 +1,47 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { LINK_MODES, type LinkMode, type Placement } from '../store/place.js';
+
+export interface RunFlags {
+  force?: boolean;
+  dryRun?: boolean;
+  out?: string;
+  link?: string;
+  publish?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Options every `run` (and `exec`) takes, besides the task's own params. */
+export function addRunFlags(cmd: Command): Command {
+  return cmd
+    .option('--force', 'run even on a hit, and replace the stored entry')
+    .option('--dry-run', 'print the key, each key input and hit or miss; run nothing')
+    .option('--out <dir>', 'materialise the outputs into this folder')
+    .option('--link <mode>', `how --out places files: ${LINK_MODES.join(', ')}`, 'auto')
+    .option('--publish <name>', 'publish the outputs as DATA_FOLDER/static/<name>')
+    .option('--json', 'machine-readable summary on stdout; task output goes to stderr')
+    .option('--quiet', "no status line or progress, only the task's own output");
+}
+
+export function checkRunFlags(flags: RunFlags): void {
+  if (flags.link && !LINK_MODES.includes(flags.link as LinkMode))
+    throw new UsageError(`--link must be one of ${LINK_MODES.join(', ')}, got ${JSON.stringify(flags.link)}.`);
+  if (flags.out !== undefined && (flags.out === '' || flags.out.includes('\0')))
+    throw new UsageError('--out needs a folder path.');
+  if (flags.publish !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(flags.publish)) {
+    throw new UsageError(
+      `--publish ${JSON.stringify(flags.publish)} is not a valid name; use letters, digits, ".", "_" and "-" (no slashes or "..").`,
+    );
+  }
+}
+
+/** The output placement the flags ask for, as data for core. */
+export function placementOf(flags: RunFlags, cwd: string): Placement {
+  return {
+    out: flags.out ? path.resolve(cwd, flags.out) : undefined,
+    link: (flags.link ?? 'auto') as LinkMode,
+    publish: flags.publish,
+  };
+}

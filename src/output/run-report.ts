@@ -1,0 +1,95 @@
+import type { RunEvents, RunOutcome } from '../core/run-task.js';
+import type { CachexError } from '../errors.js';
+import { canonicalJson } from '../key/encode.js';
+import type { KeyInputs } from '../key/inputs.js';
+import type { Lookup } from '../store/entry-store.js';
+import type { EntryRef } from '../store/layout.js';
+import type { Params } from '../tasks/params.js';
+import { formatBytes } from './format.js';
+import type { Progress } from './progress.js';
+import { decodeValue, formatValue, toJsonValue } from './result.js';
+import { statusLine } from './status.js';
+import { storageWords } from './not-stored.js';
+
+export interface ReportFlags {
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** The waiting / corrupt / running lines every run shows (run, rebuild and exec). */
+export function runEvents(progress: Progress, label: string): RunEvents {
+  return {
+    onWait: () => void progress.start(`waiting for another run of ${label}…`),
+    onCorrupt: (file, reason) =>
+      process.stderr.write(`cachex: the stored entry ${label} is corrupt (${file}: ${reason}); recomputing.\n`),
+    onStart: () => void progress.start(`running ${label}…`),
+  };
+}
+
+/**
+ * Replays a hit's logs, prints the result, the JSON summary and the status
+ * line. Returns the error the CLI must still report (its exit code wins), if any.
+ */
+export function reportRun(outcome: RunOutcome, flags: ReportFlags, showResult: boolean): CachexError | null {
+  const value = showResult ? decodeValue(outcome.result) : undefined;
+  if (outcome.stdout) (flags.json ? process.stderr : process.stdout).write(outcome.stdout);
+  if (outcome.stderr) process.stderr.write(outcome.stderr);
+  const storage = outcome.storage;
+  const storeError = storage?.kind === 'store-failed' ? storage.error : null;
+  const outDir = outcome.placement?.outDir ?? null;
+  if (outcome.placement?.publishSkipped)
+    process.stderr.write(`cachex: not published as ${outcome.placement.publishSkipped}: the run was not stored.\n`);
+  if (flags.json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        status: outcome.status,
+        task: outcome.ref.task,
+        module: outcome.ref.module,
+        key: outcome.ref.key,
+        exitCode: outcome.exitCode,
+        stored: storage === null || storage.kind === 'stored',
+        notStored: storageWords(storage),
+        durationMs: outcome.durationMs,
+        outDir,
+        result: showResult ? toJsonValue(value) : undefined,
+        error: storeError?.message,
+      })}\n`,
+    );
+  } else if (showResult && value !== undefined) {
+    process.stdout.write(formatValue(value));
+  }
+  if (!flags.quiet) {
+    process.stderr.write(`${statusLine(outcome)}\n`);
+    if (outDir && !flags.json) process.stderr.write(`outputs: ${outDir}\n`);
+  }
+  return storeError ?? outcome.placementError;
+}
+
+/** `--dry-run`: the key, its inputs and whether it would hit; nothing runs and nothing is recorded. */
+export function reportDryRun(
+  found: Lookup,
+  prepared: { ref: EntryRef; inputs: KeyInputs; params: Params; ignored: string[] },
+  json: boolean,
+): void {
+  const { ref } = prepared;
+  const status = found.status === 'hit' ? 'hit' : found.corrupt ? 'corrupt' : 'miss';
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({ status, task: ref.task, module: ref.module, key: ref.key, keyInputs: prepared.inputs, params: prepared.params })}\n`,
+    );
+    return;
+  }
+  const outputBytes = found.status === 'hit' ? found.entry.meta().outputs.reduce((n, o) => n + o.size, 0) : 0;
+  const lines = [
+    `task:   ${ref.task} (module ${ref.module})`,
+    `key:    ${ref.key}`,
+    `status: ${status === 'corrupt' ? 'corrupt (would recompute)' : status}${found.status === 'hit' ? ` (stored ${formatBytes(outputBytes)} of outputs)` : ''}`,
+    'key inputs:',
+  ];
+  const { params, ...rest } = prepared.inputs;
+  for (const [name, value] of Object.entries(rest))
+    if (value !== undefined) lines.push(`  ${name}: ${canonicalJson(value)}`);
+  for (const [name, value] of Object.entries(params)) lines.push(`  param ${name}: ${canonicalJson(value)}`);
+  if (prepared.ignored.length) lines.push(`  ignored: ${prepared.ignored.join(', ')}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,176 @@
+import type { CachexError } from '../errors.js';
+import type { KeyInputs } from '../key/inputs.js';
+import type { Owner } from '../lock/owner.js';
+import type { EntryRef } from './layout.js';
+import type { EntryMeta, OutputRecord } from './meta.js';
+import type { Placement, PlacementResult } from './place.js';
+
+/**
+ * The one interface every store backend offers. Today there is the local
+ * store (store/local/); a remote backend and a tiered store (local first,
+ * then remote, a remote hit becoming a local entry) implement the same
+ * interface in store/remote/ and store/tiered.ts, so core never changes.
+ */
+export interface EntryStore {
+  /** Where this store keeps its files (the data folder). */
+  readonly root: string;
+  /**
+   * A checked hit, or a miss (with the problem, when the stored entry was
+   * corrupt). With `repair` (the caller holds the key's lock) a swapped-out
+   * entry is put back first and a corrupt one is set aside. A hit is recorded.
+   */
+  lookup(ref: EntryRef, expected: KeyInputs, opts?: LookupOptions): Promise<Lookup>;
+  /** Takes the key's lock: one execution per key across processes. */
+  lock(ref: EntryRef, opts?: { onWait?: (owner: Partial<Owner> | null) => void }): Promise<KeyLockHandle>;
+  /** A fresh staging area for one run of `ref`; nothing in it is visible until put(). */
+  stage(ref: EntryRef): StagedRun;
+  /** Seals, encodes and commits a staged run as the entry of its key. Never throws: failures are values. */
+  put(staged: StagedRun, run: PutRequest): Promise<PutOutcome>;
+  /** The entry of `ref` if one is stored (its meta.yaml intact), without checking its payload. */
+  open(ref: EntryRef): Promise<EntryHandle | null>;
+  /** Every entry matching the query, with its metadata (checked) and usage. */
+  list(query?: ListQuery): Promise<ListedEntry[]>;
+  /**
+   * A cheap token of the stored entry (one stat, no read) that changes when it
+   * is replaced or removed; null when there is none. Lets a memory layer tell
+   * whether what it holds is still the stored entry.
+   */
+  identity(ref: EntryRef): string | null;
+  /** The folder of a stored entry's outputs (one stat), or null when none is stored. */
+  outDir(ref: EntryRef): string | null;
+  /** Counts a use of the entry (a memory hit), as lookup() does for a hit. */
+  recordHit(ref: EntryRef): void;
+  /** Takes an entry out of the store atomically (readers see all of it or nothing). */
+  remove(ref: EntryRef, opts: RemoveOptions): Promise<RemoveOutcome>;
+}
+
+export interface LookupOptions {
+  repair?: boolean;
+  /** Count the hit in the entry's usage (default true; `--dry-run` looks without using). */
+  record?: boolean;
+}
+
+/** `source` says which tier answered; today only the local one exists. */
+export type Lookup =
+  | { status: 'hit'; source: 'local'; entry: LoadedEntry }
+  | { status: 'miss'; corrupt: { file: string; reason: string } | null };
+
+export interface KeyLockHandle {
+  release(): Promise<void>;
+  /** The heartbeat failed: another process may have taken the key over, so this one must not replace its entry. */
+  readonly compromised: boolean;
+}
+
+/** An entry whose files and metadata are known to be there. */
+export interface EntryHandle {
+  readonly ref: EntryRef;
+  /** The folder holding its output files (read-only). */
+  outDir(): string;
+  meta(): EntryMeta;
+}
+
+/** A hit: the handle plus what was read and checked. */
+export interface LoadedEntry extends EntryHandle {
+  readonly stdout: Buffer;
+  readonly stderr: Buffer;
+  /** The serialised (decompressed) result, when the task returned one. */
+  readonly result: Buffer | null;
+  /** The result itself, for large results read as a stream instead of as bytes. */
+  readonly value?: unknown;
+}
+
+/** Where one run writes: its outputs folder and the two log files. */
+export interface StagedRun {
+  readonly ref: EntryRef;
+  readonly outDir: string;
+  readonly stdoutPath: string;
+  readonly stderrPath: string;
+  /** Outputs as they are in the staging folder (for placing an unstored run's outputs). */
+  listOutputs(): OutputRecord[];
+  /** Drops everything staged; safe to call twice. */
+  discard(): void;
+}
+
+/** The result of a task, as the runner produced it; put() chooses how it is encoded. */
+export type ResultPayload =
+  /** Already v8-serialised (in a worker); `compress: false` keeps a huge result uncompressed. */
+  | { kind: 'serialised'; bytes: Buffer; compress: boolean }
+  /** A live value (library functions): serialised here, streamed when big typed arrays reach the threshold. */
+  | { kind: 'live'; value: unknown; streamThreshold: number };
+
+/** What put() needs besides the staged files: everything meta.yaml records. */
+export interface PutRequest {
+  keyInputs: KeyInputs;
+  kind: KeyInputs['kind'];
+  taskVersion: string | number | null;
+  params: EntryMeta['params'];
+  command?: string[];
+  created: string;
+  durationMs: number;
+  exitCode: number;
+  logs: EntryMeta['logs'];
+  result: ResultPayload | null;
+  /** Replace an existing entry (--force); without it the first writer wins. */
+  replace: boolean;
+}
+
+/** Why a finished run was not stored: a closed set, put into words by output/not-stored.ts. */
+export type NotStoredReason =
+  | { kind: 'interrupted'; signal: string }
+  | { kind: 'killed'; signal: string }
+  | { kind: 'failed'; exitCode: number }
+  | { kind: 'unserialisable'; detail: string }
+  | { kind: 'input-changed' }
+  | { kind: 'output-missing'; path: string }
+  | { kind: 'output-refused'; detail: string };
+
+/** Whether a finished run became an entry. */
+export type Storage =
+  | { kind: 'stored'; bytes: number }
+  /** Another run stored this key first; its entry was kept (first writer wins). */
+  | { kind: 'kept-existing' }
+  | { kind: 'not-stored'; reason: NotStoredReason }
+  | { kind: 'store-failed'; error: CachexError };
+
+export interface PutOutcome {
+  storage: Storage;
+  /** The stored entry (also when another run's entry was kept). */
+  entry: EntryHandle | null;
+  /** The serialised result when put() serialised a live value (the library keeps it in memory). */
+  resultBytes: Buffer | null;
+}
+
+export interface ListQuery {
+  module?: string;
+  task?: string;
+  /** At least 6 hex characters of a key. */
+  keyPrefix?: string;
+  /** Skip the disk-usage walk (callers that only need metadata). */
+  withoutSizes?: boolean;
+}
+
+export interface ListedEntry {
+  ref: EntryRef;
+  /** Its metadata when meta.yaml is present and intact. */
+  meta: EntryMeta | null;
+  /** Why meta.yaml could not be used, when it could not. */
+  metaProblem: string | null;
+  /** Bytes on disk (allocated blocks, as `du` counts them). */
+  diskBytes: number;
+  hits: number;
+  created: Date | null;
+  /** Last hit, else creation. */
+  lastUsed: Date | null;
+  /** Where the entry and its outputs are, for showing (callers never join paths into it). */
+  dir: string;
+  outDir: string;
+}
+
+export interface RemoveOptions {
+  /** Why it goes: names the folder it passes through, so a crash leftover is recognised. */
+  why: 'corrupt' | 'pruned';
+  /** A run holding the key: skip the entry, or wait for the run to finish. */
+  ifBusy: 'skip' | 'wait';
+}
+
+export type RemoveOutcome = 'removed' | 'busy' | 'gone';

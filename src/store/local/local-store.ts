@@ -1,0 +1,232 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { serialize } from 'node:v8';
+import { CachexError, storeErrorFrom } from '../../errors.js';
+import type { KeyInputs } from '../../key/inputs.js';
+import { acquireKeyLock, tryAcquireKeyLock } from '../../lock/key-lock.js';
+import type { Owner } from '../../lock/owner.js';
+import { CACHEX_VERSION } from '../../version.js';
+import type {
+  EntryHandle,
+  EntryStore,
+  KeyLockHandle,
+  ListedEntry,
+  ListQuery,
+  LoadedEntry,
+  Lookup,
+  LookupOptions,
+  PutOutcome,
+  PutRequest,
+  RemoveOptions,
+  RemoveOutcome,
+  StagedRun,
+} from '../entry-store.js';
+import { ENTRY_FILES, type EntryRef, Layout } from '../layout.js';
+import { META_FORMAT, type EntryMeta } from '../meta.js';
+import { listEntries, readEntryMeta } from './catalog.js';
+import { largeViewBytes, splitLargeViews, writeChunked } from './chunked.js';
+import { loadEntry, recordHit } from './load.js';
+import type { PruneResult, PruneSelectors } from './prune.js';
+import type { VerifyOptions, VerifyReport } from './verify.js';
+import { OutputRefused } from './outputs.js';
+import { removeEntry } from './remove.js';
+import { encodeResult } from './result.js';
+import { Staging } from './staging.js';
+import { restoreSwappedOut } from './sweep.js';
+
+const CHUNKED_FILE = 'result.v8c';
+
+class LocalHandle implements EntryHandle {
+  constructor(
+    readonly ref: EntryRef,
+    protected readonly dir: string,
+    private readonly entryMeta: EntryMeta,
+  ) {}
+  outDir(): string {
+    return path.join(this.dir, ENTRY_FILES.out);
+  }
+  meta(): EntryMeta {
+    return this.entryMeta;
+  }
+}
+
+/**
+ * The store in one data folder: entries under cache/, staging and trash
+ * under tmp/ (same file system, so commits are one rename), key locks
+ * under locks/. Its crash-safety lives in the modules beside this file.
+ */
+export class LocalStore implements EntryStore {
+  readonly layout: Layout;
+  constructor(dataFolder: string) {
+    this.layout = new Layout(dataFolder);
+  }
+
+  get root(): string {
+    return this.layout.root;
+  }
+
+  async lookup(ref: EntryRef, expected: KeyInputs, opts: LookupOptions = {}): Promise<Lookup> {
+    if (opts.repair) restoreSwappedOut(this.layout, ref);
+    const found = await loadEntry(this.layout, ref, expected);
+    if (found.status === 'hit') {
+      if (opts.record !== false) recordHit(found.entry.dir);
+      const { dir, meta, ...read } = found.entry;
+      const entry: LoadedEntry = Object.assign(new LocalHandle(ref, dir, meta), read);
+      return { status: 'hit', source: 'local', entry };
+    }
+    if (found.status === 'corrupt') {
+      if (opts.repair) await this.remove(ref, { why: 'corrupt', ifBusy: 'skip', locked: true });
+      return { status: 'miss', corrupt: { file: found.file, reason: found.reason } };
+    }
+    return { status: 'miss', corrupt: null };
+  }
+
+  lock(ref: EntryRef, opts: { onWait?: (owner: Partial<Owner> | null) => void } = {}): Promise<KeyLockHandle> {
+    return acquireKeyLock(this.layout.lockTarget(ref), { onWait: opts.onWait });
+  }
+
+  stage(ref: EntryRef): StagedRun {
+    return Staging.create(this.layout, ref);
+  }
+
+  async put(staged: StagedRun, run: PutRequest): Promise<PutOutcome> {
+    const staging = staged as Staging;
+    const { ref } = staging;
+    try {
+      const sealed = staging.seal();
+      const encoded = this.encode(staging, run);
+      if ('unserialisable' in encoded) {
+        return {
+          storage: { kind: 'not-stored', reason: { kind: 'unserialisable', detail: encoded.unserialisable } },
+          entry: null,
+          resultBytes: null,
+        };
+      }
+      const meta: EntryMeta = {
+        format: META_FORMAT,
+        cachex: CACHEX_VERSION,
+        task: ref.task,
+        module: ref.module,
+        key: ref.key,
+        kind: run.kind,
+        taskVersion: run.taskVersion,
+        params: run.params,
+        keyInputs: run.keyInputs,
+        command: run.command,
+        created: run.created,
+        durationMs: run.durationMs,
+        exitCode: run.exitCode,
+        outputs: sealed.outputs,
+        result: encoded.record,
+        logs: run.logs,
+      };
+      const committed = await staging.commit(meta, sealed.stamps, run.replace);
+      const entry = new LocalHandle(ref, this.layout.entryDir(ref), meta);
+      if (committed === 'kept-existing') {
+        const kept = await this.open(ref);
+        return { storage: { kind: 'kept-existing' }, entry: kept ?? entry, resultBytes: encoded.bytes };
+      }
+      const bytes =
+        sealed.outputs.reduce((n, o) => n + o.size, 0) +
+        run.logs.stdout.size +
+        run.logs.stderr.size +
+        (encoded.record?.size ?? 0);
+      return { storage: { kind: 'stored', bytes }, entry, resultBytes: encoded.bytes };
+    } catch (err) {
+      if (err instanceof OutputRefused) {
+        return {
+          storage: { kind: 'not-stored', reason: { kind: 'output-refused', detail: err.message } },
+          entry: null,
+          resultBytes: null,
+        };
+      }
+      const error =
+        err instanceof CachexError ? err : storeErrorFrom(err, `storing the entry ${ref.task} ${ref.key.slice(0, 12)}`);
+      return { storage: { kind: 'store-failed', error }, entry: null, resultBytes: null };
+    }
+  }
+
+  /** Chooses the result's encoding: v8, v8+gzip, or streamed big typed arrays (chunked.ts). */
+  private encode(
+    staging: Staging,
+    run: PutRequest,
+  ): { record: EntryMeta['result']; bytes: Buffer | null } | { unserialisable: string } {
+    const payload = run.result;
+    if (!payload) return { record: null, bytes: null };
+    if (payload.kind === 'serialised') {
+      const encoded = encodeResult(payload.bytes, { compress: payload.compress });
+      staging.writeFile(encoded.record.file, encoded.bytes);
+      return { record: encoded.record, bytes: payload.bytes };
+    }
+    let bytes: Buffer;
+    try {
+      // Big typed arrays past the threshold are written from their own memory, with no serialised copy.
+      if (largeViewBytes(payload.value) >= payload.streamThreshold) {
+        const chunked = splitLargeViews(payload.value);
+        serialize(chunked.skeleton); // fails here, as for any result, when something in it cannot be stored
+        return { record: writeChunked(path.join(staging.dir, CHUNKED_FILE), chunked, CHUNKED_FILE), bytes: null };
+      }
+      bytes = serialize(payload.value);
+    } catch (err) {
+      return { unserialisable: (err as Error).message.replace(/\.$/, '') };
+    }
+    // Skipping compression of a huge result avoids a second full-size copy on store and on load.
+    const encoded = encodeResult(bytes, { compress: bytes.length <= payload.streamThreshold });
+    staging.writeFile(encoded.record.file, encoded.bytes);
+    return { record: encoded.record, bytes };
+  }
+
+  async open(ref: EntryRef): Promise<EntryHandle | null> {
+    const dir = this.layout.entryDir(ref);
+    const read = await readEntryMeta(dir, ref);
+    return 'meta' in read ? new LocalHandle(ref, dir, read.meta) : null;
+  }
+
+  /** meta.yaml's device, inode, size and mtime: a pruned entry has none, a replaced one a new inode. */
+  identity(ref: EntryRef): string | null {
+    try {
+      const st = statSync(path.join(this.layout.entryDir(ref), ENTRY_FILES.meta), { bigint: true });
+      return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+    } catch {
+      return null;
+    }
+  }
+
+  outDir(ref: EntryRef): string | null {
+    return this.identity(ref) === null ? null : path.join(this.layout.entryDir(ref), ENTRY_FILES.out);
+  }
+
+  recordHit(ref: EntryRef): void {
+    recordHit(this.layout.entryDir(ref));
+  }
+
+  list(query: ListQuery = {}): Promise<ListedEntry[]> {
+    return listEntries(this.layout, query);
+  }
+
+  /** Sweeps crash leftovers, removes corrupt entries, then what the selectors choose (never an entry in use). */
+  async prune(selectors: PruneSelectors, options: { dryRun: boolean }): Promise<PruneResult> {
+    const { prune } = await import('./prune.js');
+    return prune(this.layout, selectors, options);
+  }
+
+  /** Re-hashes every entry; with `fix`, sweeps leftovers and sets corrupt entries aside. */
+  async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+    const { verifyStore } = await import('./verify.js');
+    return verifyStore(this.layout, options);
+  }
+
+  async remove(ref: EntryRef, opts: RemoveOptions & { locked?: boolean }): Promise<RemoveOutcome> {
+    if (opts.locked) return removeEntry(this.layout, ref, opts.why);
+    const lock =
+      opts.ifBusy === 'wait'
+        ? await acquireKeyLock(this.layout.lockTarget(ref))
+        : await tryAcquireKeyLock(this.layout.lockTarget(ref));
+    if (!lock) return 'busy';
+    try {
+      return removeEntry(this.layout, ref, opts.why);
+    } finally {
+      await lock.release();
+    }
+  }
+}
