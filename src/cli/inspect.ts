@@ -7,9 +7,9 @@ import type { EntryMeta, OutputRecord } from '../store/meta.js';
 import type { CliContext } from './context.js';
 import { entryRecord, isPathParam } from './ls.js';
 import { addParamFlags, refuseFlagLikeValues } from './task-flags.js';
+import { isSegment } from '../store/layout.js';
 
 /** What a task name may look like; anything else (`../../etc`) can only be a key prefix. */
-const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export function registerInspect(program: Command, ctx: CliContext): void {
   program
@@ -47,7 +47,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
 
 /** The task spec when `target` names a task; null when it should be read as a key prefix. */
 async function taskNamed(ctx: CliContext, target: string): Promise<TaskSpec | null> {
-  if (!TASK_NAME.test(target)) return null;
+  if (!isSegment(target)) return null;
   const settings = await ctx.settings();
   const looksLikePrefix = /^[0-9a-fA-F]{6,64}$/.test(target);
   if (!settings.hasConfig) {

@@ -4,6 +4,10 @@ import { UsageError } from '../errors.js';
 import type { PruneReason, PruneResult, PruneSelectors } from '../store/open.js';
 import type { CliContext } from './context.js';
 import { parseCount, parseDuration, parseSize } from '../config/units.js';
+import { isSegment } from '../store/layout.js';
+
+/** `task` or `module/task`. */
+const isTaskName = (value: string) => value.split('/').length <= 2 && value.split('/').every(isSegment);
 
 interface PruneFlags {
   olderThan?: string;
@@ -15,8 +19,6 @@ interface PruneFlags {
   dryRun?: boolean;
   json?: boolean;
 }
-
-const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
 
 const SELECTOR_HINT =
   'add --older-than, --unused-for, --max-size, --task, --keep or --all to remove entries (for example `cachex prune --unused-for 30d`)';
@@ -59,7 +61,7 @@ function parseSelectors(flags: PruneFlags): PruneSelectors {
   if (flags.maxSize !== undefined) sel.maxSizeBytes = parseSize(flags.maxSize, '--max-size');
   if (flags.keep !== undefined) sel.keep = parseCount(flags.keep, '--keep');
   if (flags.task !== undefined) {
-    if (!TASK_NAME.test(flags.task))
+    if (!isTaskName(flags.task))
       throw new UsageError(
         `--task ${JSON.stringify(flags.task)} is not a task name; see \`cachex tasks\` or \`cachex ls\`.`,
       );

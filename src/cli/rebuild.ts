@@ -7,6 +7,7 @@ import type { EntryStore } from '../store/entry-store.js';
 import type { EntryRef } from '../store/layout.js';
 import type { EntryMeta } from '../store/meta.js';
 import type { CliContext } from './context.js';
+import { isSegment } from '../store/layout.js';
 
 interface RebuildFlags {
   task?: string;
@@ -82,7 +83,7 @@ async function selectEntries(
   const refs: EntryRef[] = [];
   for (const prefix of prefixes) refs.push(await resolveKeyPrefix(store, prefix));
   if (flags.task !== undefined) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(flags.task))
+    if (!isSegment(flags.task))
       throw new UsageError(`--task ${JSON.stringify(flags.task)} is not a task name; see \`cachex tasks\`.`);
     const ofTask = await refsOf({ task: flags.task });
     if (!ofTask.length && !(flags.task in config.tasks)) {

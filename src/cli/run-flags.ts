@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { LINK_MODES, type LinkMode, type Placement } from '../store/place.js';
+import { isSegment } from '../store/layout.js';
 
 export interface RunFlags {
   force?: boolean;
@@ -30,7 +31,7 @@ export function checkRunFlags(flags: RunFlags): void {
     throw new UsageError(`--link must be one of ${LINK_MODES.join(', ')}, got ${JSON.stringify(flags.link)}.`);
   if (flags.out !== undefined && (flags.out === '' || flags.out.includes('\0')))
     throw new UsageError('--out needs a folder path.');
-  if (flags.publish !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(flags.publish)) {
+  if (flags.publish !== undefined && !isSegment(flags.publish)) {
     throw new UsageError(
       `--publish ${JSON.stringify(flags.publish)} is not a valid name; use letters, digits, ".", "_" and "-" (no slashes or "..").`,
     );

@@ -1,10 +1,10 @@
 import { ConfigError } from '../errors.js';
 import type { CachexConfig, ParamSpec, TaskSpec } from './types.js';
 import { flagName } from '../tasks/flags.js';
+import { isSegment } from '../store/layout.js';
 
 const PARAM_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'enum', 'file', 'dir']);
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
-const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Flags that `cachex run` owns; a param may not take them (or their `--no-` forms). */
 export const RESERVED_FLAGS = new Set([
@@ -41,12 +41,12 @@ export function validateConfig(value: unknown, file: string): CachexConfig {
 
 function validateTask(name: string, task: TaskSpec, file: string): void {
   const where = `${file}: task "${name}"`;
-  if (!SEGMENT.test(name)) fail(where, 'task names may use letters, digits, ".", "_" and "-" only');
+  if (!isSegment(name)) fail(where, 'task names may use letters, digits, ".", "_" and "-" only');
   if (!task || typeof task !== 'object') fail(where, 'must be an object with `run` or `command`');
   const hasRun = typeof task.run === 'function';
   const hasCommand = Array.isArray(task.command);
   if (hasRun === hasCommand) fail(where, 'needs exactly one of `run` (a function) or `command` (an argv array)');
-  if (task.module !== undefined && (typeof task.module !== 'string' || !SEGMENT.test(task.module))) {
+  if (task.module !== undefined && (typeof task.module !== 'string' || !isSegment(task.module))) {
     fail(where, '`module` may use letters, digits, ".", "_" and "-" only');
   }
   const params = task.params ?? {};

@@ -2,11 +2,11 @@ import { lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ParamsSchema } from '../config/types.js';
 import type { Params } from '../tasks/params.js';
+import { statStamp } from '../key/stamp.js';
 
 function stamp(file: string): string {
   try {
-    const st = lstatSync(file, { bigint: true });
-    return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    return statStamp(lstatSync(file, { bigint: true }), 'content');
   } catch {
     return 'missing';
   }

@@ -13,6 +13,7 @@ import {
   lstatSync,
 } from 'node:fs';
 import path from 'node:path';
+import { statStamp } from './stamp.js';
 
 const CHUNK = 1 << 20;
 
@@ -55,7 +56,7 @@ export class DigestCache {
   digest(file: string): string {
     const absolute = path.resolve(file);
     const st = statSync(absolute, { bigint: true });
-    const stamp = `${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`;
+    const stamp = statStamp(st, 'content');
     if (this.folder) {
       try {
         const [cachedStamp, digest] = readFileSync(this.entryPath(absolute), 'utf8').split('\n');

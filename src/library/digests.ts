@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { DigestCache } from '../key/digest.js';
+import { statStamp } from '../key/stamp.js';
 
 /** Digests already known in this process, by absolute path, with the stat stamp they were taken at. */
 const known = new Map<string, { stamp: string; digest: string }>();
@@ -14,7 +15,7 @@ export class MemoDigestCache extends DigestCache {
   override digest(file: string): string {
     const absolute = path.resolve(file);
     const st = statSync(absolute, { bigint: true });
-    const stamp = `${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`;
+    const stamp = statStamp(st, 'content');
     const memo = known.get(absolute);
     if (memo?.stamp === stamp) return memo.digest;
     const digest = super.digest(absolute);

@@ -6,8 +6,8 @@ import type { TaskDef } from '../tasks/task.js';
 import { sanitiseSegment } from './caller.js';
 import { isPlainObject } from './args.js';
 import type { CacheOptions, CachableFunction } from './types.js';
+import { isSegment } from '../store/layout.js';
 
-const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const KNOWN = new Set([
   'name',
   'module',
@@ -87,13 +87,13 @@ export function resolveOptions(fn: CachableFunction, options: CacheOptions, defa
     if (!fn.name) wrong('an anonymous function needs a name; pass { name: "..." }');
     name = sanitiseSegment(fn.name);
     if (!name) wrong(`the function name "${fn.name}" cannot name a folder; pass { name: "..." }`);
-  } else if (typeof name !== 'string' || !SEGMENT.test(name)) {
+  } else if (typeof name !== 'string' || !isSegment(name)) {
     wrong(
       `name ${JSON.stringify(name)} may use letters, digits, ".", "_" and "-" only, starting with a letter or digit`,
     );
   }
   const module = options.module ?? defaultModule;
-  if (typeof module !== 'string' || !SEGMENT.test(module))
+  if (typeof module !== 'string' || !isSegment(module))
     wrong(
       `module ${JSON.stringify(module)} may use letters, digits, ".", "_" and "-" only, starting with a letter or digit`,
     );

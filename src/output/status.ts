@@ -3,7 +3,7 @@ import { formatBytes, formatDuration, shortKey } from './format.js';
 import { storageWords } from './not-stored.js';
 import { paint } from './terminal.js';
 
-/** The one-line summary on stderr after every run (SPEC §5). */
+/** The one-line summary on stderr after every run: hit or miss, the key, time saved or taken, and whether it was stored. */
 export function statusLine(outcome: RunOutcome): string {
   const id = `${outcome.ref.task} ${shortKey(outcome.ref.key)}`;
   if (outcome.status === 'hit') {

@@ -3,6 +3,15 @@ import path from 'node:path';
 export const KEY_PATTERN = /^[0-9a-f]{64}$/;
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
+/**
+ * The one rule for names that become path segments (module, task, publish
+ * names): letters, digits, ".", "_" and "-", not starting with a dot, so no
+ * name can be "..", hidden, or climb out of its folder.
+ */
+export function isSegment(name: unknown): name is string {
+  return typeof name === 'string' && SEGMENT.test(name);
+}
+
 /** Identifies one entry: DATA_FOLDER/cache/<module>/<task>/<key>/. */
 export interface EntryRef {
   module: string;
@@ -44,7 +53,7 @@ export class Layout {
 
 /** Module, task and key become path segments: refuse anything that could climb out. */
 export function assertRef(ref: EntryRef): void {
-  if (!SEGMENT.test(ref.module) || !SEGMENT.test(ref.task) || !KEY_PATTERN.test(ref.key)) {
+  if (!isSegment(ref.module) || !isSegment(ref.task) || !KEY_PATTERN.test(ref.key)) {
     throw new Error(`invalid entry reference ${JSON.stringify(ref)}`);
   }
 }

@@ -30,7 +30,7 @@ export class PlacementRefused extends UsageError {
     super(`Refused to place outputs (${problem.kind}: ${'path' in problem ? problem.path : problem.name}).`);
   }
 }
-import { Layout } from './layout.js';
+import { isSegment, Layout } from './layout.js';
 import type { OutputRecord } from './meta.js';
 import { symlinkStaysInside } from './local/outputs.js';
 
@@ -170,7 +170,7 @@ export function listOutputs(outDir: string, rel = ''): OutputRecord[] {
  * publish's folder, if any.
  */
 export function checkPublishTarget(staticDir: string, name: string): string | null {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+  if (!isSegment(name)) {
     throw new PlacementRefused({ kind: 'bad-publish-name', name });
   }
   const link = path.join(staticDir, name);

@@ -8,11 +8,11 @@ import type { OutputRecord } from '../store/meta.js';
 import { resolveExecutable } from './command.js';
 import type { Params } from './params.js';
 import type { TaskDef } from './task.js';
+import { isSegment } from '../store/layout.js';
 
 /** Entries of `cachex exec` live under cache/exec/<name>/. */
 export const EXEC_MODULE = 'exec';
 
-const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** What the user typed: `cachex exec [--input P]… [--env V]… [--output P]… [--name N] -- CMD ARGS…`. */
@@ -40,7 +40,7 @@ export interface PreparedExec {
 /** `--name`, else the command's basename made into one path segment (`./build.sh` → `build.sh`). */
 export function execTaskName(argv0: string, name?: string): string {
   if (name !== undefined) {
-    if (!SEGMENT.test(name))
+    if (!isSegment(name))
       throw new UsageError(
         `--name ${JSON.stringify(name)} is not a valid name; use letters, digits, ".", "_" and "-" (no slashes or "..").`,
       );

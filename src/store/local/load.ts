@@ -8,6 +8,7 @@ import { checkMeta, type EntryMeta } from '../meta.js';
 import { checkOutputs } from './outputs.js';
 import { decodeResult } from './result.js';
 import { readChunked } from './chunked.js';
+import { statStamp } from '../../key/stamp.js';
 
 export interface LoadedEntry {
   dir: string;
@@ -72,8 +73,7 @@ export async function loadEntry(
 /** Identity of an entry folder (device and inode); null when it is not there. */
 function folderId(dir: string): string | null {
   try {
-    const st = statSync(dir, { bigint: true });
-    return `${st.dev}:${st.ino}`;
+    return statStamp(statSync(dir, { bigint: true }), 'folder');
   } catch {
     return null;
   }

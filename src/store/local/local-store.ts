@@ -33,6 +33,7 @@ import { removeEntry } from './remove.js';
 import { encodeResult } from './result.js';
 import { Staging } from './staging.js';
 import { restoreSwappedOut } from './sweep.js';
+import { statStamp } from '../../key/stamp.js';
 
 const CHUNKED_FILE = 'result.v8c';
 
@@ -185,8 +186,7 @@ export class LocalStore implements EntryStore {
   /** meta.yaml's device, inode, size and mtime: a pruned entry has none, a replaced one a new inode. */
   identity(ref: EntryRef): string | null {
     try {
-      const st = statSync(path.join(this.layout.entryDir(ref), ENTRY_FILES.meta), { bigint: true });
-      return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+      return statStamp(statSync(path.join(this.layout.entryDir(ref), ENTRY_FILES.meta), { bigint: true }), 'file');
     } catch {
       return null;
     }

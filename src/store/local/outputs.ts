@@ -3,14 +3,14 @@ import path from 'node:path';
 import { sha256File } from '../../key/digest.js';
 import type { OutputRecord } from '../meta.js';
 import { fsyncPath } from './fsync.js';
+import { statStamp } from '../../key/stamp.js';
 
 /** Why a run's outputs cannot be stored (the run itself still succeeded). */
 export class OutputRefused extends Error {}
 
-/** A stat stamp: when it is unchanged, the bytes are unchanged (ctime cannot be faked by touch). */
+/** When an output's stamp is unchanged since it was verified, its bytes are unchanged. */
 export function stampOf(file: string): string {
-  const st = lstatSync(file, { bigint: true });
-  return `${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`;
+  return statStamp(lstatSync(file, { bigint: true }), 'content');
 }
 
 /** True when `target` of a symlink at `linkRel` stays inside the output folder. */
