@@ -1,8 +1,8 @@
-import { lstatSync, readdirSync } from 'node:fs';
-import path from 'node:path';
+import { lstatSync } from 'node:fs';
 import type { ParamsSchema } from '../config/types.js';
 import type { Params } from '../tasks/params.js';
 import { statStamp } from '../key/stamp.js';
+import { walkTree } from '../key/walk.js';
 
 function stamp(file: string): string {
   try {
@@ -15,11 +15,7 @@ function stamp(file: string): string {
 function treeStamp(dir: string): string {
   const parts: string[] = [stamp(dir)];
   try {
-    for (const name of readdirSync(dir).sort()) {
-      const full = path.join(dir, name);
-      parts.push(`${name}=${stamp(full)}`);
-      if (lstatSync(full).isDirectory()) parts.push(treeStamp(full));
-    }
+    for (const { rel, full } of walkTree(dir)) parts.push(`${rel}=${stamp(full)}`);
   } catch {
     parts.push('unreadable');
   }

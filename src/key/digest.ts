@@ -5,15 +5,14 @@ import {
   openSync,
   readFileSync,
   readSync,
-  readdirSync,
   readlinkSync,
   renameSync,
   statSync,
   writeFileSync,
-  lstatSync,
 } from 'node:fs';
 import path from 'node:path';
 import { statStamp } from './stamp.js';
+import { walkTree } from './walk.js';
 
 const CHUNK = 1 << 20;
 
@@ -90,21 +89,11 @@ export class DigestCache {
    */
   treeDigest(dir: string): string {
     const lines: string[] = [];
-    const walk = (rel: string): void => {
-      const names = readdirSync(path.join(dir, rel)).sort();
-      for (const name of names) {
-        const relPath = rel ? `${rel}/${name}` : name;
-        const full = path.join(dir, relPath);
-        const st = lstatSync(full);
-        if (st.isSymbolicLink()) lines.push(`l ${JSON.stringify(relPath)} ${JSON.stringify(readlinkSync(full))}`);
-        else if (st.isDirectory()) {
-          lines.push(`d ${JSON.stringify(relPath)}`);
-          walk(relPath);
-        } else if (st.isFile())
-          lines.push(`f ${JSON.stringify(relPath)} ${st.mode & 0o111 ? 'x' : '-'} ${this.digest(full)}`);
-      }
-    };
-    walk('');
+    for (const { rel, full, st } of walkTree(dir)) {
+      if (st.isSymbolicLink()) lines.push(`l ${JSON.stringify(rel)} ${JSON.stringify(readlinkSync(full))}`);
+      else if (st.isDirectory()) lines.push(`d ${JSON.stringify(rel)}`);
+      else if (st.isFile()) lines.push(`f ${JSON.stringify(rel)} ${st.mode & 0o111 ? 'x' : '-'} ${this.digest(full)}`);
+    }
     return sha256(lines.join('\n'));
   }
 }

@@ -3,7 +3,6 @@ import type { KeyInputs } from '../key/inputs.js';
 import type { Owner } from '../lock/owner.js';
 import type { EntryRef } from './layout.js';
 import type { EntryMeta, OutputRecord } from './meta.js';
-import type { Placement, PlacementResult } from './place.js';
 
 /**
  * The one interface every store backend offers. Today there is the local

@@ -5,7 +5,6 @@ import {
   linkSync,
   lstatSync,
   mkdirSync,
-  readdirSync,
   readlinkSync,
   renameSync,
   rmSync,
@@ -33,6 +32,7 @@ export class PlacementRefused extends UsageError {
 import { isSegment, Layout } from './layout.js';
 import type { OutputRecord } from './meta.js';
 import { symlinkStaysInside } from './local/outputs.js';
+import { walkTree } from '../key/walk.js';
 
 export type LinkMode = 'auto' | 'copy' | 'hardlink' | 'symlink';
 export const LINK_MODES: readonly LinkMode[] = ['auto', 'copy', 'hardlink', 'symlink'];
@@ -125,29 +125,19 @@ export function materialise(sourceOut: string, outputs: OutputRecord[], target: 
 }
 
 /** Outputs of an unstored run, listed straight from its staging folder. */
-export function listOutputs(outDir: string, rel = ''): OutputRecord[] {
+export function listOutputs(outDir: string): OutputRecord[] {
   const records: OutputRecord[] = [];
-  let names: string[];
-  try {
-    names = readdirSync(path.join(outDir, rel)).sort();
-  } catch {
-    return records;
-  }
-  for (const name of names) {
-    const relPath = rel ? `${rel}/${name}` : name;
-    const st = lstatSync(path.join(outDir, relPath));
+  for (const { rel: relPath, full, st } of walkTree(outDir, { onError: 'skip' })) {
     if (st.isSymbolicLink())
       records.push({
         path: relPath,
         type: 'symlink',
         size: 0,
         mode: 0o777,
-        target: readlinkSync(path.join(outDir, relPath)),
+        target: readlinkSync(full),
       });
-    else if (st.isDirectory()) {
-      records.push({ path: relPath, type: 'dir', size: 0, mode: st.mode & 0o7777 });
-      records.push(...listOutputs(outDir, relPath));
-    } else if (st.isFile())
+    else if (st.isDirectory()) records.push({ path: relPath, type: 'dir', size: 0, mode: st.mode & 0o7777 });
+    else if (st.isFile())
       records.push({
         path: relPath,
         type: 'file',

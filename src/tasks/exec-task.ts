@@ -4,7 +4,6 @@ import { ConfigError, UsageError, storeErrorFrom } from '../errors.js';
 import { sha256, type DigestCache } from '../key/digest.js';
 import { KEY_FORMAT, keyOfInputs, type KeyInputs } from '../key/inputs.js';
 import { safeRelative } from '../store/place.js';
-import type { OutputRecord } from '../store/meta.js';
 import { resolveExecutable } from './command.js';
 import type { Params } from './params.js';
 import type { TaskDef } from './task.js';

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ENTRY_FILES, KEY_PATTERN, type EntryRef, type Layout } from '../layout.js';
 import type { ListedEntry, ListQuery } from '../entry-store.js';
 import { checkMeta, type EntryMeta } from '../meta.js';
+import { walkTree } from '../../key/walk.js';
 
 /** One entry as listings see it (the store interface's ListedEntry), with its folder for the store's own use. */
 export type CatalogEntry = ListedEntry;
@@ -27,7 +28,7 @@ export function diskUsage(target: string): number {
     return 0;
   }
   let total = st.blocks * 512;
-  if (st.isDirectory()) for (const name of readdirSync(target)) total += diskUsage(path.join(target, name));
+  if (st.isDirectory()) for (const item of walkTree(target, { onError: 'skip' })) total += item.st.blocks * 512;
   return total;
 }
 

@@ -1,9 +1,10 @@
-import { chmodSync, copyFileSync, lstatSync, readdirSync, readlinkSync, renameSync } from 'node:fs';
+import { chmodSync, copyFileSync, lstatSync, readlinkSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { sha256File } from '../../key/digest.js';
 import type { OutputRecord } from '../meta.js';
 import { fsyncPath } from './fsync.js';
 import { statStamp } from '../../key/stamp.js';
+import { walkTree } from '../../key/walk.js';
 
 /** Why a run's outputs cannot be stored (the run itself still succeeded). */
 export class OutputRefused extends Error {}
@@ -20,15 +21,6 @@ export function symlinkStaysInside(linkRel: string, target: string): boolean {
   return resolved !== '..' && !resolved.startsWith('../') && resolved !== '.';
 }
 
-function walk(root: string, visit: (rel: string, full: string) => void, rel = ''): void {
-  for (const name of readdirSync(path.join(root, rel)).sort()) {
-    const relPath = rel ? `${rel}/${name}` : name;
-    const full = path.join(root, relPath);
-    visit(relPath, full);
-    if (lstatSync(full).isDirectory()) walk(root, visit, relPath);
-  }
-}
-
 /**
  * Seals a staged output folder: records each file's size, mode and digest,
  * makes files read-only (edits through a hard link would corrupt the entry),
@@ -38,18 +30,19 @@ function walk(root: string, visit: (rel: string, full: string) => void, rel = ''
 export function sealOutputs(outDir: string): { outputs: OutputRecord[]; stamps: Record<string, string> } {
   const outputs: OutputRecord[] = [];
   const stamps: Record<string, string> = {};
-  walk(outDir, (rel, full) => {
-    let st = lstatSync(full);
+  for (const item of walkTree(outDir)) {
+    const { rel, full } = item;
+    let st = item.st;
     if (st.isSymbolicLink()) {
       const target = readlinkSync(full);
       if (!symlinkStaysInside(rel, target))
         throw new OutputRefused(`output symlink ${rel} points outside the output folder (${target})`);
       outputs.push({ path: rel, type: 'symlink', size: 0, mode: 0o777, target });
-      return;
+      continue;
     }
     if (st.isDirectory()) {
       outputs.push({ path: rel, type: 'dir', size: 0, mode: st.mode & 0o7777 });
-      return;
+      continue;
     }
     if (!st.isFile()) throw new OutputRefused(`output ${rel} is not a regular file, folder or symlink`);
     if (st.nlink > 1) {
@@ -70,7 +63,7 @@ export function sealOutputs(outDir: string): { outputs: OutputRecord[]; stamps: 
       mtimeMs: Math.floor(st.mtimeMs),
     });
     stamps[rel] = stampOf(full);
-  });
+  }
   for (const o of outputs) if (o.type === 'dir') fsyncPath(path.join(outDir, o.path));
   fsyncPath(outDir);
   return { outputs, stamps };
@@ -125,9 +118,11 @@ export function checkOutputs(
   }
   let extra: string | null = null;
   try {
-    walk(outDir, (rel) => {
-      if (!extra && !expected.has(rel)) extra = rel;
-    });
+    for (const { rel } of walkTree(outDir)) {
+      if (expected.has(rel)) continue;
+      extra = rel;
+      break;
+    }
   } catch {
     return { problem: { file: 'out', reason: 'output folder missing' } };
   }
