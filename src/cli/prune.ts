@@ -5,6 +5,7 @@ import type { Layout } from '../store/layout.js';
 import type { PruneReason, PruneResult, PruneSelectors } from '../store/prune.js';
 import type { CliContext } from './context.js';
 import { parseCount, parseDuration, parseSize } from './units.js';
+import { ofTask, refuseUnknownTask } from './unknown-task.js';
 
 interface PruneFlags {
   olderThan?: string;
@@ -46,10 +47,20 @@ export function registerPrune(program: Command, ctx: CliContext): void {
     .action(async (flags: PruneFlags) => {
       const selectors = parseSelectors(flags);
       const layout = await ctx.layout();
+      let taskHasEntries = true;
+      if (flags.task !== undefined) {
+        // A misspelt --task is refused before anything is swept: it would otherwise prune nothing, silently.
+        const { entryRefs } = await import('../store/catalog.js');
+        const stored = entryRefs(layout);
+        await refuseUnknownTask(ctx, flags.task, stored);
+        taskHasEntries = stored.some((ref) => ofTask(ref, flags.task!));
+      }
       const { prune, hasSelector } = await import('../store/prune.js');
       const result = await prune(layout, selectors, { dryRun: Boolean(flags.dryRun) });
       if (flags.json) process.stdout.write(`${JSON.stringify(toJson(result, flags))}\n`);
       else process.stdout.write(await describe(result, layout, flags, hasSelector(selectors)));
+      if (!taskHasEntries && !flags.json)
+        process.stdout.write(`No entries of ${flags.task} are stored; nothing matched.\n`);
     });
 }
 
@@ -107,6 +118,27 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** A kept entry's reason, worded for a count of them. */
+function keptBecause(reason: string): string {
+  if (reason.startsWith('a running command')) return 'held by a running command';
+  if (reason.startsWith('it was used in the last minute')) return 'used in the last minute (only --all removes those)';
+  return `kept (${reason})`;
+}
+
+/** Why --max-size was not reached — only the reasons that really held. */
+function stillOver(result: PruneResult, flags: PruneFlags): string {
+  const counts = new Map<string, number>();
+  for (const s of result.skipped) {
+    if (flags.task !== undefined && !ofTask(s.ref, flags.task)) continue;
+    const why = keptBecause(s.reason);
+    counts.set(why, (counts.get(why) ?? 0) + 1);
+  }
+  const reasons = [...counts].map(([why, n]) => `${n === 1 ? '1 entry' : `${n} entries`} ${why}`);
+  if (flags.keep !== undefined) reasons.push(`--keep ${flags.keep} protects the newest of each task`);
+  const scope = flags.task ? `entries of ${flags.task} are` : 'store is';
+  return `The ${scope} still over --max-size ${flags.maxSize}${reasons.length ? `: ${reasons.join('; ')}` : ''}.`;
+}
+
 async function describe(result: PruneResult, layout: Layout, flags: PruneFlags, selected: boolean): Promise<string> {
   const { formatBytes, shortKey } = await import('../output/format.js');
   const verb = result.dryRun ? 'would remove' : 'removed';
@@ -135,10 +167,7 @@ async function describe(result: PruneResult, layout: Layout, flags: PruneFlags, 
   );
   if (flags.maxSize !== undefined) {
     const target = parseSize(flags.maxSize, '--max-size');
-    if (result.remainingBytes > target)
-      lines.push(
-        `The ${flags.task ? `entries of ${flags.task} are` : 'store is'} still over --max-size ${flags.maxSize}: the entries left are in use or kept by --keep.`,
-      );
+    if (result.remainingBytes > target) lines.push(stillOver(result, flags));
   }
   if (!selected) lines.push(`No entries were selected; ${SELECTOR_HINT}.`);
   return `${lines.join('\n')}\n`;

@@ -137,6 +137,7 @@ async function rebuildOne(
   const { runTask } = await import('../core/run-task.js');
   const { Progress } = await import('../output/progress.js');
   const { statusLine } = await import('../output/status.js');
+  const { freshLine } = await import('../output/terminal.js');
   const { executeTask, runEvents } = await import('./run.js');
   const given = Object.fromEntries(Object.entries(meta.params ?? {}).map(([name, record]) => [name, record.value]));
   let prepared;
@@ -159,7 +160,7 @@ async function rebuildOne(
     execute: executeTask(prepared, settings),
   });
   progress.stop();
-  if (!quiet) process.stderr.write(`${statusLine(outcome)}\n`);
+  if (!quiet) process.stderr.write(`${freshLine()}${statusLine(outcome)}\n`);
   if (outcome.storeError)
     return { ref, reason: `${ref.task} ${short}: ${outcome.storeError.message.replace(/\.$/, '')}` };
   if (outcome.exitCode !== 0)

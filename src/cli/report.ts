@@ -1,17 +1,17 @@
 import { CachexError } from '../errors.js';
-import { paint } from '../output/terminal.js';
+import { freshLine, paint } from '../output/terminal.js';
 
 /** Prints an error as one sentence (the stack only with --debug) and returns its exit code. */
 export function reportError(err: unknown, debug: boolean): number {
   if (err instanceof CachexError) {
-    process.stderr.write(`${paint('red', 'error:')} ${err.message}\n`);
+    process.stderr.write(`${freshLine()}${paint('red', 'error:')} ${err.message}\n`);
     if (debug && err.cause instanceof Error) process.stderr.write(`${err.cause.stack}\n`);
     else if (debug) process.stderr.write(`${err.stack}\n`);
     return err.exitCode;
   }
   const e = err as Error;
   process.stderr.write(
-    `${paint('red', 'error:')} ${e?.message ?? String(err)} (an unexpected error; run with --debug for details).\n`,
+    `${freshLine()}${paint('red', 'error:')} ${e?.message ?? String(err)} (an unexpected error; run with --debug for details).\n`,
   );
   if (debug) process.stderr.write(`${e?.stack}\n`);
   return 1;

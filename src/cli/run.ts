@@ -20,6 +20,7 @@ import { runCommand } from '../runner/command.js';
 import { runFunctionInWorker } from '../runner/function.js';
 import { formatBytes, shortKey } from '../output/format.js';
 import { Progress } from '../output/progress.js';
+import { freshLine } from '../output/terminal.js';
 import { decodeValue, formatValue, toJsonValue } from '../output/result.js';
 import { statusLine } from '../output/status.js';
 import { canonicalJson } from '../key/encode.js';
@@ -89,7 +90,8 @@ export function registerRun(
   for (const [name, spec] of Object.entries(config.tasks)) {
     const cmd = run
       .command(name)
-      .description(spec.description ?? (spec.command ? `runs ${spec.command.join(' ')}` : 'TypeScript task'));
+      .description(spec.description ?? (spec.command ? `runs ${spec.command.join(' ')}` : 'TypeScript task'))
+      .allowExcessArguments(false); // `run` itself allows them (to name an unknown task); a task takes flags only
     const attributes = addParamFlags(cmd, spec.params ?? {});
     addRunFlags(cmd);
     // `--debug` is cachex's own flag unless the task has a `debug` param of its own.
@@ -102,7 +104,10 @@ export function registerRun(
         .join('')}\n`,
     );
     cmd.action(async (opts: Record<string, unknown>) => {
-      if (opts.debug === true && !(spec.params && 'debug' in spec.params)) ctx.globals.debug = true;
+      if (opts.debug === true && !(spec.params && 'debug' in spec.params)) {
+        ctx.globals.debug = true;
+        process.env.CACHEX_DEBUG = '1'; // the task's worker prints a full stack then
+      }
       refuseFlagLikeValues(argv, spec.params ?? {});
       const given: Record<string, unknown> = {};
       for (const [attribute, param] of attributes) if (opts[attribute] !== undefined) given[param] = opts[attribute];
@@ -143,7 +148,7 @@ export function runEvents(progress: Progress, label: string): RunEvents {
   return {
     onWait: () => void progress.start(`waiting for another run of ${label}…`),
     onCorrupt: (file, reason) =>
-      process.stderr.write(`cachex: the stored entry ${label} is corrupt (${file}: ${reason}); recomputing.\n`),
+      progress.print(`cachex: the stored entry ${label} is corrupt (${file}: ${reason}); recomputing.`),
     onStart: () => void progress.start(`running ${label}…`),
   };
 }
@@ -199,7 +204,7 @@ export function report(outcome: RunOutcome, flags: RunFlags, showResult: boolean
     process.stdout.write(formatValue(value));
   }
   if (!flags.quiet) {
-    process.stderr.write(`${statusLine(outcome)}\n`);
+    process.stderr.write(`${freshLine()}${statusLine(outcome)}\n`);
     if (hasOutputs && outDir && !flags.json)
       process.stderr.write(`outputs: ${flags.out ? path.resolve(flags.out) : outDir}\n`);
   }
