@@ -5,6 +5,7 @@ import type { ListedEntry as CatalogEntry } from '../store/entry-store.js';
 import type { EntryRef } from '../store/layout.js';
 import type { EntryMeta } from '../store/meta.js';
 import type { CliContext } from './context.js';
+import { refuseUnknownTask } from './unknown-task.js';
 
 /** One entry as `ls --json` and `inspect --json` print it. */
 export interface EntryRecord {
@@ -164,14 +165,29 @@ export function registerLs(program: Command, ctx: CliContext): void {
       }
       const settings = await ctx.settings();
       const store = await ctx.store();
-      const found = (await store.list(task ? { task } : {})).filter((e) => matchesWhere(e.meta, clauses, settings.cwd));
+      const ofTask = await store.list(task ? { task } : {});
+      if (task && !ofTask.length)
+        await refuseUnknownTask(
+          ctx,
+          task,
+          (await store.list({ withoutSizes: true })).map((e) => e.ref),
+        );
+      const found = ofTask.filter((e) => matchesWhere(e.meta, clauses, settings.cwd));
       const entries = sortEntries(found, opts.sort as SortField | undefined);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(entries.map(entryRecord), null, 2)}\n`);
         return;
       }
       process.stdout.write(await lsTable(entries));
+      if (!entries.length && (task || clauses.length)) process.stderr.write(`${nothingMatched(task, opts.where)}\n`);
     });
+}
+
+/** Said when a filter leaves nothing, so an empty table is not mistaken for a listing that failed. */
+function nothingMatched(task: string | undefined, where: readonly string[]): string {
+  const of = task ? ` of ${task}` : '';
+  if (!where.length) return `No entries${of} are stored.`;
+  return `No stored entries${of} match ${where.map((w) => `--where ${w}`).join(' ')}.`;
 }
 
 async function lsTable(entries: CatalogEntry[]): Promise<string> {

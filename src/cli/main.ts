@@ -1,26 +1,24 @@
 import { Command, CommanderError } from './commander.js';
-import { UsageError } from '../errors.js';
 import type { CachexConfig } from '../config/types.js';
 import { CACHEX_VERSION } from '../version.js';
 import { CliContext } from './context.js';
 import { extractGlobals } from './globals.js';
 import { reportError } from './report.js';
 import { registerRun } from './run.js';
-
-/** Commander's "error: unknown option '--x'\n(Did you mean --y?)" as one sentence with a fix. */
-function usageSentence(message: string, command: string): string {
-  const text = message
-    .replace(/^error:\s*/i, '')
-    .replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')
-    .trim();
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)}; see \`cachex ${command} --help\`.`;
-}
+import { usageErrorFrom } from './usage-errors.js';
+import { shareColourWithTasks } from '../output/colour.js';
+import { watchTerminal } from '../output/terminal.js';
 
 async function main(argv: string[]): Promise<number> {
   let ctx: CliContext | null = null;
+  // Colour is decided once, before anything writes, and passed on to the tasks through the environment.
+  shareColourWithTasks();
+  watchTerminal();
   try {
     const { globals, rest } = extractGlobals(argv);
     ctx = new CliContext(globals);
+    // A TypeScript task's worker reads it to print the full stack of what it throws.
+    if (globals.debug) process.env.CACHEX_DEBUG = '1';
     const commandName = rest.find((a) => !a.startsWith('-'));
     let config: CachexConfig | null = null;
     if (commandName === 'run') config = await (await ctx.settings()).config();
@@ -33,6 +31,9 @@ async function main(argv: string[]): Promise<number> {
       .option('--params <file>', 'params file with per-task defaults')
       .option('--debug', 'show stack traces on errors')
       .showSuggestionAfterError(true)
+      // Global options are taken out of argv wherever they are (globals.ts); a `--debug` left after
+      // `run <task>` belongs to the task: its param of that name, else cachex's own flag on the task.
+      .enablePositionalOptions()
       .exitOverride();
     // Commander's own error printing is replaced by one sentence from reportError.
     program.configureOutput({ outputError: () => undefined });
@@ -45,20 +46,12 @@ async function main(argv: string[]): Promise<number> {
       if (!(err instanceof CommanderError)) throw err;
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
         return 0;
-      const failed = err.message.match(/for command '([^']+)'/)?.[1];
-      throw new UsageError(usageSentence(err.message, failed ?? inferCommand(rest, config)));
+      throw usageErrorFrom(err, program, rest, config);
     }
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     return reportError(err, ctx?.globals.debug ?? argv.includes('--debug'));
   }
-}
-
-/** The command whose --help to point at after a usage error (`run convert`, `ls`, …). */
-function inferCommand(rest: string[], config: CachexConfig | null): string {
-  const words = rest.filter((a) => !a.startsWith('-'));
-  if (words[0] === 'run' && config && words[1] && words[1] in config.tasks) return `run ${words[1]}`;
-  return words[0] ?? '';
 }
 
 // `cachex ls | head` closes the pipe early: that is the reader's choice, not an error.

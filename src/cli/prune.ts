@@ -5,6 +5,7 @@ import type { PruneReason, PruneResult, PruneSelectors } from '../store/open.js'
 import type { CliContext } from './context.js';
 import { parseCount, parseDuration, parseSize } from '../config/units.js';
 import { isSegment } from '../store/layout.js';
+import { ofTask, refuseUnknownTask } from './unknown-task.js';
 
 /** `task` or `module/task`. */
 const isTaskName = (value: string) => value.split('/').length <= 2 && value.split('/').every(isSegment);
@@ -47,10 +48,19 @@ export function registerPrune(program: Command, ctx: CliContext): void {
     .action(async (flags: PruneFlags) => {
       const selectors = parseSelectors(flags);
       const store = await ctx.store();
+      let taskHasEntries = true;
+      if (flags.task !== undefined) {
+        // A misspelt --task is refused before anything is swept: it would otherwise prune nothing, silently.
+        const stored = (await store.list({ withoutSizes: true })).map((e) => e.ref);
+        await refuseUnknownTask(ctx, flags.task, stored);
+        taskHasEntries = stored.some((ref) => ofTask(ref, flags.task!));
+      }
       const { hasSelector } = await import('../store/open.js');
       const result = await store.prune(selectors, { dryRun: Boolean(flags.dryRun) });
       if (flags.json) process.stdout.write(`${JSON.stringify(toJson(result, flags))}\n`);
       else process.stdout.write(await describe(result, store.root, flags, hasSelector(selectors)));
+      if (!taskHasEntries && !flags.json)
+        process.stdout.write(`No entries of ${flags.task} are stored; nothing matched.\n`);
     });
 }
 
@@ -108,6 +118,27 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** A kept entry's reason, worded for a count of them. */
+function keptBecause(reason: string): string {
+  if (reason.startsWith('a running command')) return 'held by a running command';
+  if (reason.startsWith('it was used in the last minute')) return 'used in the last minute (only --all removes those)';
+  return `kept (${reason})`;
+}
+
+/** Why --max-size was not reached — only the reasons that really held. */
+function stillOver(result: PruneResult, flags: PruneFlags): string {
+  const counts = new Map<string, number>();
+  for (const s of result.skipped) {
+    if (flags.task !== undefined && !ofTask(s.ref, flags.task)) continue;
+    const why = keptBecause(s.reason);
+    counts.set(why, (counts.get(why) ?? 0) + 1);
+  }
+  const reasons = [...counts].map(([why, n]) => `${n === 1 ? '1 entry' : `${n} entries`} ${why}`);
+  if (flags.keep !== undefined) reasons.push(`--keep ${flags.keep} protects the newest of each task`);
+  const scope = flags.task ? `entries of ${flags.task} are` : 'store is';
+  return `The ${scope} still over --max-size ${flags.maxSize}${reasons.length ? `: ${reasons.join('; ')}` : ''}.`;
+}
+
 async function describe(result: PruneResult, root: string, flags: PruneFlags, selected: boolean): Promise<string> {
   const { formatBytes, shortKey } = await import('../output/format.js');
   const verb = result.dryRun ? 'would remove' : 'removed';
@@ -136,10 +167,7 @@ async function describe(result: PruneResult, root: string, flags: PruneFlags, se
   );
   if (flags.maxSize !== undefined) {
     const target = parseSize(flags.maxSize, '--max-size');
-    if (result.remainingBytes > target)
-      lines.push(
-        `The ${flags.task ? `entries of ${flags.task} are` : 'store is'} still over --max-size ${flags.maxSize}: the entries left are in use or kept by --keep.`,
-      );
+    if (result.remainingBytes > target) lines.push(stillOver(result, flags));
   }
   if (!selected) lines.push(`No entries were selected; ${SELECTOR_HINT}.`);
   return `${lines.join('\n')}\n`;

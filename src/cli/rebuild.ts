@@ -142,6 +142,7 @@ async function rebuildOne(
   const { runTask } = await import('../core/run-task.js');
   const { Progress } = await import('../output/progress.js');
   const { statusLine } = await import('../output/status.js');
+  const { freshLine } = await import('../output/terminal.js');
   const { runEvents } = await import('../output/run-report.js');
   const { storageWords } = await import('../output/not-stored.js');
   const given = Object.fromEntries(Object.entries(meta.params ?? {}).map(([name, record]) => [name, record.value]));
@@ -165,7 +166,7 @@ async function rebuildOne(
     events: runEvents(progress, `${ref.task} ${short}`),
   });
   progress.stop();
-  if (!quiet) process.stderr.write(`${statusLine(outcome)}\n`);
+  if (!quiet) process.stderr.write(`${freshLine()}${statusLine(outcome)}\n`);
   const storage = outcome.storage;
   if (storage?.kind === 'store-failed')
     return { ref, reason: `${ref.task} ${short}: ${storage.error.message.replace(/\.$/, '')}` };

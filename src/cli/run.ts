@@ -40,7 +40,8 @@ export function registerRun(
   for (const [name, spec] of Object.entries(config.tasks)) {
     const cmd = run
       .command(name)
-      .description(spec.description ?? (spec.command ? `runs ${spec.command.join(' ')}` : 'TypeScript task'));
+      .description(spec.description ?? (spec.command ? `runs ${spec.command.join(' ')}` : 'TypeScript task'))
+      .allowExcessArguments(false); // `run` itself allows them (to name an unknown task); a task takes flags only
     const attributes = addParamFlags(cmd, spec.params ?? {});
     addRunFlags(cmd);
     // `--debug` is cachex's own flag unless the task has a `debug` param of its own.
@@ -53,7 +54,10 @@ export function registerRun(
         .join('')}\n`,
     );
     cmd.action(async (opts: Record<string, unknown>) => {
-      if (opts.debug === true && !(spec.params && 'debug' in spec.params)) ctx.globals.debug = true;
+      if (opts.debug === true && !(spec.params && 'debug' in spec.params)) {
+        ctx.globals.debug = true;
+        process.env.CACHEX_DEBUG = '1'; // the task's worker prints a full stack then
+      }
       refuseFlagLikeValues(argv, spec.params ?? {});
       const given: Record<string, unknown> = {};
       for (const [attribute, param] of attributes) if (opts[attribute] !== undefined) given[param] = opts[attribute];

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { VerifyReport } from '../store/open.js';
 import type { CliContext } from './context.js';
 
-/** Exit code when corruption was found (with --fix too, after removing it): a CI job should notice. */
+/** Exit code when corruption was found — with --fix, only for corrupt entries it could not remove. */
 const CORRUPT_EXIT = 4;
 
 export function registerVerify(program: Command, ctx: CliContext): void {
@@ -13,13 +13,14 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .option('--json', 'machine-readable report')
     .addHelpText(
       'after',
-      `\nEntries a running task holds the lock of are skipped as "in use".\nExit codes: 0 clean, ${CORRUPT_EXIT} corruption found (also with --fix, after removing it).\n`,
+      `\nEntries a running task holds the lock of are skipped as "in use".\nExit codes: 0 clean (with --fix: everything found was removed), ${CORRUPT_EXIT} corruption found (with --fix: corrupt entries it could not remove).\n`,
     )
     .action(async (opts: { fix?: boolean; json?: boolean }) => {
       const store = await ctx.store();
       const report = await store.verify({ fix: Boolean(opts.fix) });
       process.stdout.write(opts.json ? `${JSON.stringify(jsonReport(report), null, 2)}\n` : await textReport(report));
-      if (report.corrupt.length) process.exitCode = CORRUPT_EXIT;
+      const remaining = report.fixed ? report.corrupt.filter((c) => !c.removed) : report.corrupt;
+      if (remaining.length) process.exitCode = CORRUPT_EXIT;
     });
 }
 

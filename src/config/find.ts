@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-const CONFIG_NAMES = ['cachex.config.ts', 'cachex.config.mts', 'cachex.config.js', 'cachex.config.mjs'];
+export const CONFIG_NAMES = ['cachex.config.ts', 'cachex.config.mts', 'cachex.config.js', 'cachex.config.mjs'];
 const PARAMS_NAMES = ['cachex.params.yaml', 'cachex.params.yml', 'cachex.params.json'];
 
 /** Walks up from `start` to the first folder holding a cachex config file. */

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { ConfigError } from '../errors.js';
 import { distFile } from '../package-root.js';
+import { userFrame } from '../user-frame.js';
 
 /** Where `import … from 'cachex'` in a config file points: the light config entry (see config-entry.ts). */
 const PACKAGE_ENTRY = distFile('config-entry.js');
@@ -21,9 +22,23 @@ export async function importConfigModule(file: string): Promise<unknown> {
   try {
     return await jiti.import(file, { default: true });
   } catch (err) {
-    const reason = (err as Error)?.message?.split('\n')[0] ?? String(err);
-    throw new ConfigError(`Could not load the config file ${file}: ${reason}; fix the file and try again.`, {
+    throw new ConfigError(`Could not load the config file ${file}: ${loadFailure(err)}; fix the file and try again.`, {
       cause: err,
     });
   }
+}
+
+/**
+ * Why the file did not load, with where: jiti reports a syntax error as
+ * "ParseError: …\n <file>:<line>:<column>" (column counted from 0), an error
+ * thrown while the file runs has it in its stack.
+ */
+function loadFailure(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const [first, ...rest] = err.message.split('\n');
+  const reason = first.replace(/^ParseError:\s*/, '').trim();
+  const parsed = rest.join('\n').match(/:(\d+):(\d+)\s*$/);
+  if (parsed) return `syntax error at line ${parsed[1]}, column ${Number(parsed[2]) + 1}: ${reason}`;
+  const frame = userFrame(err.stack)?.match(/:(\d+):(\d+)\)?$/);
+  return frame ? `${reason} (at line ${frame[1]}, column ${frame[2]})` : reason;
 }

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError, StoreError } from '../errors.js';
 import { loadDotenv } from './dotenv.js';
-import { findConfigFile, findParamsFile } from './find.js';
+import { CONFIG_NAMES, findConfigFile, findParamsFile } from './find.js';
 import { importConfigModule } from './import.js';
 import type { CachexConfig } from './types.js';
 import { validateConfig } from './validate.js';
@@ -17,6 +17,32 @@ export interface GlobalOptions {
   dataFolder?: string;
   params?: string;
   cwd?: string;
+}
+
+/**
+ * A data folder that is a file (or lies under one) would fail every read as
+ * "missing" and every write as ENOTDIR: say so once, before anything else.
+ * A folder that does not exist yet is fine: the first write creates it.
+ */
+/** "cachex.config.ts, .mts, .js or .mjs": every name the search tried. */
+function configNames(): string {
+  const [first, ...others] = CONFIG_NAMES;
+  const extensions = others.map((name) => name.slice(name.lastIndexOf('.')));
+  return `${first}, ${extensions.slice(0, -1).join(', ')} or ${extensions.at(-1)}`;
+}
+
+function checkDataFolder(setting: Setting<string>): void {
+  let problem: string;
+  try {
+    if (statSync(setting.value).isDirectory()) return;
+    problem = 'is a file';
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') return;
+    problem = 'lies under a file';
+  }
+  throw new StoreError(
+    `The data folder ${setting.value} (from ${setting.source}) ${problem}, not a folder; point --data-folder or DATA_FOLDER at a folder.`,
+  );
 }
 
 /** Every resolved setting with where it came from; the config itself loads lazily. */
@@ -65,6 +91,12 @@ export class Settings {
 
   /** Data folder precedence: --data-folder, DATA_FOLDER (env, then .env), config, default. */
   async dataFolder(): Promise<Setting<string>> {
+    const setting = await this.findDataFolder();
+    checkDataFolder(setting);
+    return setting;
+  }
+
+  private async findDataFolder(): Promise<Setting<string>> {
     if (this.options.dataFolder)
       return { value: path.resolve(this.cwd, this.options.dataFolder), source: '--data-folder' };
     const env = process.env.DATA_FOLDER;
@@ -100,7 +132,7 @@ export class Settings {
     const file = this.configFile.value;
     if (!file) {
       throw new ConfigError(
-        'No cachex.config.ts found in this folder or any parent; create one (see the README) or pass --config <file>.',
+        `No ${configNames()} found in this folder or any parent; create one (see the README) or pass --config <file>.`,
       );
     }
     this.loaded = validateConfig(await importConfigModule(file), file);

@@ -28,7 +28,8 @@ export async function prepareRun(
   if (!spec) throw new UsageError(`Unknown task "${taskName}"; run \`cachex tasks\` to list them.`);
   const task = taskFromSpec(taskName, spec);
   const fileDefaults = (await settings.paramDefaults())[taskName];
-  const params = resolveParams(task.params, { given, fileDefaults, cwd: settings.cwd });
+  const paramsFile = settings.paramsFile().value;
+  const params = resolveParams(task.params, { given, fileDefaults, paramsFile, cwd: settings.cwd });
   const store = openStore((await settings.dataFolder()).value);
   const digests = new DigestCache(store.layout.digests);
   const { key, inputs } = computeKey(task, params, { digests, cwd: settings.cwd, projectRoot: settings.projectRoot });

@@ -1,22 +1,15 @@
-import { isInteractive } from './terminal.js';
-
-interface Spinner {
-  text: string;
-  start(): Spinner;
-  stop(): Spinner;
-  clear(): Spinner;
-  render(): Spinner;
-}
+import { FRAME_MS, Spinner } from './spinner.js';
+import { freshLine, isInteractive, redrawOverlay, setOverlay } from './terminal.js';
 
 /**
- * Shows that work is going on: an ora spinner with elapsed time on a TTY,
- * one plain line otherwise. Live task output passes through `wrap`, which
- * clears the spinner around each chunk so the two never garble each other.
+ * Shows that work is going on: a spinner with elapsed time on a terminal, one
+ * plain line otherwise. The spinner is an overlay of the terminal (see
+ * terminal.ts): drawn only at the start of an empty line and erased before
+ * any task output, so it never overwrites what a task printed.
  */
 export class Progress {
-  private spinner: Spinner | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private started = 0;
+  private stream: NodeJS.WriteStream = process.stderr;
 
   constructor(private readonly enabled: boolean) {}
 
@@ -24,37 +17,32 @@ export class Progress {
     if (!this.enabled) return;
     this.stop();
     // A terminal that reports no width (a bare pty) cannot redraw a spinner line: print plainly.
-    if (!isInteractive(process.stderr) || !process.stderr.columns) {
-      process.stderr.write(`${text}\n`);
+    if (!isInteractive(this.stream) || !this.stream.columns) {
+      this.stream.write(`${freshLine(this.stream)}${text}\n`);
       return;
     }
-    const { default: ora } = await import('ora');
-    this.started = Date.now();
-    // We already decided this is an interactive terminal; ora's own check would also veto on an empty CI variable.
-    const spinner = ora({ text, stream: process.stderr, discardStdin: false, isEnabled: true }) as unknown as Spinner;
-    this.spinner = spinner.start();
-    this.timer = setInterval(() => {
-      spinner.text = `${text} ${((Date.now() - this.started) / 1000).toFixed(0)}s`;
-    }, 1000);
+    setOverlay(new Spinner(text, this.stream), this.stream);
+    this.timer = setInterval(redrawOverlay, FRAME_MS);
     this.timer.unref();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (!this.timer) return;
+    clearInterval(this.timer);
     this.timer = null;
-    this.spinner?.stop();
-    this.spinner = null;
+    setOverlay(null, this.stream);
   }
 
-  /** A writable that forwards to `stream` without tearing the spinner line. */
+  /** A line of cachex's own while the spinner may be shown (it is erased first, and redrawn after). */
+  print(line: string): void {
+    this.stream.write(`${freshLine(this.stream)}${line}\n`);
+  }
+
+  /**
+   * Where live task output goes. The terminal itself keeps the spinner out of
+   * the way, so this is the stream; kept so callers need not know that.
+   */
   wrap(stream: NodeJS.WriteStream): NodeJS.WritableStream {
-    const write = (chunk: Buffer): boolean => {
-      if (!this.spinner) return stream.write(chunk);
-      this.spinner.clear();
-      const ok = stream.write(chunk);
-      this.spinner.render();
-      return ok;
-    };
-    return { write } as unknown as NodeJS.WritableStream;
+    return stream;
   }
 }

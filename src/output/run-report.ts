@@ -9,6 +9,7 @@ import { formatBytes } from './format.js';
 import type { Progress } from './progress.js';
 import { decodeValue, formatValue, toJsonValue } from './result.js';
 import { statusLine } from './status.js';
+import { freshLine } from './terminal.js';
 import { storageWords } from './not-stored.js';
 
 export interface ReportFlags {
@@ -21,7 +22,7 @@ export function runEvents(progress: Progress, label: string): RunEvents {
   return {
     onWait: () => void progress.start(`waiting for another run of ${label}…`),
     onCorrupt: (file, reason) =>
-      process.stderr.write(`cachex: the stored entry ${label} is corrupt (${file}: ${reason}); recomputing.\n`),
+      progress.print(`cachex: the stored entry ${label} is corrupt (${file}: ${reason}); recomputing.`),
     onStart: () => void progress.start(`running ${label}…`),
   };
 }
@@ -59,7 +60,7 @@ export function reportRun(outcome: RunOutcome, flags: ReportFlags, showResult: b
     process.stdout.write(formatValue(value));
   }
   if (!flags.quiet) {
-    process.stderr.write(`${statusLine(outcome)}\n`);
+    process.stderr.write(`${freshLine()}${statusLine(outcome)}\n`);
     if (outDir && !flags.json) process.stderr.write(`outputs: ${outDir}\n`);
   }
   return storeError ?? outcome.placementError;

@@ -4,15 +4,18 @@
  * console output can be captured byte for byte.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { inspect } from 'node:util';
 import { serialize } from 'node:v8';
 import { importConfigModule } from '../config/import.js';
 import { validateConfig } from '../config/validate.js';
+import { stackHeader, userFrame } from '../user-frame.js';
 
 interface WorkerInput {
   configFile: string;
   task: string;
   params: Record<string, unknown>;
   ctx: { outDir: string; task: string; key: string };
+  debug?: boolean;
 }
 
 const input = workerData as WorkerInput;
@@ -27,6 +30,14 @@ try {
     parentPort!.postMessage({ type: 'unserialisable', message: (err as Error).message });
   }
 } catch (err) {
-  // The task failed: like node, print the error and exit 1 (the worker ends without a 'done' message).
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  // The task failed: print the error and exit 1 (the worker ends without a 'done' message).
+  process.stderr.write(describeThrown(err, Boolean(input.debug)));
+}
+
+/** Its message and the one frame in the user's code; the whole stack with --debug. */
+function describeThrown(err: unknown, debug: boolean): string {
+  if (!(err instanceof Error)) return `${inspect(err)} was thrown\n`;
+  if (debug) return `${err.stack ?? stackHeader(err)}\n`;
+  const frame = userFrame(err.stack);
+  return `${stackHeader(err)}\n${frame ? `    ${frame}\n` : ''}`;
 }

@@ -11,7 +11,14 @@ export async function runFunctionInWorker(
 ): Promise<RunResult> {
   const { Worker } = await import('node:worker_threads');
   const worker = new Worker(distFile('runner', 'function-worker.js'), {
-    workerData: { configFile, task: ctx.task, params, ctx },
+    // CACHEX_DEBUG is set by --debug as well: the worker then prints the full stack of what the task throws.
+    workerData: {
+      configFile,
+      task: ctx.task,
+      params,
+      ctx,
+      debug: Boolean(process.env.CACHEX_DEBUG) && process.env.CACHEX_DEBUG !== '0',
+    },
     stdout: true,
     stderr: true,
   });

@@ -1,6 +1,6 @@
 import { openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import type { ParamSpec, ParamsSchema } from '../config/types.js';
 import { flagName } from './flags.js';
 
@@ -9,12 +9,18 @@ export type Params = Record<string, ParamValue>;
 
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
+const PARAMS_FILE = 'params file';
+
 function label(name: string, origin: string): string {
   if (origin === 'argument') return `the argument "${name}"`;
+  if (origin.startsWith(PARAMS_FILE)) return `The value of "${name}" in the ${origin}`;
   return origin === 'flag' ? `--${flagName(name)}` : `${origin} value of "${name}"`;
 }
 
 function bad(name: string, origin: string, problem: string): never {
+  // A bad value in the params file is a configuration error (exit 3), like its other errors.
+  if (origin.startsWith(PARAMS_FILE))
+    throw new ConfigError(`${label(name, origin)} ${problem}${problem.includes(';') ? '' : '; fix it there'}.`);
   throw new UsageError(`${label(name, origin)} ${problem}.`);
 }
 
@@ -119,6 +125,8 @@ export interface ParamSources {
   given: Record<string, unknown>;
   /** Per-task defaults from the params file; override the schema's defaults. */
   fileDefaults?: Record<string, unknown>;
+  /** Where `fileDefaults` came from, for messages about its values. */
+  paramsFile?: string | null;
   cwd: string;
   /** How messages name a given value: 'flag' (`--file-path`, the default) or 'argument' (library calls). */
   givenOrigin?: 'flag' | 'argument';
@@ -139,7 +147,7 @@ export function resolveParams(schema: ParamsSchema, sources: ParamSources): Para
     let origin: string = sources.givenOrigin ?? 'flag';
     if (raw === undefined && sources.fileDefaults && name in sources.fileDefaults) {
       raw = sources.fileDefaults[name];
-      origin = 'params file';
+      origin = sources.paramsFile ? `${PARAMS_FILE} ${sources.paramsFile}` : PARAMS_FILE;
     }
     if (raw === undefined && spec.default !== undefined) {
       raw = spec.default;

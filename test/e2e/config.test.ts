@@ -31,7 +31,8 @@ describe('configuration', () => {
   it('says how to create a config when there is none (exit 3)', () => {
     const result = ws.run(['run', 'convert', '--file', 'x']);
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/No cachex\.config\.ts found/);
+    // Every name the search tried, not just one.
+    expect(result.stderr).toMatch(/No cachex\.config\.ts, \.mts, \.js or \.mjs found in this folder or any parent/);
     expect(isOneSentence(result.stderr)).toBe(true);
   });
 
