@@ -16,9 +16,9 @@ export const LIBRARY_ENTRY = path.join(REPO, 'dist', 'index.js');
  * Copies the project into `dir` and adds what git does not keep exactly:
  * file modes (the executable bit enters a dir's digest) and a symlink.
  */
-export function copyGoldenProject(dir: string): string {
+export function copyGoldenProject(dir: string, from = GOLDEN_PROJECT): string {
   mkdirSync(dir, { recursive: true });
-  cpSync(GOLDEN_PROJECT, dir, { recursive: true });
+  cpSync(from, dir, { recursive: true });
   for (const file of ['in/a.txt', 'in/b.txt', 'in/tree/x.txt', 'in/tree/sub/y.txt'])
     chmodSync(path.join(dir, file), 0o644);
   chmodSync(path.join(dir, 'bin/tool.sh'), 0o755);
