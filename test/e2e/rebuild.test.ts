@@ -136,8 +136,8 @@ describe('cachex rebuild', () => {
       [],
       /^error: Name what to rebuild: `cachex rebuild <key-prefix>…`, `cachex rebuild --task <task>` or `cachex rebuild --all`\.$/m,
     ],
+    // Key prefix rules (hex only, 6 to 64 characters) are in test/unit/key-prefix.test.ts.
     [['../../etc'], /is not a key prefix/],
-    [['abc'], /too short/],
     [['--task', '../x'], /is not a task name/],
     [['--task', 'nosuch'], /Unknown task "nosuch"/],
   ])('rebuild %j exits 2 with one sentence and runs nothing', (args, message) => {

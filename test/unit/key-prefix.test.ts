@@ -13,4 +13,10 @@ describe('key prefixes', () => {
       expect(() => checkKeyPrefix(bad), JSON.stringify(bad)).toThrow(UsageError);
     }
   });
+
+  it('says what is wrong: too short, or not a key prefix at all (from e2e rebuild.test.ts and inspect.test.ts)', () => {
+    expect(() => checkKeyPrefix('abc')).toThrow(/^The key prefix abc is too short; give at least 6 hex characters/);
+    expect(() => checkKeyPrefix('../../etc')).toThrow(/^"\.\.\/\.\.\/etc" is not a key prefix; give at least 6 hex/);
+    expect(() => checkKeyPrefix('a'.repeat(65))).toThrow(/is not a key prefix/);
+  });
 });

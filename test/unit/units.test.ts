@@ -42,7 +42,7 @@ describe('sizes for prune --max-size', () => {
     expect(parseSize('10b', '--x')).toBe(10);
   });
 
-  it.each(['', 'GB', '-5GB', '5XB', '5 gigabytes', 'NaN', 'Infinity', '1e9', '99999999999TB'])(
+  it.each(['', 'GB', '-5GB', '5XB', '5 gigabytes', 'NaN', 'Infinity', '1e9', '99999999999TB', 'lots'])(
     'refuses %j with a usage error that names the flag and shows examples',
     (text) => {
       const attempt = () => parseSize(text, '--max-size');

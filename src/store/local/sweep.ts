@@ -69,6 +69,22 @@ function stagingInUse(layout: Layout, dir: string, heldKeys: () => string[]): { 
   return { inUse: !old, reason: old ? 'its run on another machine stopped' : 'recent run on another machine' };
 }
 
+/** The prefix of a folder on its way out of cache/ (trash of a replace, a corrupt or pruned entry), or null. */
+function outgoingPrefix(name: string): string | null {
+  return [TRASH_PREFIX, ...Object.values(ASIDE_PREFIXES)].find((prefix) => name.startsWith(prefix)) ?? null;
+}
+
+/**
+ * `rest` is `<key12>-<random>`: the folder is in use while some run holds a
+ * lock on a key starting with key12 (a shared prefix only keeps it one sweep
+ * longer). A name without a key is judged by age, as before.
+ */
+function outgoingInUse(dir: string, rest: string, heldKeys: () => string[]): boolean {
+  const key12 = /^([0-9a-f]{12})-/.exec(rest)?.[1];
+  if (!key12) return ageMs(dir) <= 60_000;
+  return heldKeys().some((key) => key.startsWith(key12));
+}
+
 /** Finds what crashed runs left behind: staging folders, swapped-out entries, stale locks. */
 export function findLeftovers(layout: Layout): Leftover[] {
   const found: Leftover[] = [];
@@ -79,10 +95,7 @@ export function findLeftovers(layout: Layout): Leftover[] {
     /* no tmp yet */
   }
   let held: string[] | null = null;
-  const heldKeys = (): string[] =>
-    (held ??= findLockTargets(layout.locks)
-      .filter((target) => isLockHeld(target))
-      .map((target) => path.basename(target)));
+  const heldKeys = (): string[] => (held ??= heldLockKeys(layout));
   for (const name of names) {
     const full = path.join(layout.tmp, name);
     if (name.startsWith(INIT_PREFIX)) {
@@ -96,11 +109,12 @@ export function findLeftovers(layout: Layout): Leftover[] {
         });
       continue;
     }
-    if (name.startsWith(TRASH_PREFIX) || Object.values(ASIDE_PREFIXES).some((prefix) => name.startsWith(prefix))) {
-      // Only a run holding the lock creates these and deletes them right after; an old one is a crash leftover.
-      if (ageMs(full) > 60_000)
+    const outgoing = outgoingPrefix(name);
+    if (outgoing) {
+      // Judged like staging, by the key lock: only a run holding it creates these and deletes them before it lets go.
+      if (!outgoingInUse(full, name.slice(outgoing.length), heldKeys))
         found.push({
-          kind: name.startsWith(TRASH_PREFIX) ? 'trash' : 'corrupt',
+          kind: outgoing === TRASH_PREFIX ? 'trash' : 'corrupt',
           path: full,
           bytes: diskUsage(full),
           reason: 'left by an interrupted run',
@@ -125,6 +139,13 @@ export function findLeftovers(layout: Layout): Leftover[] {
     }
   }
   return found;
+}
+
+/** Keys whose lock a live run holds now. */
+function heldLockKeys(layout: Layout): string[] {
+  return findLockTargets(layout.locks)
+    .filter((target) => isLockHeld(target))
+    .map((target) => path.basename(target));
 }
 
 function findLockTargets(dir: string): string[] {
@@ -153,6 +174,8 @@ function findLockTargets(dir: string): string[] {
  * replace must not lose the old entry.
  */
 export function removeLeftovers(layout: Layout, leftovers: Leftover[]): void {
+  let held: string[] | null = null;
+  const heldKeys = (): string[] => (held ??= heldLockKeys(layout));
   for (const leftover of leftovers) {
     if (leftover.kind === 'lock') {
       const target = leftover.path.slice(0, -5);
@@ -160,6 +183,12 @@ export function removeLeftovers(layout: Layout, leftovers: Leftover[]): void {
       rmSync(`${target}.owner.json`, { force: true });
       rmSync(leftover.path, { recursive: true, force: true });
       continue;
+    }
+    if (leftover.kind === 'trash' || leftover.kind === 'corrupt') {
+      // A run of that key may have started since we looked (it would own a trash folder of its own by now).
+      const name = path.basename(leftover.path);
+      const prefix = outgoingPrefix(name);
+      if (prefix && outgoingInUse(leftover.path, name.slice(prefix.length), heldKeys)) continue;
     }
     if (leftover.kind === 'trash' && restoreTrash(layout, leftover.path)) continue;
     removeTree(leftover.path);

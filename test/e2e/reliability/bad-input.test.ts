@@ -23,32 +23,22 @@ describe('bad input is refused with exit 2, one sentence, nothing run and nothin
   });
   afterAll(() => ws.cleanup());
 
+  // One case per rule family proves the CLI wires it (exit 2, one sentence, nothing run or
+  // written). Every value rule behind them is a unit test: numbers, integers, strings and paths
+  // in test/unit/params.test.ts; --publish, --out and --link in test/unit/run-flags.test.ts.
   const cases: [string, string[]][] = [
     ['an unknown task', ['run', 'nope']],
     ['a task name with path traversal', ['run', '../../etc/passwd']],
     ['an unknown flag', ['run', 'potree', '--file', 'in/a.pcd', '--bogus', '1']],
     ['a misspelt flag', ['run', 'convert', '--fiel', 'in/a.pcd']],
     ['a number given "abc"', ['run', 'convert', '--file', 'in/a.pcd', '--resolution', 'abc']],
-    ['a number given NaN', ['run', 'convert', '--file', 'in/a.pcd', '--resolution', 'NaN']],
-    ['a number given Infinity', ['run', 'convert', '--file', 'in/a.pcd', '--resolution', 'Infinity']],
-    ['a number given -Infinity', ['run', 'convert', '--file', 'in/a.pcd', '--resolution=-Infinity']],
-    ['a number given 1e999', ['run', 'convert', '--file', 'in/a.pcd', '--resolution', '1e999']],
-    ['a number given hex', ['run', 'convert', '--file', 'in/a.pcd', '--resolution', '0x10']],
+    ['a number given -Infinity (with =)', ['run', 'convert', '--file', 'in/a.pcd', '--resolution=-Infinity']],
     ['an integer given 1.5', ['run', 'count', '--n', '1.5']],
-    ['an integer given 9007199254740993', ['run', 'count', '--n', '9007199254740993']],
-    ['an integer given 1e400', ['run', 'count', '--n', '1e400']],
     ['a repeated single-valued flag', ['run', 'count', '--n', '1', '--n', '2']],
-    ['an empty required string', ['run', 'echo-args', '--label', '', '--file', 'in/a.pcd']],
-    ['an empty file path', ['run', 'potree', '--file', '']],
     ['a missing required file', ['run', 'potree']],
     ['a flag given as a value (--file --force)', ['run', 'potree', '--file', '--force']],
     ['a missing file', ['run', 'potree', '--file', 'in/missing.pcd']],
-    ['a folder where a file is expected', ['run', 'potree', '--file', 'in/folder']],
-    ['a path with ../ to a missing file', ['run', 'potree', '--file', '../../../../no/such/file']],
     ['--publish with path traversal', ['run', 'potree', '--file', 'in/a.pcd', '--publish', '../x']],
-    ['--publish with a slash', ['run', 'potree', '--file', 'in/a.pcd', '--publish', 'a/b']],
-    ['--publish with an absolute path', ['run', 'potree', '--file', 'in/a.pcd', '--publish', '/tmp/x']],
-    ['an empty --out', ['run', 'potree', '--file', 'in/a.pcd', '--out', '']],
     ['an unknown --link mode', ['run', 'potree', '--file', 'in/a.pcd', '--out', 'o', '--link', 'teleport']],
   ];
 
