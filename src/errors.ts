@@ -60,6 +60,13 @@ export function storeErrorFrom(err: unknown, what: string): StoreError {
         `Permission denied while ${what}${where}; make the data folder writable or point DATA_FOLDER elsewhere.`,
         { cause: err },
       );
+    case 'ENOENT':
+      if (e?.syscall === 'mkdir')
+        return new StoreError(
+          `A folder cannot be created while ${what}${where}; point --data-folder or DATA_FOLDER at a folder on a writable disk.`,
+          { cause: err },
+        );
+      return new StoreError(`Store error while ${what}${where}: ${e?.message ?? String(err)}.`, { cause: err });
     default:
       return new StoreError(`Store error while ${what}${where}: ${e?.message ?? String(err)}.`, { cause: err });
   }

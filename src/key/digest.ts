@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
   closeSync,
-  mkdirSync,
   openSync,
   readFileSync,
   readSync,
@@ -13,6 +12,7 @@ import {
 import path from 'node:path';
 import { statStamp } from './stamp.js';
 import { walkTree } from './walk.js';
+import { makeDirs } from '../store/make-dirs.js';
 
 const CHUNK = 1 << 20;
 
@@ -74,7 +74,7 @@ export class DigestCache {
     // Best effort: a read-only or full store must not fail a run over a cache of digests.
     try {
       const target = this.entryPath(file);
-      mkdirSync(path.dirname(target), { recursive: true });
+      makeDirs(path.dirname(target));
       const temp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}`;
       writeFileSync(temp, text);
       renameSync(temp, target);

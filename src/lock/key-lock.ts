@@ -3,6 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { storeErrorFrom } from '../errors.js';
 import { currentOwner, isAlive, isDeadLocal, isLocal, type Owner } from './owner.js';
+import { makeDirs } from '../store/make-dirs.js';
 
 /** Heartbeat and staleness for holders on other machines (wireit's 10 s / 2 s recipe). */
 export const STALE_MS = 10_000;
@@ -103,7 +104,7 @@ export async function tryAcquireKeyLock(target: string): Promise<HeldLock | null
 
 function ensureLocksFolder(target: string): void {
   try {
-    mkdirSync(path.dirname(target), { recursive: true });
+    makeDirs(path.dirname(target));
   } catch (err) {
     throw storeErrorFrom(err, 'creating the locks folder');
   }

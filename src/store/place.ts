@@ -4,7 +4,6 @@ import {
   copyFileSync,
   linkSync,
   lstatSync,
-  mkdirSync,
   readlinkSync,
   renameSync,
   rmSync,
@@ -33,6 +32,7 @@ import { isSegment, Layout } from './layout.js';
 import type { OutputRecord } from './meta.js';
 import { symlinkStaysInside } from './local/outputs.js';
 import { walkTree } from '../key/walk.js';
+import { makeDirs } from './make-dirs.js';
 
 export type LinkMode = 'auto' | 'copy' | 'hardlink' | 'symlink';
 export const LINK_MODES: readonly LinkMode[] = ['auto', 'copy', 'hardlink', 'symlink'];
@@ -100,16 +100,16 @@ export function materialise(sourceOut: string, outputs: OutputRecord[], target: 
     }
   }
   try {
-    mkdirSync(target, { recursive: true });
+    makeDirs(target);
     for (const o of outputs) {
       assertNoSymlinkParents(target, o.path);
       const dest = path.join(target, o.path);
       const source = path.join(sourceOut, o.path);
       if (o.type === 'dir') {
-        mkdirSync(dest, { recursive: true });
+        makeDirs(dest);
         continue;
       }
-      mkdirSync(path.dirname(dest), { recursive: true });
+      makeDirs(path.dirname(dest));
       if (o.type === 'symlink') {
         const temp = `${dest}.cachex-${randomBytes(4).toString('hex')}`;
         symlinkSync(o.target!, temp);

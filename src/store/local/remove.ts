@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { EntryRef, Layout } from '../layout.js';
+import { makeDirs } from '../make-dirs.js';
 
 /**
  * Why an entry left cache/: the prefix of its folder in tmp/ while it is deleted.
@@ -18,7 +19,7 @@ export function moveAside(layout: Layout, ref: EntryRef, why: keyof typeof ASIDE
     layout.tmp,
     `${ASIDE_PREFIXES[why]}${ref.key.slice(0, 12)}-${randomBytes(4).toString('hex')}`,
   );
-  mkdirSync(layout.tmp, { recursive: true });
+  makeDirs(layout.tmp);
   renameSync(layout.entryDir(ref), aside);
   rmSync(aside, { recursive: true, force: true });
 }

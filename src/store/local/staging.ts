@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { storeErrorFrom } from '../../errors.js';
 import type { StagedRun } from '../entry-store.js';
@@ -10,6 +10,7 @@ import { sealMeta } from '../meta-digest.js';
 import { fsyncPath } from './fsync.js';
 import { sealOutputs } from './outputs.js';
 import { currentOwner } from '../../lock/owner.js';
+import { makeDirs } from '../make-dirs.js';
 
 /** Name of the file in a staging folder that says who is filling it. */
 export const STAGING_OWNER = 'staging-owner.json';
@@ -51,7 +52,7 @@ export class Staging implements StagedRun {
     const init = path.join(layout.tmp, `${INIT_PREFIX}${name}`);
     const dir = path.join(layout.tmp, name);
     try {
-      mkdirSync(path.join(init, ENTRY_FILES.out), { recursive: true });
+      makeDirs(path.join(init, ENTRY_FILES.out));
       const owner = { ...currentOwner(), ref, created: new Date().toISOString() };
       writeFileSync(path.join(init, STAGING_OWNER), JSON.stringify(owner));
       renameSync(init, dir);
@@ -89,7 +90,7 @@ export class Staging implements StagedRun {
       this.writeFile(ENTRY_FILES.meta, sealMeta(await formatMeta(meta)));
       rmSync(path.join(this.dir, STAGING_OWNER), { force: true });
       fsyncPath(this.dir);
-      mkdirSync(path.dirname(target), { recursive: true });
+      makeDirs(path.dirname(target));
       let trash: string | null = null;
       if (existsSync(target)) {
         if (!replace) {
