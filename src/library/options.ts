@@ -108,7 +108,7 @@ export function resolveOptions(fn: CachableFunction, options: CacheOptions, defa
   if (options.dataFolder !== undefined && (typeof options.dataFolder !== 'string' || options.dataFolder === ''))
     wrong('`dataFolder` must be a folder path');
 
-  const schema = schemaOf(options.params, defaults as Record<string, unknown>, name);
+  const schema = schemaOf(options.params as ParamsSchema | undefined, defaults as Record<string, unknown>, name);
   const extraDefaults: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(defaults)) if (!(k in schema)) extraDefaults[k] = v;
 
