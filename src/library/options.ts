@@ -1,4 +1,5 @@
 import type { ParamsSchema } from '../config/types.js';
+import { nearestName } from '../config/nearest.js';
 import { validateParam } from '../config/validate.js';
 import { ConfigError } from '../errors.js';
 import { sha256 } from '../key/digest.js';
@@ -79,8 +80,15 @@ function schemaOf(params: ParamsSchema | undefined, defaults: Record<string, unk
 export function resolveOptions(fn: CachableFunction, options: CacheOptions, defaultModule: string): ResolvedOptions {
   if (typeof fn !== 'function') wrong(`expects a function to cache, got ${typeof fn}`);
   if (!isPlainObject(options as unknown)) wrong('options must be a plain object');
-  for (const k of Object.keys(options))
-    if (!KNOWN.has(k)) wrong(`unknown option "${k}"; known options: ${[...KNOWN].join(', ')}`);
+  for (const k of Object.keys(options)) {
+    if (KNOWN.has(k)) continue;
+    const near = nearestName(k, KNOWN);
+    wrong(
+      near
+        ? `unknown option "${k}" (did you mean "${near}"?)`
+        : `unknown option "${k}"; known options: ${[...KNOWN].join(', ')}`,
+    );
+  }
 
   let name = options.name;
   if (name === undefined) {
