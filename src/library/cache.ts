@@ -52,8 +52,10 @@ import type { CachableFunction, Cached, CachedFunction, CacheOptions, CacheWrapp
  * threshold are stored uncompressed (the value plus one serialised copy).
  *
  * Store: `dataFolder`, else `DATA_FOLDER` from the environment, else
- * `<cwd>/.cachex` (the CLI's default when there is no config file); the
- * library reads neither cachex.config.* nor .env. Memory hits are written to
+ * `DATA_FOLDER` from the project's `.env`, else `<project root>/.cachex`,
+ * where the project root is the CLI's (the folder of the nearest
+ * cachex.config.*, else of the nearest package.json, else the cwd); the
+ * config file itself is not read. Memory hits are written to
  * the entry's usage log (what `cachex ls` counts and `prune --unused-for`
  * reads) at most once a minute per entry and process.
  *

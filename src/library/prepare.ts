@@ -1,9 +1,9 @@
-import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { computeKey, type KeyInputs } from '../key/inputs.js';
 import { Layout } from '../store/layout.js';
 import { resolveParams, type Params } from '../tasks/params.js';
 import { recordable, unkeyable } from './args.js';
+import { libraryProjectRoot, resolveDataFolder } from './data-folder.js';
 import { MemoDigestCache } from './digests.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -22,16 +22,9 @@ export interface PreparedCall {
   entryDir: string;
 }
 
-/**
- * The library's default store: DATA_FOLDER from the environment, else
- * `<cwd>/.cachex` — the CLI's default when there is no config file. The
- * library reads neither cachex.config.* nor .env. Resolved at every call, so
- * setting DATA_FOLDER after import works.
- */
+/** The store of a call (see data-folder.ts for the rule). */
 export function dataFolderOf(options: ResolvedOptions): string {
-  if (options.dataFolder) return path.resolve(options.dataFolder);
-  const env = process.env.DATA_FOLDER;
-  return env ? path.resolve(env) : path.join(process.cwd(), '.cachex');
+  return resolveDataFolder(options.dataFolder);
 }
 
 export function prepareCall(options: ResolvedOptions, given: Record<string, unknown>): PreparedCall {
@@ -64,11 +57,10 @@ export function prepareCall(options: ResolvedOptions, given: Record<string, unkn
   }
   Object.assign(recorded, params);
   const layout = new Layout(dataFolderOf(options));
-  const cwd = process.cwd();
   const { key, inputs } = computeKey(task, recorded as Params, {
     digests: new MemoDigestCache(layout.digests),
-    cwd,
-    projectRoot: cwd,
+    cwd: process.cwd(),
+    projectRoot: libraryProjectRoot(),
   });
   const entryDir = layout.entryDir({ module: task.module, task: task.name, key });
   return {
