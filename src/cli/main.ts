@@ -1,11 +1,10 @@
-import { Command, CommanderError } from './commander.js';
+import { CommanderError } from './commander.js';
 import { UsageError } from '../errors.js';
 import type { CachexConfig } from '../config/types.js';
-import { CACHEX_VERSION } from '../version.js';
 import { CliContext } from './context.js';
 import { extractGlobals } from './globals.js';
 import { reportError } from './report.js';
-import { registerRun } from './run.js';
+import { createProgram } from './program.js';
 
 /** Commander's "error: unknown option '--x'\n(Did you mean --y?)" as one sentence with a fix. */
 function usageSentence(message: string, command: string): string {
@@ -19,26 +18,18 @@ function usageSentence(message: string, command: string): string {
 async function main(argv: string[]): Promise<number> {
   let ctx: CliContext | null = null;
   try {
-    const { globals, rest } = extractGlobals(argv);
+    // Shell completion reads the half-typed command line itself (a `--config` without its value, say).
+    if (argv[0] === '__complete') {
+      process.stdout.write(await (await import('./completion.js')).completeCommandLine(argv.slice(1)));
+      return 0;
+    }
+    const { globals, rest } = extractGlobals(versionFlag(argv));
     ctx = new CliContext(globals);
     const commandName = rest.find((a) => !a.startsWith('-'));
     let config: CachexConfig | null = null;
     if (commandName === 'run') config = await (await ctx.settings()).config();
 
-    const program = new Command('cachex')
-      .version(CACHEX_VERSION, '-V, --version')
-      .description('Run expensive work once; reuse the stored result, logs and output files.')
-      .option('--config <file>', 'config file (default: cachex.config.{ts,mts,js,mjs} found walking up)')
-      .option('--data-folder <dir>', 'data folder (default: DATA_FOLDER, then <project root>/.cachex)')
-      .option('--params <file>', 'params file with per-task defaults')
-      .option('--debug', 'show stack traces on errors')
-      .showSuggestionAfterError(true)
-      .exitOverride();
-    // Commander's own error printing is replaced by one sentence from reportError.
-    program.configureOutput({ outputError: () => undefined });
-    registerRun(program, ctx, config, rest);
-    // `run` is the hot path (a hit should load as little as possible); the other commands register only when needed.
-    if (commandName !== 'run') (await import('./commands.js')).registerCommands(program, ctx);
+    const program = await createProgram(ctx, config, rest, commandName !== 'run');
     try {
       await program.parseAsync(rest, { from: 'user' });
     } catch (err) {
@@ -52,6 +43,12 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     return reportError(err, ctx?.globals.debug ?? argv.includes('--debug'));
   }
+}
+
+/** `-V` (commander's usual spelling, which cachex had first) means --version too, as `-v` does, before the command. */
+function versionFlag(argv: string[]): string[] {
+  const command = argv.findIndex((a) => !a.startsWith('-'));
+  return argv.map((a, i) => (a === '-V' && (command < 0 || i < command) ? '--version' : a));
 }
 
 /** The command whose --help to point at after a usage error (`run convert`, `ls`, …). */
