@@ -18,6 +18,10 @@ export type {
   CacheStats,
   MemoryOptions,
   CallArgs,
+  CallParams,
+  Cached,
+  CacheWrapper,
+  OptionsMistake,
   CachableFunction,
 } from './library/types.js';
 export type { EntryMeta } from './store/meta.js';

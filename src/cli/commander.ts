@@ -7,7 +7,8 @@ import type * as CommanderModule from 'commander';
  */
 const commander = createRequire(import.meta.url)('commander') as typeof CommanderModule;
 
-export const { Command, CommanderError, Option } = commander;
+export const { Argument, Command, CommanderError, Option } = commander;
 export type Command = CommanderModule.Command;
 export type CommanderError = CommanderModule.CommanderError;
 export type Option = CommanderModule.Option;
+export type Argument = CommanderModule.Argument;

@@ -8,6 +8,8 @@ import { registerVerify } from './verify.js';
 import { registerPrune } from './prune.js';
 import { registerRebuild } from './rebuild.js';
 import { registerExec } from './exec.js';
+import { registerInit } from './init.js';
+import { registerCompletion } from './completion.js';
 
 /** Every command besides `run`; each registers itself and loads its heavy parts lazily. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -19,4 +21,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerPrune(program, ctx);
   registerRebuild(program, ctx);
   registerExec(program, ctx);
+  registerInit(program);
+  registerCompletion(program);
 }

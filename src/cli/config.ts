@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { describeRootRule } from '../config/project-root.js';
 import type { CliContext } from './context.js';
 
 export function registerConfig(program: Command, ctx: CliContext): void {
@@ -10,11 +11,7 @@ export function registerConfig(program: Command, ctx: CliContext): void {
       const settings = await ctx.settings();
       const rows: Array<[string, string | null, string]> = [
         ['config file', settings.configFile.value, settings.configFile.source],
-        [
-          'project root',
-          settings.projectRoot,
-          settings.configFile.value ? 'folder of the config file' : 'current folder (no config)',
-        ],
+        ['project root', settings.projectRoot, describeRootRule(settings.projectRootRule)],
       ];
       const data = await settings.dataFolder();
       rows.push(['data folder', data.value, data.source]);

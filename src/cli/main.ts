@@ -1,13 +1,12 @@
-import { Command, CommanderError } from './commander.js';
+import { CommanderError } from './commander.js';
 import type { CachexConfig } from '../config/types.js';
-import { CACHEX_VERSION } from '../version.js';
 import { CliContext } from './context.js';
 import { extractGlobals } from './globals.js';
 import { reportError } from './report.js';
-import { registerRun } from './run.js';
 import { usageErrorFrom } from './usage-errors.js';
 import { shareColourWithTasks } from '../output/colour.js';
 import { watchTerminal } from '../output/terminal.js';
+import { createProgram } from './program.js';
 
 async function main(argv: string[]): Promise<number> {
   let ctx: CliContext | null = null;
@@ -15,7 +14,12 @@ async function main(argv: string[]): Promise<number> {
   shareColourWithTasks();
   watchTerminal();
   try {
-    const { globals, rest } = extractGlobals(argv);
+    // Shell completion reads the half-typed command line itself (a `--config` without its value, say).
+    if (argv[0] === '__complete') {
+      process.stdout.write(await (await import('./completion.js')).completeCommandLine(argv.slice(1)));
+      return 0;
+    }
+    const { globals, rest } = extractGlobals(versionFlag(argv));
     ctx = new CliContext(globals);
     // A TypeScript task's worker reads it to print the full stack of what it throws.
     if (globals.debug) process.env.CACHEX_DEBUG = '1';
@@ -23,23 +27,7 @@ async function main(argv: string[]): Promise<number> {
     let config: CachexConfig | null = null;
     if (commandName === 'run') config = await (await ctx.settings()).config();
 
-    const program = new Command('cachex')
-      .version(CACHEX_VERSION, '-V, --version')
-      .description('Run expensive work once; reuse the stored result, logs and output files.')
-      .option('--config <file>', 'config file (default: cachex.config.{ts,mts,js,mjs} found walking up)')
-      .option('--data-folder <dir>', 'data folder (default: DATA_FOLDER, then <project root>/.cachex)')
-      .option('--params <file>', 'params file with per-task defaults')
-      .option('--debug', 'show stack traces on errors')
-      .showSuggestionAfterError(true)
-      // Global options are taken out of argv wherever they are (globals.ts); a `--debug` left after
-      // `run <task>` belongs to the task: its param of that name, else cachex's own flag on the task.
-      .enablePositionalOptions()
-      .exitOverride();
-    // Commander's own error printing is replaced by one sentence from reportError.
-    program.configureOutput({ outputError: () => undefined });
-    registerRun(program, ctx, config, rest);
-    // `run` is the hot path (a hit should load as little as possible); the other commands register only when needed.
-    if (commandName !== 'run') (await import('./commands.js')).registerCommands(program, ctx);
+    const program = await createProgram(ctx, config, rest, commandName !== 'run');
     try {
       await program.parseAsync(rest, { from: 'user' });
     } catch (err) {
@@ -52,6 +40,12 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     return reportError(err, ctx?.globals.debug ?? argv.includes('--debug'));
   }
+}
+
+/** `-V` (commander's usual spelling, which cachex had first) means --version too, as `-v` does, before the command. */
+function versionFlag(argv: string[]): string[] {
+  const command = argv.findIndex((a) => !a.startsWith('-'));
+  return argv.map((a, i) => (a === '-V' && (command < 0 || i < command) ? '--version' : a));
 }
 
 // `cachex ls | head` closes the pipe early: that is the reader's choice, not an error.

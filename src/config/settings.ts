@@ -4,6 +4,7 @@ import { ConfigError, StoreError } from '../errors.js';
 import { loadDotenv } from './dotenv.js';
 import { CONFIG_NAMES, findConfigFile, findParamsFile } from './find.js';
 import { importConfigModule } from './import.js';
+import { findProjectRoot, type ProjectRoot } from './project-root.js';
 import type { CachexConfig } from './types.js';
 import { validateConfig } from './validate.js';
 
@@ -50,16 +51,24 @@ export class Settings {
   readonly cwd: string;
   readonly configFile: Setting<string | null>;
   readonly projectRoot: string;
+  /** Which rule found the project root: the config's folder, the nearest package.json's, or the cwd. */
+  readonly projectRootRule: ProjectRoot['rule'];
   private readonly dotenvNames: Set<string>;
   private readonly options: GlobalOptions;
   private loaded: CachexConfig | null = null;
   private paramsCache: Record<string, Record<string, unknown>> | null = null;
 
-  private constructor(options: GlobalOptions, configFile: Setting<string | null>, dotenvNames: Set<string>) {
+  private constructor(
+    options: GlobalOptions,
+    configFile: Setting<string | null>,
+    root: ProjectRoot,
+    dotenvNames: Set<string>,
+  ) {
     this.options = options;
     this.cwd = options.cwd ?? process.cwd();
     this.configFile = configFile;
-    this.projectRoot = configFile.value ? path.dirname(configFile.value) : this.cwd;
+    this.projectRoot = root.dir;
+    this.projectRootRule = root.rule;
     this.dotenvNames = dotenvNames;
   }
 
@@ -80,16 +89,20 @@ export class Settings {
         ? { value: found, source: 'found walking up from the current folder' }
         : { value: null, source: 'none found' };
     }
-    const root = configFile.value ? path.dirname(configFile.value) : cwd;
-    const dotenvNames = await loadDotenv(root);
-    return new Settings(options, configFile, dotenvNames);
+    const root = findProjectRoot(cwd, configFile.value);
+    const dotenvNames = await loadDotenv(root.dir);
+    return new Settings(options, configFile, root, dotenvNames);
   }
 
   private envSource(name: string): string {
     return this.dotenvNames.has(name) ? '.env' : 'environment';
   }
 
-  /** Data folder precedence: --data-folder, DATA_FOLDER (env, then .env), config, default. */
+  /**
+   * Data folder precedence: --data-folder, DATA_FOLDER (env, then .env), config, default.
+   * A relative DATA_FOLDER from the environment is relative to the cwd (as the shell
+   * would have it); one from .env was resolved against the .env's folder when loaded.
+   */
   async dataFolder(): Promise<Setting<string>> {
     const setting = await this.findDataFolder();
     checkDataFolder(setting);
@@ -132,7 +145,7 @@ export class Settings {
     const file = this.configFile.value;
     if (!file) {
       throw new ConfigError(
-        `No ${configNames()} found in this folder or any parent; create one (see the README) or pass --config <file>.`,
+        `No ${configNames()} found in this folder or any parent; create one with \`npx cachex init\`, or pass --config <file>.`,
       );
     }
     this.loaded = validateConfig(await importConfigModule(file), file);

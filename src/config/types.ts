@@ -1,4 +1,9 @@
-/** The shapes a user writes in cachex.config.ts; `defineConfig` gives them types. */
+/**
+ * The shapes a user writes in cachex.config.ts. The loose shapes (`ParamSpec`,
+ * `TaskSpec`, `CachexConfig`) are what the loader checks at run time;
+ * `defineConfig` types each task against its own params (see infer.ts).
+ */
+import type { ConfigTasks } from './infer.js';
 
 export type ParamType = 'string' | 'number' | 'integer' | 'boolean' | 'enum' | 'file' | 'dir';
 
@@ -42,7 +47,6 @@ interface TaskBase {
 }
 
 export interface FunctionTask extends TaskBase {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   run: (params: any, ctx: TaskContext) => unknown;
   command?: never;
 }
@@ -56,11 +60,21 @@ export interface CommandTask extends TaskBase {
 export type TaskSpec = FunctionTask | CommandTask;
 
 export interface CachexConfig {
-  /** Data folder, relative to the config file (default `.cachex`). */
+  /** Data folder, relative to the config file (default `<project root>/.cachex`). */
   dataFolder?: string;
   tasks: Record<string, TaskSpec>;
 }
 
-export function defineConfig(config: CachexConfig): CachexConfig {
-  return config;
+/**
+ * Types a config: each task's `run` receives its params as declared (`file` →
+ * string, `number` → number, `enum` → the union of its choices, `list` → an
+ * array; optional unless required, defaulted, boolean or a list), `ignore`
+ * may name only params, a default must fit its param.
+ */
+export function defineConfig<const P extends Record<string, unknown>>(config: {
+  /** Data folder, relative to the config file (default `<project root>/.cachex`). */
+  dataFolder?: string;
+  tasks: ConfigTasks<P>;
+}): CachexConfig {
+  return config as CachexConfig;
 }

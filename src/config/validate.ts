@@ -2,6 +2,7 @@ import { ConfigError } from '../errors.js';
 import type { CachexConfig, ParamSpec, TaskSpec } from './types.js';
 import { flagName } from '../tasks/flags.js';
 import { isSegment } from '../store/layout.js';
+import { nearestName } from './nearest.js';
 
 const PARAM_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'enum', 'file', 'dir']);
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -23,14 +24,45 @@ export const RESERVED_FLAGS = new Set([
   'color',
 ]);
 
+/** The keys each level of a config may use; anything else is a typo or an option from another tool. */
+export const CONFIG_KEYS = ['dataFolder', 'tasks'] as const;
+export const TASK_KEYS = [
+  'description',
+  'version',
+  'module',
+  'params',
+  'ignore',
+  'env',
+  'cacheFailures',
+  'outputs',
+  'run',
+  'command',
+] as const;
+export const PARAM_KEYS = ['type', 'description', 'required', 'default', 'choices', 'list', 'keyBy'] as const;
+
 function fail(where: string, problem: string): never {
   throw new ConfigError(`${where}: ${problem}.`);
+}
+
+/** Refuses a key that is not one of `known`, naming the nearest valid one. */
+function refuseUnknownKeys(where: string, value: object, known: readonly string[], what: string): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const near = nearestName(key, known);
+    fail(
+      where,
+      near
+        ? `"${key}" is not ${what} (did you mean "${near}"?); rename or remove it`
+        : `"${key}" is not ${what}; use one of ${known.join(', ')}`,
+    );
+  }
 }
 
 /** Checks a loaded config and returns it typed; every problem is one sentence. */
 export function validateConfig(value: unknown, file: string): CachexConfig {
   if (!value || typeof value !== 'object') fail(file, 'the default export must be defineConfig({ tasks: { … } })');
   const config = value as CachexConfig;
+  refuseUnknownKeys(file, config, CONFIG_KEYS, 'a config key');
   if (!config.tasks || typeof config.tasks !== 'object')
     fail(file, 'the config has no `tasks` object; add `tasks: { name: { … } }`');
   if (config.dataFolder !== undefined && typeof config.dataFolder !== 'string')
@@ -43,6 +75,7 @@ function validateTask(name: string, task: TaskSpec, file: string): void {
   const where = `${file}: task "${name}"`;
   if (!isSegment(name)) fail(where, 'task names may use letters, digits, ".", "_" and "-" only');
   if (!task || typeof task !== 'object') fail(where, 'must be an object with `run` or `command`');
+  refuseUnknownKeys(where, task, TASK_KEYS, 'a task option');
   const hasRun = typeof task.run === 'function';
   const hasCommand = Array.isArray(task.command);
   if (hasRun === hasCommand) fail(where, 'needs exactly one of `run` (a function) or `command` (an argv array)');
@@ -74,6 +107,8 @@ function validateTask(name: string, task: TaskSpec, file: string): void {
 /** Checks one param spec (also used for the params of library-cached functions). */
 export function validateParam(where: string, name: string, spec: ParamSpec): void {
   if (!NAME.test(name)) fail(where, 'param names start with a letter and use letters, digits, "_" and "-"');
+  // A misspelt key first: `{ tpye: 'file' }` is a typo more than a missing type.
+  if (spec && typeof spec === 'object') refuseUnknownKeys(where, spec, PARAM_KEYS, 'a param option');
   if (!spec || typeof spec !== 'object' || !PARAM_TYPES.has(spec.type)) {
     fail(where, `\`type\` must be one of ${[...PARAM_TYPES].join(', ')}`);
   }

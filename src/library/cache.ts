@@ -2,7 +2,7 @@ import { isPlainObject } from './args.js';
 import { CachedState } from './cached.js';
 import { callerModule } from './caller.js';
 import { resolveOptions } from './options.js';
-import type { CachableFunction, CachedFunction, CacheOptions, CallArgs } from './types.js';
+import type { CachableFunction, Cached, CachedFunction, CacheOptions, CacheWrapper } from './types.js';
 
 /**
  * Wraps `fn` so that its results are stored and reused: `await f({ ... })`
@@ -12,7 +12,11 @@ import type { CachableFunction, CachedFunction, CacheOptions, CallArgs } from '.
  * `prune` and `verify` see them.
  *
  * Calls: exactly one plain object of named arguments (or none); anything else
- * is a TypeError. `fn` receives the arguments with defaults applied and
+ * is a TypeError. Types: the argument object is the function's own, with the
+ * names in `defaults` optional, and the object may be left out only when
+ * every argument is optional; `ignore`, `defaults` and `params` naming
+ * something the function does not take make the result uncallable, with a
+ * sentence saying why. `fn` receives the arguments with defaults applied and
  * declared params normalised (a `file` param becomes an absolute path), and a
  * context `{ outDir, task, key }`.
  *
@@ -48,8 +52,10 @@ import type { CachableFunction, CachedFunction, CacheOptions, CallArgs } from '.
  * threshold are stored uncompressed (the value plus one serialised copy).
  *
  * Store: `dataFolder`, else `DATA_FOLDER` from the environment, else
- * `<cwd>/.cachex` (the CLI's default when there is no config file); the
- * library reads neither cachex.config.* nor .env. Memory hits are written to
+ * `DATA_FOLDER` from the project's `.env`, else `<project root>/.cachex`,
+ * where the project root is the CLI's (the folder of the nearest
+ * cachex.config.*, else of the nearest package.json, else the cwd); the
+ * config file itself is not read. Memory hits are written to
  * the entry's usage log (what `cachex ls` counts and `prune --unused-for`
  * reads) at most once a minute per entry and process.
  *
@@ -61,13 +67,16 @@ import type { CachableFunction, CachedFunction, CacheOptions, CallArgs } from '.
  *
  * Also `cache(options)(fn)`.
  */
-export function cache<A extends object, R, D extends object = object>(
-  fn: CachableFunction<A, R>,
-  options?: CacheOptions<D>,
-): CachedFunction<CallArgs<A, D>, R>;
-export function cache<D extends object = object>(
-  options: CacheOptions<D>,
-): <A extends object, R>(fn: CachableFunction<A, R>) => CachedFunction<CallArgs<A, D>, R>;
+export function cache<
+  A extends object,
+  R,
+  const I extends string = never,
+  D extends object = {},
+  P extends object = {},
+>(fn: CachableFunction<A, R>, options?: CacheOptions<I, D, P>): Cached<A, R, I, D, P>;
+export function cache<const I extends string = never, D extends object = {}, P extends object = {}>(
+  options: CacheOptions<I, D, P>,
+): CacheWrapper<I, D, P>;
 export function cache(fnOrOptions: unknown, options?: CacheOptions): unknown {
   const module = callerModule(cache);
   if (typeof fnOrOptions === 'function') return wrap(fnOrOptions as CachableFunction, options ?? {}, module);

@@ -1,4 +1,5 @@
 import type { ParamsSchema } from '../config/types.js';
+import { nearestName } from '../config/nearest.js';
 import { validateParam } from '../config/validate.js';
 import { ConfigError } from '../errors.js';
 import { sha256 } from '../key/digest.js';
@@ -79,8 +80,15 @@ function schemaOf(params: ParamsSchema | undefined, defaults: Record<string, unk
 export function resolveOptions(fn: CachableFunction, options: CacheOptions, defaultModule: string): ResolvedOptions {
   if (typeof fn !== 'function') wrong(`expects a function to cache, got ${typeof fn}`);
   if (!isPlainObject(options as unknown)) wrong('options must be a plain object');
-  for (const k of Object.keys(options))
-    if (!KNOWN.has(k)) wrong(`unknown option "${k}"; known options: ${[...KNOWN].join(', ')}`);
+  for (const k of Object.keys(options)) {
+    if (KNOWN.has(k)) continue;
+    const near = nearestName(k, KNOWN);
+    wrong(
+      near
+        ? `unknown option "${k}" (did you mean "${near}"?)`
+        : `unknown option "${k}"; known options: ${[...KNOWN].join(', ')}`,
+    );
+  }
 
   let name = options.name;
   if (name === undefined) {
@@ -108,7 +116,7 @@ export function resolveOptions(fn: CachableFunction, options: CacheOptions, defa
   if (options.dataFolder !== undefined && (typeof options.dataFolder !== 'string' || options.dataFolder === ''))
     wrong('`dataFolder` must be a folder path');
 
-  const schema = schemaOf(options.params, defaults as Record<string, unknown>, name);
+  const schema = schemaOf(options.params as ParamsSchema | undefined, defaults as Record<string, unknown>, name);
   const extraDefaults: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(defaults)) if (!(k in schema)) extraDefaults[k] = v;
 

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { computeKey, type KeyInputs } from '../key/inputs.js';
 import type { EntryStore } from '../store/entry-store.js';
@@ -6,6 +5,7 @@ import type { EntryRef } from '../store/layout.js';
 import { openStore } from '../store/open.js';
 import { resolveParams, type Params } from '../tasks/params.js';
 import { recordable, unkeyable } from './args.js';
+import { libraryProjectRoot, resolveDataFolder } from './data-folder.js';
 import { MemoDigestCache } from './digests.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -24,16 +24,9 @@ export interface PreparedCall {
   ref: EntryRef;
 }
 
-/**
- * The library's default store: DATA_FOLDER from the environment, else
- * `<cwd>/.cachex` — the CLI's default when there is no config file. The
- * library reads neither cachex.config.* nor .env. Resolved at every call, so
- * setting DATA_FOLDER after import works.
- */
+/** The store of a call (see data-folder.ts for the rule). */
 export function dataFolderOf(options: ResolvedOptions): string {
-  if (options.dataFolder) return path.resolve(options.dataFolder);
-  const env = process.env.DATA_FOLDER;
-  return env ? path.resolve(env) : path.join(process.cwd(), '.cachex');
+  return resolveDataFolder(options.dataFolder);
 }
 
 export function prepareCall(options: ResolvedOptions, given: Record<string, unknown>): PreparedCall {
@@ -66,11 +59,10 @@ export function prepareCall(options: ResolvedOptions, given: Record<string, unkn
   }
   Object.assign(recorded, params);
   const store = openStore(dataFolderOf(options));
-  const cwd = process.cwd();
   const { key, inputs } = computeKey(task, recorded as Params, {
     digests: new MemoDigestCache(store.layout.digests),
-    cwd,
-    projectRoot: cwd,
+    cwd: process.cwd(),
+    projectRoot: libraryProjectRoot(),
   });
   return {
     store,

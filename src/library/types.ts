@@ -9,7 +9,13 @@ export interface MemoryOptions {
   maxEntries?: number;
 }
 
-export interface CacheOptions<D extends object = object> {
+/**
+ * Options of `cache()`. With the type parameters filled in by `cache()`, `I`
+ * holds the names in `ignore`, `D` the type of `defaults` and `P` the type of
+ * `params`; `cache()` checks them against the function's arguments (see
+ * OptionsMistake).
+ */
+export interface CacheOptions<I extends string = string, D = object, P = ParamsSchema> {
   /** Folder name of the entries under cache/<module>/ (default: the function's name; required for anonymous functions). */
   name?: string;
   /** Folder under cache/ (default: the base name of the file that calls `cache()`, without extension). */
@@ -19,20 +25,60 @@ export interface CacheOptions<D extends object = object> {
   /** Values used when an argument is omitted; an omitted argument and its default share a key. */
   defaults?: D;
   /** Argument names that do not enter the key (they still reach the function). */
-  ignore?: readonly string[];
+  ignore?: readonly I[];
   /**
    * Typed params, the same schema as config tasks: values are validated and
    * normalised, and `file`/`dir` params enter the key by content. Arguments
    * not declared here enter the key by value (canonical JSON).
    */
-  params?: ParamsSchema;
+  params?: P & ParamsSchema;
   /** The in-process memory layer; `false` turns it off. */
   memory?: MemoryOptions | false;
-  /** The store (default: `DATA_FOLDER` from the environment, else `<cwd>/.cachex`). */
+  /**
+   * The store (default: `DATA_FOLDER` from the environment or from the project's
+   * `.env`, else `<project root>/.cachex` — the CLI's rule).
+   */
   dataFolder?: string;
   /** Results whose big typed arrays reach this many bytes are streamed; other results this large are stored uncompressed (default 64 MB). */
   streamThreshold?: number;
 }
+
+type Writable<T> = T extends (...args: never[]) => unknown
+  ? T
+  : T extends object
+    ? { -readonly [K in keyof T]: Writable<T[K]> }
+    : T;
+
+/**
+ * Why options with `ignore` names `I`, `defaults` `D` and `params` `P` do not
+ * fit a function taking `A`, as a sentence; never when they fit.
+ */
+export type OptionsMistake<A, I, D, P> = [Exclude<I, keyof A>] extends [never]
+  ? [Exclude<keyof D, keyof A>] extends [never]
+    ? [Exclude<keyof P, keyof A>] extends [never]
+      ? [Writable<D>] extends [Partial<A>]
+        ? never
+        : 'a value in defaults does not fit the type of its argument'
+      : `params names ${Exclude<keyof P, keyof A> & string}, which the function does not take`
+    : `defaults names ${Exclude<keyof D, keyof A> & string}, which the function does not take`
+  : `ignore names ${Exclude<I, keyof A> & string}, which the function does not take`;
+
+/**
+ * What `cache()` returns: the cached function, or — when the options name
+ * arguments the function does not take — a type that cannot be called, whose
+ * one property says what is wrong. (The check sits in the result, not in the
+ * options' own type: TypeScript infers the options before a function whose
+ * `ctx` is not annotated, and a check there would fix the argument type too
+ * early.)
+ */
+export type Cached<A extends object, R, I, D, P> = [OptionsMistake<A, I, D, P>] extends [never]
+  ? CachedFunction<CallArgs<A, D>, R>
+  : { 'cache() options do not fit the function': OptionsMistake<A, I, D, P> };
+
+/** What `cache(options)` returns: a wrapper that caches a function the options fit. */
+export type CacheWrapper<I extends string, D, P> = <A extends object, R>(
+  fn: CachableFunction<A, R>,
+) => Cached<A, R, I, D, P>;
 
 export interface CacheStats {
   /** Calls answered from the memory layer. */
@@ -48,23 +94,27 @@ export interface CacheStats {
   entriesInMemory: number;
 }
 
-/** Arguments of a call: those with a default in `defaults` may be omitted. */
-export type CallArgs<A, D> = Omit<A, keyof D & keyof A> & Partial<Pick<A, keyof D & keyof A>>;
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** Arguments of a call: those with a default in `defaults` may be omitted. */
+export type CallArgs<A, D> = Simplify<Omit<A, keyof D & keyof A> & Partial<Pick<A, keyof D & keyof A>>>;
+
+/** The argument list of a call: the object may be left out only when every argument in it is optional. */
+export type CallParams<A> = {} extends A ? [args?: A] : [args: A];
+
 export type CachableFunction<A extends object = any, R = unknown> = (args: A, ctx: TaskContext) => R;
 
 export interface CachedFunction<A extends object, R> {
   /** Returns the stored result for these arguments, computing and storing it on a miss. */
-  (args?: A): Promise<Awaited<R>>;
+  (...args: CallParams<A>): Promise<Awaited<R>>;
   /** `make({ force: true, ...args })` recomputes and replaces the entry; without `force` it is a plain call. */
   make(args: A & { force?: boolean }): Promise<Awaited<R>>;
   /** The key (SHA-256 hex) these arguments map to. */
-  key(args?: A): string;
+  key(...args: CallParams<A>): string;
   /** The stored entry's metadata, or null when there is none. */
-  inspect(args?: A): Promise<EntryMeta | null>;
+  inspect(...args: CallParams<A>): Promise<EntryMeta | null>;
   /** The stored entry's output folder (what the function wrote into `ctx.outDir`), or null when there is no entry. */
-  outDir(args?: A): string | null;
+  outDir(...args: CallParams<A>): string | null;
   /** Removes every stored entry of this function (in the current data folder) and empties its memory layer; returns how many entries went. */
   clear(): Promise<number>;
   stats(): CacheStats;

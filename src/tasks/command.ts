@@ -15,7 +15,7 @@ function expandEnv(arg: string, task: string): string {
     const value = process.env[name];
     if (value === undefined || value === '') {
       throw new ConfigError(
-        `Task "${task}" needs the environment variable ${name}, which is unset; set it in the environment or in .env (see .env.example).`,
+        `Task "${task}" needs the environment variable ${name}, which is unset; set it in the environment or in a .env file beside the config (${name}=…).`,
       );
     }
     return value;

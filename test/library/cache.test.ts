@@ -262,7 +262,7 @@ describe('cache(fn): the call rule and bad options', () => {
         },
         { ignored: ['x'] } as never,
       ),
-    ).toThrow(/unknown option "ignored"/);
+    ).toThrow(/unknown option "ignored" \(did you mean "ignore"\?\)/);
     expect(() =>
       cache(
         async function ok() {
