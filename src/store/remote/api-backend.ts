@@ -17,7 +17,7 @@ export class ApiBackend implements Backend {
   private url(kind: ObjectKind, ref: EntryRef): URL {
     const id =
       kind === 'artifact' ? apiArtifactId(this.settings.namespace, ref) : apiLeaseId(this.settings.namespace, ref);
-    const url = new URL(`${this.settings.url.href}/v8/artifacts/${id}`);
+    const url = new URL(`${this.settings.url.href.replace(/\/+$/, '')}/v8/artifacts/${id}`);
     if (this.settings.team) url.searchParams.set('slug', this.settings.team);
     return url;
   }

@@ -119,8 +119,8 @@ export function readRemoteSettings(env: NodeJS.ProcessEnv = process.env, config:
   };
   if (kind === 'api') {
     if (url.search) return fail('CACHEX_REMOTE_URL must not have a query; put the team in CACHEX_REMOTE_TEAM.');
-    const base = new URL(url.href.replace(/\/+$/, ''));
-    return { ok: true, settings: { kind, server: base.href, url: base, ...common } };
+    const server = url.href.replace(/\/+$/, '');
+    return { ok: true, settings: { kind, server, url: new URL(server), ...common } };
   }
   return s3Settings(url, env, common);
 }
