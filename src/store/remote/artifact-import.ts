@@ -285,7 +285,9 @@ export async function importArtifact(source: Readable, options: ImportOptions): 
     const piped = await piping;
     removeWritten(stagingDir, written);
     if (transport) return { ok: false, reason: transport.message, transport };
-    const cause = err instanceof Refused ? err : piped instanceof Refused ? piped : (piped ?? err);
+    // A broken stream (truncated gzip, a limit hit) is the real cause of whatever the reader then saw.
+    const streamBroke = piped instanceof Refused || /^Z_/.test((piped as NodeJS.ErrnoException | null)?.code ?? '');
+    const cause = streamBroke ? piped : err;
     return { ok: false, reason: reasonOf(cause) };
   }
 }
