@@ -21,7 +21,11 @@ export const API_TOKEN = 'tok';
 export const S3_KEY = 'S3RVER';
 
 function start(args: string[], env: NodeJS.ProcessEnv, ready: RegExp, what: string): Promise<RunningServer> {
-  const child = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let text = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
@@ -124,7 +128,12 @@ export function startS3rver(dir: string): Promise<RunningServer> {
 /** test/fixtures/fault-proxy.mjs before `target`, with its control endpoints. */
 export async function startFaultProxy(target: string) {
   const script = path.join(REPO, 'test', 'fixtures', 'fault-proxy.mjs');
-  const server = await start([script, target], {}, /fault-proxy listening on (http:\/\/127\.0\.0\.1:\d+)/, 'fault-proxy');
+  const server = await start(
+    [script, target],
+    {},
+    /fault-proxy listening on (http:\/\/127\.0\.0\.1:\d+)/,
+    'fault-proxy',
+  );
   const post = async (where: string, body: unknown) => {
     const res = await fetch(`${server.url}${where}`, { method: 'POST', body: JSON.stringify(body) });
     await res.text();

@@ -2,15 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Workspace } from '../helpers/cli.js';
-import {
-  adopt,
-  listTree,
-  makeEntry,
-  remoteEnv,
-  s3Env,
-  stagingIn,
-  tierFor,
-} from '../helpers/remote-entries.js';
+import { adopt, listTree, makeEntry, remoteEnv, s3Env, stagingIn, tierFor } from '../helpers/remote-entries.js';
 import { type RunningServer, startApiServer, startFaultProxy, startS3rver } from '../helpers/remote-servers.js';
 
 /**
