@@ -48,9 +48,9 @@ export interface ImportOptions {
 }
 
 export type ImportOutcome =
-  | { ok: true; meta: EntryMeta; stamps: Record<string, string> }
+  | { ok: true; meta: EntryMeta; stamps: Record<string, string>; bytes: number }
   /** `transport` is set when the bytes stopped coming (the server failed), not when they were wrong. */
-  | { ok: false; reason: string; transport?: Error };
+  | { ok: false; reason: string; transport?: Error; bytes: number };
 
 class Refused extends Error {}
 
@@ -278,17 +278,17 @@ export async function importArtifact(source: Readable, options: ImportOptions): 
     const failed = await piping;
     if (failed) throw failed;
     const stamps = applyOutputs(stagingDir, meta);
-    return { ok: true, meta, stamps };
+    return { ok: true, meta, stamps, bytes: compressed.seen };
   } catch (err) {
     extract.destroy();
     source.destroy();
     const piped = await piping;
     removeWritten(stagingDir, written);
-    if (transport) return { ok: false, reason: transport.message, transport };
+    if (transport) return { ok: false, reason: transport.message, transport, bytes: compressed.seen };
     // A broken stream (truncated gzip, a limit hit) is the real cause of whatever the reader then saw.
     const streamBroke = piped instanceof Refused || /^Z_/.test((piped as NodeJS.ErrnoException | null)?.code ?? '');
     const cause = streamBroke ? piped : err;
-    return { ok: false, reason: reasonOf(cause) };
+    return { ok: false, reason: reasonOf(cause), bytes: compressed.seen };
   }
 }
 

@@ -12,7 +12,7 @@ import { LEASE_DOMAIN, sign, signatureMatches } from './signing.js';
  * back, and run only if it names us. The holder re-PUTs it with a rising
  * `beat`; waiters poll HEAD of the artifact and take over when the beat has
  * not changed for staleMs on their own monotonic clock, or when it is
- * released. A lost race or a dead server only costs a duplicate run.
+ * released; then HEAD of the artifact tells whether to fetch or to run. A lost race or a dead server only costs a duplicate run.
  */
 export interface LeaseRecord {
   format: 1;
@@ -119,13 +119,15 @@ export class LeaseClient {
     const t = this.timings;
     let stale: { owner: string; beat: number } | null = null;
     for (;;) {
-      if (await this.artifactReady(ref)) return { status: 'ready' };
       const current = await this.read(ref);
       const live =
         current &&
         !current.released &&
         Date.now() - current.at < t.maxAgeMs &&
         !(stale && stale.owner === current.owner && stale.beat === current.beat);
+      // An artifact counts only once no live lease covers it: servers write uploads in place, so
+      // while the holder is still uploading, HEAD can already see a half-written artifact.
+      if (!live && (await this.artifactReady(ref))) return { status: 'ready' };
       if (!live) {
         await this.write(ref, this.record(ref, me, 0, false));
         await sleep(t.settleMs);
@@ -133,14 +135,13 @@ export class LeaseClient {
         if (back?.owner === me) return { status: 'acquired', release: this.hold(ref, me) };
         if (!back) continue;
       }
-      // Someone holds it: watch its beat on our own clock.
+      // Someone holds it: watch its beat on our own clock until it is released or goes stale.
       const watched = (await this.read(ref)) ?? current;
       if (!watched) continue;
       let last = { owner: watched.owner, beat: watched.beat };
       let since = performance.now();
       for (;;) {
         await sleep(t.pollMs);
-        if (await this.artifactReady(ref)) return { status: 'ready' };
         const now = await this.read(ref);
         if (!now || now.released) break;
         if (now.owner !== last.owner || now.beat !== last.beat) {

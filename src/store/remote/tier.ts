@@ -121,10 +121,6 @@ export class RemoteTier {
         );
         return this.done({ status: 'rejected' });
       }
-      let bytes = 0;
-      res.body.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-      });
       const tag = res.headers['x-artifact-tag'];
       const imported = await importArtifact(res.body, {
         ref,
@@ -135,7 +131,7 @@ export class RemoteTier {
         tag: typeof tag === 'string' && this.settings.kind === 'api' ? tag : null,
         maxArtifactBytes: this.settings.maxArtifactSize,
       });
-      c.bytesDown += bytes;
+      c.bytesDown += imported.bytes;
       if (imported.ok) {
         c.hits++;
         return this.done({ status: 'hit', meta: imported.meta, stamps: imported.stamps });
