@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors.js';
+import type { ConfigError } from '../../src/errors.js';
 import { apiArtifactId, s3ArtifactKey } from '../../src/store/remote/ids.js';
 import { readRemoteSettings, secretsOf } from '../../src/store/remote/settings.js';
 import { sign } from '../../src/store/remote/signing.js';
