@@ -8,6 +8,7 @@ import { registerVerify } from './verify.js';
 import { registerPrune } from './prune.js';
 import { registerRebuild } from './rebuild.js';
 import { registerExec } from './exec.js';
+import { registerWhy } from './why.js';
 
 /** Every command besides `run`; each registers itself and loads its heavy parts lazily. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -19,4 +20,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerPrune(program, ctx);
   registerRebuild(program, ctx);
   registerExec(program, ctx);
+  registerWhy(program, ctx);
 }
