@@ -9,6 +9,7 @@ import { registerPrune } from './prune.js';
 import { registerRebuild } from './rebuild.js';
 import { registerExec } from './exec.js';
 import { registerWhy } from './why.js';
+import { registerStats } from './stats.js';
 
 /** Every command besides `run`; each registers itself and loads its heavy parts lazily. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -21,4 +22,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerRebuild(program, ctx);
   registerExec(program, ctx);
   registerWhy(program, ctx);
+  registerStats(program, ctx);
 }
