@@ -10,6 +10,7 @@ import { registerRebuild } from './rebuild.js';
 import { registerExec } from './exec.js';
 import { registerWhy } from './why.js';
 import { registerStats } from './stats.js';
+import { registerReportHtml } from './report-html.js';
 
 /** Every command besides `run`; each registers itself and loads its heavy parts lazily. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -23,4 +24,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerExec(program, ctx);
   registerWhy(program, ctx);
   registerStats(program, ctx);
+  registerReportHtml(program, ctx);
 }
