@@ -10,6 +10,9 @@ import { registerRebuild } from './rebuild.js';
 import { registerExec } from './exec.js';
 import { registerInit } from './init.js';
 import { registerCompletion } from './completion.js';
+import { registerWhy } from './why.js';
+import { registerStats } from './stats.js';
+import { registerReportHtml } from './report-html.js';
 
 /** Every command besides `run`; each registers itself and loads its heavy parts lazily. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -23,4 +26,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerExec(program, ctx);
   registerInit(program);
   registerCompletion(program);
+  registerWhy(program, ctx);
+  registerStats(program, ctx);
+  registerReportHtml(program, ctx);
 }

@@ -87,7 +87,7 @@ async function inspectTask(
 }
 
 /** Parses `flags` against the task's param flags, as `cachex run <task>` would. */
-function parseTaskFlags(name: string, spec: TaskSpec, flags: string[]): Record<string, unknown> {
+export function parseTaskFlags(name: string, spec: TaskSpec, flags: string[]): Record<string, unknown> {
   refuseFlagLikeValues(flags, spec.params ?? {});
   const cmd = new Command(`inspect ${name}`)
     .exitOverride()

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   closeSync,
+  fstatSync,
   openSync,
   readFileSync,
   readSync,
@@ -15,21 +16,52 @@ import { walkTree } from './walk.js';
 import { makeDirs } from '../store/make-dirs.js';
 
 const CHUNK = 1 << 20;
+/** Progress is reported at most this often while one file is hashed (and once when it is done). */
+const PROGRESS_EVERY_MS = 100;
 
-/** SHA-256 of a file's bytes, read in chunks so memory stays flat for big inputs. */
-export function sha256File(file: string): string {
+export interface HashProgress {
+  file: string;
+  /** Bytes hashed so far, and the file's size when hashing began. */
+  bytes: number;
+  total: number;
+  /** Bytes per second since this file's hashing began. */
+  rate: number;
+  done: boolean;
+}
+
+/**
+ * SHA-256 of a file's bytes, read in chunks so memory stays flat for big
+ * inputs. `onProgress` hears about long hashing (a 12 GB input takes a
+ * minute): never for a file done within PROGRESS_EVERY_MS, so small inputs pay nothing.
+ */
+export function sha256File(file: string, onProgress?: (progress: HashProgress) => void): string {
   const hash = createHash('sha256');
   const buffer = Buffer.allocUnsafe(CHUNK);
   const fd = openSync(file, 'r');
+  const started = Date.now();
+  let reported = started;
+  let bytes = 0;
+  let total = 0;
+  const report = (done: boolean) => {
+    const seconds = (Date.now() - started) / 1000;
+    onProgress!({ file, bytes, total, rate: seconds > 0 ? bytes / seconds : 0, done });
+  };
   try {
+    if (onProgress) total = fstatSync(fd).size;
     for (;;) {
       const n = readSync(fd, buffer, 0, CHUNK, null);
       if (n === 0) break;
       hash.update(n === CHUNK ? buffer : buffer.subarray(0, n));
+      bytes += n;
+      if (onProgress && Date.now() - reported >= PROGRESS_EVERY_MS) {
+        reported = Date.now();
+        report(false);
+      }
     }
   } finally {
     closeSync(fd);
   }
+  if (onProgress && reported !== started) report(true);
   return hash.digest('hex');
 }
 
@@ -45,7 +77,11 @@ export function sha256(data: string | Buffer): string {
  * otherwise keep the stale digest (git's "racy clean" problem).
  */
 export class DigestCache {
-  constructor(private readonly folder: string | null) {}
+  constructor(
+    private readonly folder: string | null,
+    /** Hears about long hashing of one input (see sha256File); the CLI shows it. */
+    private readonly onProgress?: (progress: HashProgress) => void,
+  ) {}
 
   private entryPath(file: string): string {
     const id = sha256(file);
@@ -64,7 +100,7 @@ export class DigestCache {
         /* not cached yet */
       }
     }
-    const digest = sha256File(absolute);
+    const digest = sha256File(absolute, this.onProgress);
     const ageMs = Date.now() - Number(st.mtimeMs);
     if (this.folder && ageMs > 1000) this.remember(absolute, `${stamp}\n${digest}\n`);
     return digest;
