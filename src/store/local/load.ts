@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, lstatSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sha256 } from '../../key/digest.js';
 import { canonicalJson } from '../../key/encode.js';
@@ -154,4 +154,51 @@ export function recordHit(dir: string): void {
   } catch {
     /* a read-only store still serves hits */
   }
+}
+
+/**
+ * The cheap check prune chooses with: meta.yaml was read intact by the
+ * caller; here every file it lists must be there with its recorded size and
+ * type (stats only, no hashing — re-hashing is `cachex verify`'s job).
+ */
+export function checkSizes(dir: string, meta: EntryMeta): { file: string; reason: string } | null {
+  const sized = (rel: string, size: number): string | null => {
+    try {
+      const st = lstatSync(path.join(dir, rel));
+      if (!st.isFile()) return 'is not a file';
+      return st.size === size ? null : `size ${st.size} differs from the recorded ${size}`;
+    } catch {
+      return 'is missing';
+    }
+  };
+  const logs = meta.logs ?? {};
+  for (const [name, file] of [
+    ['stdout', ENTRY_FILES.stdout],
+    ['stderr', ENTRY_FILES.stderr],
+  ] as const) {
+    const record = logs[name];
+    const problem = record ? sized(file, record.size) : 'is not recorded';
+    if (problem) return { file, reason: `${file} ${problem}` };
+  }
+  if (meta.result) {
+    const file = path.basename(meta.result.file);
+    const problem = sized(file, meta.result.size);
+    if (problem) return { file: meta.result.file, reason: `result file ${problem}` };
+  }
+  for (const o of meta.outputs ?? []) {
+    const rel = path.join(ENTRY_FILES.out, o.path);
+    if (o.type === 'file') {
+      const problem = sized(rel, o.size);
+      if (problem) return { file: `out/${o.path}`, reason: `output ${problem}` };
+      continue;
+    }
+    try {
+      const st = lstatSync(path.join(dir, rel));
+      if ((o.type === 'dir' && !st.isDirectory()) || (o.type === 'symlink' && !st.isSymbolicLink()))
+        return { file: `out/${o.path}`, reason: `output is not a ${o.type}` };
+    } catch {
+      return { file: `out/${o.path}`, reason: 'output is missing' };
+    }
+  }
+  return null;
 }

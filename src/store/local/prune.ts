@@ -4,7 +4,7 @@ import { storeErrorFrom } from '../../errors.js';
 import { isLockHeld, tryAcquireKeyLock } from '../../lock/key-lock.js';
 import { describeEntry, listEntries, type CatalogEntry } from './catalog.js';
 import { ENTRY_FILES, type EntryRef, type Layout } from '../layout.js';
-import { loadEntry } from './load.js';
+import { checkSizes } from './load.js';
 import { removeEntry } from './remove.js';
 import { findLeftovers, removeLeftovers, type Leftover } from './sweep.js';
 
@@ -199,7 +199,8 @@ async function removeLocked(layout: Layout, chosen: PrunedEntry, seen: CatalogEn
     if (!all && hit !== null && Date.now() - hit < RECENT_USE_MS && !chosen.reasons.includes('corrupt')) {
       return { ok: false, reason: 'it was used in the last minute (only --all removes it)' };
     }
-    if (chosen.reasons.includes('corrupt') && (await loadEntry(layout, chosen.ref)).status !== 'corrupt') {
+    const stillCorrupt = now.meta ? checkSizes(now.dir, now.meta) !== null : true;
+    if (chosen.reasons.includes('corrupt') && !stillCorrupt) {
       return { ok: false, reason: 'it passed its integrity check on a second look' };
     }
     try {
@@ -242,8 +243,12 @@ export async function prune(layout: Layout, sel: PruneSelectors, options: { dryR
   const healthy: PruneCandidate[] = [];
   const byCandidate = new Map<PruneCandidate, CatalogEntry>();
   for (const entry of entries) {
-    const loaded = await loadEntry(layout, entry.ref);
-    if (loaded.status === 'corrupt') {
+    // Chosen with the cheap checks (meta.yaml's digest, file sizes); re-hashing everything is `cachex verify`'s job.
+    const problem = entry.meta
+      ? checkSizes(entry.dir, entry.meta)
+      : { file: 'meta.yaml', reason: entry.metaProblem ?? 'meta.yaml is unreadable' };
+    if (problem && !existsSync(entry.dir)) continue; // removed since we listed it
+    if (problem) {
       if (isLockHeld(layout.lockTarget(entry.ref)))
         result.skipped.push({ ref: entry.ref, reason: 'a running command holds its key' });
       else
@@ -253,12 +258,11 @@ export async function prune(layout: Layout, sel: PruneSelectors, options: { dryR
             ref: entry.ref,
             bytes: entry.diskBytes,
             reasons: ['corrupt'],
-            detail: `${loaded.file}: ${loaded.reason}`,
+            detail: `${problem.file}: ${problem.reason}`,
           },
         });
       continue;
     }
-    if (loaded.status === 'miss') continue; // removed since we listed it
     const candidate = { ...toCandidate(entry), busy: busyReason(layout, entry, now, Boolean(sel.all)) };
     byCandidate.set(candidate, entry);
     healthy.push(candidate);
