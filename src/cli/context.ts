@@ -1,5 +1,5 @@
 import { Settings } from '../config/settings.js';
-import { openStore, type LocalStore } from '../store/open.js';
+import { openStore, type LocalStore, type RemoteChoice } from '../store/open.js';
 import type { Globals } from './globals.js';
 
 /** What every command gets: the global options and lazily resolved settings. */
@@ -13,8 +13,11 @@ export class CliContext {
     return this.settingsPromise;
   }
 
-  async store(): Promise<LocalStore> {
+  /** The local store; with `remote`, the tiered one when a remote is configured. */
+  async store(remote?: Omit<RemoteChoice, 'config'>): Promise<LocalStore> {
     const settings = await this.settings();
-    return openStore((await settings.dataFolder()).value);
+    const folder = (await settings.dataFolder()).value;
+    if (!remote) return openStore(folder);
+    return openStore(folder, { remote: { ...remote, config: (await settings.config()).remote } });
   }
 }
