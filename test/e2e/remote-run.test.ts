@@ -176,6 +176,22 @@ describe('local hits and a troubled server', () => {
     expect(r.stderr).toContain('"signin" is not a remote option (did you mean "signing"?)');
   });
 
+  it('cachex exec goes through the remote too: a fresh folder restores the output without running', () => {
+    const script = "require('fs').writeFileSync('made.txt', 'exec ' + Date.now()); console.log('ran')";
+    const args = ['exec', '--output', 'made.txt', '--json', '--', process.execPath, '-e', script];
+    const writer = workspace();
+    const first = writer.run(args, { env: remoteEnv(api.url) });
+    everyOutput.push(first.stdout, first.stderr);
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ status: 'miss', remote: 'miss', upload: 'stored' });
+    const reader = workspace();
+    const hit = reader.run(args, { env: remoteEnv(api.url) });
+    everyOutput.push(hit.stdout, hit.stderr);
+    expect(hit.code, hit.stderr).toBe(0);
+    expect(JSON.parse(hit.stdout)).toMatchObject({ status: 'hit', remote: 'hit' });
+    expect(readFileSync(reader.path('made.txt'), 'utf8')).toBe(readFileSync(writer.path('made.txt'), 'utf8'));
+  });
+
   it('token and signing key appear in no output of this file', () => {
     expect(everyOutput.length).toBeGreaterThan(10);
     for (const text of everyOutput) {
