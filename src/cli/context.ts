@@ -18,6 +18,8 @@ export class CliContext {
     const settings = await this.settings();
     const folder = (await settings.dataFolder()).value;
     if (!remote) return openStore(folder);
-    return openStore(folder, { remote: { ...remote, config: (await settings.config()).remote } });
+    // exec runs without a config file; the remote section is read only when there is one.
+    const config = settings.hasConfig ? (await settings.config()).remote : undefined;
+    return openStore(folder, { remote: { ...remote, config } });
   }
 }
