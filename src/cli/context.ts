@@ -1,5 +1,5 @@
 import { Settings } from '../config/settings.js';
-import { openStore, type LocalStore } from '../store/open.js';
+import { openStore, type LocalStore, type RemoteChoice } from '../store/open.js';
 import type { Globals } from './globals.js';
 
 /** What every command gets: the global options and lazily resolved settings. */
@@ -13,8 +13,13 @@ export class CliContext {
     return this.settingsPromise;
   }
 
-  async store(): Promise<LocalStore> {
+  /** The local store; with `remote`, the tiered one when a remote is configured. */
+  async store(remote?: Omit<RemoteChoice, 'config'>): Promise<LocalStore> {
     const settings = await this.settings();
-    return openStore((await settings.dataFolder()).value);
+    const folder = (await settings.dataFolder()).value;
+    if (!remote) return openStore(folder);
+    // exec runs without a config file; the remote section is read only when there is one.
+    const config = settings.hasConfig ? (await settings.config()).remote : undefined;
+    return openStore(folder, { remote: { ...remote, config } });
   }
 }

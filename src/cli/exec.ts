@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { CliContext } from './context.js';
-import { addRunFlags, checkRunFlags, placementOf, type RunFlags } from './run-flags.js';
+import { addRunFlags, checkRunFlags, placementOf, remoteChoiceOf, type RunFlags } from './run-flags.js';
 import { refuseFlagLikeValues } from './task-flags.js';
 
 interface ExecFlags extends RunFlags {
@@ -57,7 +57,7 @@ async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Pr
   const { reportDryRun, reportRun, runEvents } = await import('../output/run-report.js');
   const { reportError } = await import('./report.js');
   const settings = await ctx.settings();
-  const store = await ctx.store();
+  const store = await ctx.store(remoteChoiceOf(flags));
   const cwd = settings.cwd;
   const exec = prepareExec(
     {

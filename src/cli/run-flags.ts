@@ -12,6 +12,8 @@ export interface RunFlags {
   publish?: string;
   json?: boolean;
   quiet?: boolean;
+  /** commander's name for --no-remote (false when given). */
+  remote?: boolean;
 }
 
 /** Options every `run` (and `exec`) takes, besides the task's own params. */
@@ -23,7 +25,13 @@ export function addRunFlags(cmd: Command): Command {
     .option('--link <mode>', `how --out places files: ${LINK_MODES.join(', ')}`, 'auto')
     .option('--publish <name>', 'publish the outputs as DATA_FOLDER/static/<name>')
     .option('--json', 'machine-readable summary on stdout; task output goes to stderr')
-    .option('--quiet', "no status line or progress, only the task's own output");
+    .option('--quiet', "no status line or progress, only the task's own output")
+    .option('--no-remote', 'use the local store only, even with CACHEX_REMOTE_URL set');
+}
+
+/** The remote choice the flags make, for openStore. */
+export function remoteChoiceOf(flags: RunFlags): { disabled: boolean } {
+  return { disabled: flags.remote === false };
 }
 
 export function checkRunFlags(flags: RunFlags): void {

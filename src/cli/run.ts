@@ -9,7 +9,7 @@ import { reportDryRun, reportRun, runEvents } from '../output/run-report.js';
 import { checkPublishTarget } from '../store/place.js';
 import type { CliContext } from './context.js';
 import { reportError } from './report.js';
-import { addRunFlags, checkRunFlags, placementOf, type RunFlags } from './run-flags.js';
+import { addRunFlags, checkRunFlags, placementOf, remoteChoiceOf, type RunFlags } from './run-flags.js';
 import { suggest } from './suggest.js';
 import { addParamFlags, refuseFlagLikeValues } from './task-flags.js';
 
@@ -74,7 +74,7 @@ async function runAction(
 ): Promise<number> {
   checkRunFlags(flags);
   const settings = await ctx.settings();
-  const prepared = await prepareRun(settings, taskName, given);
+  const prepared = await prepareRun(settings, taskName, given, remoteChoiceOf(flags));
   const { task, store } = prepared;
   const ref = { module: task.module, task: task.name, key: prepared.key };
   if (flags.dryRun) {

@@ -3,6 +3,7 @@
  * `TaskSpec`, `CachexConfig`) are what the loader checks at run time;
  * `defineConfig` types each task against its own params (see infer.ts).
  */
+import type { RemoteConfig } from '../store/remote/settings.js';
 import type { ConfigTasks } from './infer.js';
 
 export type ParamType = 'string' | 'number' | 'integer' | 'boolean' | 'enum' | 'file' | 'dir';
@@ -63,6 +64,8 @@ export interface CachexConfig {
   /** Data folder, relative to the config file (default `<project root>/.cachex`). */
   dataFolder?: string;
   tasks: Record<string, TaskSpec>;
+  /** The remote tier (issue 9); its URL and secrets come from the environment only. */
+  remote?: RemoteConfig;
 }
 
 /**
@@ -75,6 +78,7 @@ export function defineConfig<const P extends Record<string, unknown>>(config: {
   /** Data folder, relative to the config file (default `<project root>/.cachex`). */
   dataFolder?: string;
   tasks: ConfigTasks<P>;
+  remote?: RemoteConfig;
 }): CachexConfig {
   return config as CachexConfig;
 }

@@ -25,7 +25,8 @@ export const RESERVED_FLAGS = new Set([
 ]);
 
 /** The keys each level of a config may use; anything else is a typo or an option from another tool. */
-export const CONFIG_KEYS = ['dataFolder', 'tasks'] as const;
+export const CONFIG_KEYS = ['dataFolder', 'tasks', 'remote'] as const;
+export const REMOTE_KEYS = ['signing', 'namespace', 'lease', 'maxArtifactSize'] as const;
 export const TASK_KEYS = [
   'description',
   'version',
@@ -67,8 +68,23 @@ export function validateConfig(value: unknown, file: string): CachexConfig {
     fail(file, 'the config has no `tasks` object; add `tasks: { name: { … } }`');
   if (config.dataFolder !== undefined && typeof config.dataFolder !== 'string')
     fail(file, '`dataFolder` must be a string path');
+  if (config.remote !== undefined) validateRemote(config.remote, file);
   for (const [name, task] of Object.entries(config.tasks)) validateTask(name, task, file);
   return config;
+}
+
+/** The `remote` section: types only; the rules that need the environment are in store/remote/settings.ts. */
+function validateRemote(remote: unknown, file: string): void {
+  if (!remote || typeof remote !== 'object' || Array.isArray(remote))
+    fail(file, '`remote` must be an object like { signing: true, namespace: "main" }');
+  const where = `${file}: remote`;
+  refuseUnknownKeys(where, remote, REMOTE_KEYS, 'a remote option');
+  const r = remote as Record<string, unknown>;
+  for (const key of ['signing', 'lease'] as const)
+    if (r[key] !== undefined && typeof r[key] !== 'boolean') fail(where, `\`${key}\` must be true or false`);
+  if (r.namespace !== undefined && typeof r.namespace !== 'string') fail(where, '`namespace` must be a string');
+  if (r.maxArtifactSize !== undefined && (typeof r.maxArtifactSize !== 'number' || !(r.maxArtifactSize > 0)))
+    fail(where, '`maxArtifactSize` must be a positive number of bytes');
 }
 
 function validateTask(name: string, task: TaskSpec, file: string): void {

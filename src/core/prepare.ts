@@ -2,7 +2,7 @@ import type { Settings } from '../config/settings.js';
 import { UsageError } from '../errors.js';
 import { DigestCache } from '../key/digest.js';
 import { computeKey, type KeyInputs } from '../key/inputs.js';
-import { openStore, type LocalStore } from '../store/open.js';
+import { openStore, type LocalStore, type RemoteChoice } from '../store/open.js';
 import { resolveParams, type Params } from '../tasks/params.js';
 import { taskFromSpec, type TaskDef } from '../tasks/task.js';
 
@@ -22,6 +22,8 @@ export async function prepareRun(
   settings: Settings,
   taskName: string,
   given: Record<string, unknown>,
+  /** Run paths pass this to put the remote tier in front of the store (others stay local). */
+  remote?: Omit<RemoteChoice, 'config'>,
 ): Promise<PreparedRun> {
   const config = await settings.config();
   const spec = config.tasks[taskName];
@@ -30,7 +32,10 @@ export async function prepareRun(
   const fileDefaults = (await settings.paramDefaults())[taskName];
   const paramsFile = settings.paramsFile().value;
   const params = resolveParams(task.params, { given, fileDefaults, paramsFile, cwd: settings.cwd });
-  const store = openStore((await settings.dataFolder()).value);
+  const store = openStore(
+    (await settings.dataFolder()).value,
+    remote && { remote: { ...remote, config: config.remote } },
+  );
   const digests = new DigestCache(store.layout.digests);
   const { key, inputs } = computeKey(task, params, { digests, cwd: settings.cwd, projectRoot: settings.projectRoot });
   return { store, task, params, key, inputs };

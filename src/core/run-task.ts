@@ -2,7 +2,7 @@ import { CachexError } from '../errors.js';
 import type { KeyInputs } from '../key/inputs.js';
 import type { Owner } from '../lock/owner.js';
 import { Interrupt } from '../runner/interrupt.js';
-import type { EntryHandle, EntryStore, LoadedEntry, Storage } from '../store/entry-store.js';
+import type { EntryHandle, EntryStore, LoadedEntry, RemoteReport, Storage } from '../store/entry-store.js';
 import type { EntryRef } from '../store/layout.js';
 import type { OutputRecord } from '../store/meta.js';
 import { type Placement, type PlacementResult, placeOutputs } from '../store/place.js';
@@ -38,7 +38,9 @@ export interface RunRequest {
 export interface RunOutcome {
   status: 'hit' | 'miss' | 'forced';
   /** Which tier answered a hit. */
-  source: 'local' | null;
+  source: 'local' | 'remote' | null;
+  /** What the remote tier did (undefined without one). */
+  remote?: RemoteReport;
   ref: EntryRef;
   exitCode: number;
   durationMs: number;
@@ -66,14 +68,14 @@ export async function runTask(req: RunRequest): Promise<RunOutcome> {
   const ref: EntryRef = { module: req.task.module, task: req.task.name, key: req.key };
   if (!req.force) {
     const hit = await lookup(req, ref, false);
-    if (hit) return finishHit(req, hit);
+    if (hit) return finishHit(req, hit.entry, hit.source);
   }
   const lock = await req.store.lock(ref, { onWait: req.events?.onWait });
   const interrupt = new Interrupt();
   try {
     if (!req.force) {
       const hit = await lookup(req, ref, true);
-      if (hit) return finishHit(req, hit);
+      if (hit) return finishHit(req, hit.entry, hit.source);
     }
     const staged = req.store.stage(ref);
     interrupt.install(() => staged.discard());
@@ -84,7 +86,7 @@ export async function runTask(req: RunRequest): Promise<RunOutcome> {
       const placeable = done.entry || (done.storage.kind === 'not-stored' && !interrupt.signal);
       const source = { outDir: done.entry?.outDir() ?? staged.outDir, outputs };
       const placed = placeable ? place(req, source, done.entry, false) : { placement: null, placementError: null };
-      return { ...done, ...placed };
+      return { ...done, ...placed, remote: req.store.remoteReport?.(ref) };
     } finally {
       staged.discard();
     }
@@ -94,20 +96,24 @@ export async function runTask(req: RunRequest): Promise<RunOutcome> {
   }
 }
 
-async function lookup(req: RunRequest, ref: EntryRef, repair: boolean): Promise<LoadedEntry | null> {
+async function lookup(
+  req: RunRequest,
+  ref: EntryRef,
+  repair: boolean,
+): Promise<{ entry: LoadedEntry; source: 'local' | 'remote' } | null> {
   const found = await req.store.lookup(ref, req.inputs, { repair });
-  if (found.status === 'hit') return found.entry;
+  if (found.status === 'hit') return found;
   // Said once, by the first look; the look under the lock only sets the entry aside.
   if (found.corrupt && !repair) req.events?.onCorrupt?.(found.corrupt.file, found.corrupt.reason);
   return null;
 }
 
-function finishHit(req: RunRequest, entry: LoadedEntry): RunOutcome {
+function finishHit(req: RunRequest, entry: LoadedEntry, source: 'local' | 'remote'): RunOutcome {
   const meta = entry.meta();
   const placed = place(req, { outDir: entry.outDir(), outputs: meta.outputs }, entry, true);
   return {
     status: 'hit',
-    source: 'local',
+    source,
     ref: entry.ref,
     exitCode: meta.exitCode,
     durationMs: meta.durationMs,
@@ -118,6 +124,7 @@ function finishHit(req: RunRequest, entry: LoadedEntry): RunOutcome {
     result: entry.result,
     liveValue: entry.value,
     ...placed,
+    remote: req.store.remoteReport?.(entry.ref),
   };
 }
 

@@ -54,6 +54,8 @@ export function reportRun(outcome: RunOutcome, flags: ReportFlags, showResult: b
         outDir,
         result: showResult ? toJsonValue(value) : undefined,
         error: storeError?.message,
+        remote: outcome.remote?.lookup ?? 'off',
+        upload: outcome.remote?.upload ?? 'skipped',
       })}\n`,
     );
   } else if (showResult && value !== undefined) {

@@ -41,6 +41,8 @@ export interface EntryStore {
   recordHit(ref: EntryRef): void;
   /** Takes an entry out of the store atomically (readers see all of it or nothing). */
   remove(ref: EntryRef, opts: RemoveOptions): Promise<RemoveOutcome>;
+  /** What the remote tier did for `ref` in this process; undefined for a store without one. */
+  remoteReport?(ref: EntryRef): RemoteReport | undefined;
 }
 
 export interface LookupOptions {
@@ -49,10 +51,18 @@ export interface LookupOptions {
   record?: boolean;
 }
 
-/** `source` says which tier answered; today only the local one exists. */
+/** `source` says which tier answered: a remote hit has become a local entry before it is returned. */
 export type Lookup =
-  | { status: 'hit'; source: 'local'; entry: LoadedEntry }
+  | { status: 'hit'; source: 'local' | 'remote'; entry: LoadedEntry }
   | { status: 'miss'; corrupt: { file: string; reason: string } | null };
+
+/** What the remote tier did for one key (`run --json`'s `remote` and `upload`). */
+export interface RemoteReport {
+  /** off: no remote; skipped: a local hit; rejected: an artifact found and refused; error: the server failed. */
+  lookup: 'off' | 'skipped' | 'hit' | 'miss' | 'rejected' | 'error';
+  /** null until an upload was due (a hit, or a run not stored). */
+  upload: 'stored' | 'skipped' | 'read-only' | 'error' | null;
+}
 
 export interface KeyLockHandle {
   release(): Promise<void>;

@@ -84,10 +84,34 @@ export class Staging implements StagedRun {
    * appeared meanwhile wins and this staging is dropped (first writer wins).
    */
   async commit(meta: EntryMeta, stamps: Record<string, string>, replace: boolean): Promise<'stored' | 'kept-existing'> {
-    const target = this.layout.entryDir(this.ref);
     try {
       writeFileSync(path.join(this.dir, ENTRY_FILES.verified), JSON.stringify(stamps));
       this.writeFile(ENTRY_FILES.meta, sealMeta(await formatMeta(meta)));
+    } catch (err) {
+      this.discard();
+      throw storeErrorFrom(err, `storing the entry ${this.ref.task} ${this.ref.key.slice(0, 12)}`);
+    }
+    return this.moveIntoPlace(replace);
+  }
+
+  /**
+   * Commits a folder that already holds a complete entry (a checked remote
+   * artifact): meta.yaml stays byte for byte as it came, only verified.json
+   * is written from the stamps taken when its outputs were laid out.
+   */
+  commitAsIs(stamps: Record<string, string>): Promise<'stored' | 'kept-existing'> {
+    try {
+      writeFileSync(path.join(this.dir, ENTRY_FILES.verified), JSON.stringify(stamps));
+    } catch (err) {
+      this.discard();
+      throw storeErrorFrom(err, `storing the entry ${this.ref.task} ${this.ref.key.slice(0, 12)}`);
+    }
+    return this.moveIntoPlace(false);
+  }
+
+  private async moveIntoPlace(replace: boolean): Promise<'stored' | 'kept-existing'> {
+    const target = this.layout.entryDir(this.ref);
+    try {
       rmSync(path.join(this.dir, STAGING_OWNER), { force: true });
       fsyncPath(this.dir);
       makeDirs(path.dirname(target));

@@ -1,4 +1,3 @@
-import { AwsV4Signer } from 'aws4fetch';
 import type { EntryRef } from '../layout.js';
 import type { Backend, Exchange, ObjectKind, Upload } from './backend.js';
 import { drain, readBody, type RequestSpec, type Response } from './http.js';
@@ -36,6 +35,8 @@ export class S3Backend implements Backend {
     payloadHash: string,
     extra: Record<string, string> = {},
   ): Promise<Pick<RequestSpec, 'method' | 'url' | 'headers'>> {
+    // Imported here, not at the top: the CLI bundle hoists a package's static import, and a local hit must load none.
+    const { AwsV4Signer } = await import('aws4fetch');
     const signer = new AwsV4Signer({
       method,
       url: url.href,

@@ -1,0 +1,154 @@
+import type { KeyInputs } from '../key/inputs.js';
+import type { Owner } from '../lock/owner.js';
+import type {
+  EntryStore,
+  KeyLockHandle,
+  Lookup,
+  LookupOptions,
+  PutOutcome,
+  PutRequest,
+  RemoteReport,
+  StagedRun,
+} from './entry-store.js';
+import type { EntryRef } from './layout.js';
+import { LocalStore } from './local/local-store.js';
+import type { Staging } from './local/staging.js';
+import type { RemoteTier, RemoteTierOptions } from './remote/tier.js';
+import { openRemoteTier, type RemoteSettings, secretsOf } from './remote/settings.js';
+
+export interface TieredOptions {
+  settings: RemoteSettings;
+  /** Where a warning line goes (once per distinct line). */
+  warn: (line: string) => void;
+  tier?: Partial<RemoteTierOptions>;
+}
+
+const refId = (ref: EntryRef) => `${ref.module}/${ref.task}/${ref.key}`;
+
+/**
+ * Local first, then the remote tier. The remote code is imported only when a
+ * lookup under the key's lock misses locally, so a local hit sends nothing and
+ * loads nothing; a remote hit is checked into a local staging folder and
+ * committed as a local entry before it is returned. Server trouble only ever
+ * produces a warning: the run goes on locally.
+ */
+export class TieredStore extends LocalStore implements EntryStore {
+  private tier: Promise<RemoteTier> | null = null;
+  private readonly reports = new Map<string, RemoteReport>();
+  private readonly leases = new Map<string, () => Promise<string[]>>();
+  private readonly said = new Set<string>();
+
+  constructor(
+    dataFolder: string,
+    private readonly options: TieredOptions,
+  ) {
+    super(dataFolder);
+  }
+
+  remoteReport(ref: EntryRef): RemoteReport {
+    const id = refId(ref);
+    let report = this.reports.get(id);
+    if (!report) {
+      report = { lookup: 'skipped', upload: null };
+      this.reports.set(id, report);
+    }
+    return report;
+  }
+
+  override async lookup(ref: EntryRef, expected: KeyInputs, opts: LookupOptions = {}): Promise<Lookup> {
+    const local = await super.lookup(ref, expected, opts);
+    // Asked only under the key's lock: one fetch per key however many local processes wait for it.
+    if (local.status === 'hit' || !opts.repair) return local;
+    const tier = await this.remote();
+    const fetched = await this.fetch(tier, ref, expected, opts);
+    if (fetched) return fetched;
+    const lease = await tier.acquireLease(ref);
+    this.say(lease.warnings);
+    if (lease.status === 'ready') return (await this.fetch(tier, ref, expected, opts)) ?? local;
+    if (lease.status === 'acquired') this.leases.set(refId(ref), lease.release);
+    return local;
+  }
+
+  override async lock(
+    ref: EntryRef,
+    opts: { onWait?: (owner: Partial<Owner> | null) => void } = {},
+  ): Promise<KeyLockHandle> {
+    const handle = await super.lock(ref, opts);
+    return {
+      get compromised() {
+        return handle.compromised;
+      },
+      release: async () => {
+        await this.releaseLease(ref);
+        await handle.release();
+      },
+    };
+  }
+
+  override async put(staged: StagedRun, run: PutRequest): Promise<PutOutcome> {
+    const { ref } = staged;
+    const out = await super.put(staged, run);
+    const report = this.remoteReport(ref);
+    if (out.storage.kind === 'stored' && out.entry) {
+      const tier = await this.remote();
+      const up = await tier.upload(ref, this.layout.entryDir(ref), run.durationMs);
+      this.say(up.warnings);
+      report.upload = up.status;
+    } else {
+      report.upload = 'skipped';
+    }
+    await this.releaseLease(ref);
+    return out;
+  }
+
+  /** The tier, imported on first use (a local hit never gets here). */
+  private remote(): Promise<RemoteTier> {
+    this.tier ??= openRemoteTier(this.options.settings, { dataFolder: this.root, ...this.options.tier });
+    return this.tier;
+  }
+
+  private async fetch(
+    tier: RemoteTier,
+    ref: EntryRef,
+    expected: KeyInputs,
+    opts: LookupOptions,
+  ): Promise<Lookup | null> {
+    const staging = this.stage(ref) as Staging;
+    try {
+      const got = await tier.fetchInto(ref, expected, staging.dir);
+      this.say(got.warnings);
+      this.remoteReport(ref).lookup = got.status;
+      if (got.status !== 'hit' || !got.stamps) return null;
+      await staging.commitAsIs(got.stamps);
+      const stored = await super.lookup(ref, expected, { record: opts.record });
+      return stored.status === 'hit' ? { ...stored, source: 'remote' } : null;
+    } catch (err) {
+      // Committing into the local store failed: run locally, as for any remote trouble.
+      this.say([
+        `remote ${this.options.settings.server}: keeping the fetched entry failed (${(err as Error).message})`,
+      ]);
+      this.remoteReport(ref).lookup = 'error';
+      return null;
+    } finally {
+      staging.discard();
+    }
+  }
+
+  private async releaseLease(ref: EntryRef): Promise<void> {
+    const release = this.leases.get(refId(ref));
+    if (!release) return;
+    this.leases.delete(refId(ref));
+    this.say(await release());
+  }
+
+  /** Each distinct warning once, with any secret masked (belt and braces: the tier never puts one in). */
+  private say(lines: string[]): void {
+    const secrets = secretsOf(this.options.settings);
+    for (let line of lines) {
+      for (const s of secrets) line = line.split(s).join('***');
+      if (this.said.has(line)) continue;
+      this.said.add(line);
+      this.options.warn(`cachex: ${line}`);
+    }
+  }
+}
