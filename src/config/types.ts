@@ -44,6 +44,12 @@ interface TaskBase {
   cacheFailures?: boolean;
   /** Paths relative to the output folder that must exist for the run to be stored. */
   outputs?: readonly string[];
+  /** An entry older than this is a miss, recomputed and replaced: milliseconds or `2h`, `30d`. */
+  maxAge?: number | string;
+  /** Max age of entries of failed runs (stored with cacheFailures); defaults to maxAge. */
+  failureMaxAge?: number | string;
+  /** Past maxAge, answer the old entry at once for this long and refresh it (after the reply, for the CLI). */
+  staleWhileRevalidate?: number | string;
 }
 
 export interface FunctionTask extends TaskBase {

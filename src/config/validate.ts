@@ -3,6 +3,7 @@ import type { CachexConfig, ParamSpec, TaskSpec } from './types.js';
 import { flagName } from '../tasks/flags.js';
 import { isSegment } from '../store/layout.js';
 import { nearestName } from './nearest.js';
+import { taskLifetime } from './lifetime.js';
 
 const PARAM_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'enum', 'file', 'dir']);
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -22,6 +23,9 @@ export const RESERVED_FLAGS = new Set([
   'data-folder',
   'params',
   'color',
+  'max-age',
+  'stale',
+  'explain',
 ]);
 
 /** The keys each level of a config may use; anything else is a typo or an option from another tool. */
@@ -35,6 +39,9 @@ export const TASK_KEYS = [
   'env',
   'cacheFailures',
   'outputs',
+  'maxAge',
+  'failureMaxAge',
+  'staleWhileRevalidate',
   'run',
   'command',
 ] as const;
@@ -102,6 +109,7 @@ function validateTask(name: string, task: TaskSpec, file: string): void {
       fail(where, `env entry ${JSON.stringify(variable)} is not a variable name`);
   }
   if (hasCommand) validateCommand(where, task.command as readonly string[], params);
+  taskLifetime(where, task);
 }
 
 /** Checks one param spec (also used for the params of library-cached functions). */
