@@ -15,6 +15,8 @@ import { addRunFlags, checkRunFlags, placementOf, type RunFlags } from './run-fl
 import { suggest } from './suggest.js';
 import { addLifetimeFlags, type LifetimeFlags, lifetimeOfFlags } from './lifetime-flags.js';
 import { taskLifetime } from '../config/lifetime.js';
+import { storeCaps } from '../config/caps.js';
+import { stillOverNote } from './auto-prune-note.js';
 import { addParamFlags, refuseFlagLikeValues } from './task-flags.js';
 
 export function registerRun(
@@ -103,6 +105,7 @@ async function runAction(
       stderr: progress.wrap(process.stderr),
     },
     events: runEvents(progress, `${taskName} ${shortKey(prepared.key)}`),
+    caps: storeCaps(await settings.config(), store, process.env, (left, cap) => stillOverNote(left, cap, flags)),
     lifetime: taskLifetime(`task "${taskName}"`, (await settings.config()).tasks[taskName], callLifetime),
   });
   progress.stop();

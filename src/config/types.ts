@@ -68,6 +68,10 @@ export type TaskSpec = FunctionTask | CommandTask;
 export interface CachexConfig {
   /** Data folder, relative to the config file (default `<project root>/.cachex`). */
   dataFolder?: string;
+  /** After a run stores an entry and the store exceeds this, least-recently-used entries are pruned (`5GB` or bytes; CACHEX_MAX_SIZE wins). */
+  maxSize?: number | string;
+  /** Entries unused for this long are pruned automatically after a store step (`30d` or milliseconds). */
+  pruneUnusedFor?: number | string;
   tasks: Record<string, TaskSpec>;
 }
 
@@ -80,6 +84,10 @@ export interface CachexConfig {
 export function defineConfig<const P extends Record<string, unknown>>(config: {
   /** Data folder, relative to the config file (default `<project root>/.cachex`). */
   dataFolder?: string;
+  /** After a run stores an entry and the store exceeds this, least-recently-used entries are pruned (`5GB` or bytes; CACHEX_MAX_SIZE wins). */
+  maxSize?: number | string;
+  /** Entries unused for this long are pruned automatically after a store step (`30d` or milliseconds). */
+  pruneUnusedFor?: number | string;
   tasks: ConfigTasks<P>;
 }): CachexConfig {
   return config as CachexConfig;

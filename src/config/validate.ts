@@ -3,7 +3,8 @@ import type { CachexConfig, ParamSpec, TaskSpec } from './types.js';
 import { flagName } from '../tasks/flags.js';
 import { isSegment } from '../store/layout.js';
 import { nearestName } from './nearest.js';
-import { taskLifetime } from './lifetime.js';
+import { configDuration, taskLifetime } from './lifetime.js';
+import { configSize } from './caps.js';
 
 const PARAM_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'enum', 'file', 'dir']);
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -29,7 +30,7 @@ export const RESERVED_FLAGS = new Set([
 ]);
 
 /** The keys each level of a config may use; anything else is a typo or an option from another tool. */
-export const CONFIG_KEYS = ['dataFolder', 'tasks'] as const;
+export const CONFIG_KEYS = ['dataFolder', 'maxSize', 'pruneUnusedFor', 'tasks'] as const;
 export const TASK_KEYS = [
   'description',
   'version',
@@ -74,6 +75,8 @@ export function validateConfig(value: unknown, file: string): CachexConfig {
     fail(file, 'the config has no `tasks` object; add `tasks: { name: { … } }`');
   if (config.dataFolder !== undefined && typeof config.dataFolder !== 'string')
     fail(file, '`dataFolder` must be a string path');
+  configSize(file, 'maxSize', config.maxSize);
+  configDuration(file, 'pruneUnusedFor', config.pruneUnusedFor);
   for (const [name, task] of Object.entries(config.tasks)) validateTask(name, task, file);
   return config;
 }

@@ -11,6 +11,7 @@ import type { TaskDef } from '../tasks/task.js';
 import { executeStaged } from './execute.js';
 import { type Freshness, freshness, type Lifetime } from './lifetime.js';
 import { recordRun } from './record-events.js';
+import { keepCaps, type StoreCaps } from './auto-prune.js';
 import { type Door, runnerFor } from './runners.js';
 
 export interface RunEvents {
@@ -39,6 +40,8 @@ export interface RunRequest {
   lifetime?: Lifetime;
   /** false: append no statistics events. */
   record?: boolean;
+  /** The store's automatic caps, kept after a store step (never after a hit). */
+  caps?: StoreCaps;
   /** The miss reason to record instead of working one out (a refresh). */
   missReason?: string;
 }
@@ -78,7 +81,9 @@ export interface RunOutcome {
  */
 export async function runTask(req: RunRequest): Promise<RunOutcome> {
   const started = performance.now();
-  return recordRun(req, await runOnce(req), performance.now() - started);
+  const outcome = await recordRun(req, await runOnce(req), performance.now() - started);
+  if (outcome.storage?.kind === 'stored') await keepCaps(req.store.root, req.caps, outcome.storage.bytes);
+  return outcome;
 }
 
 async function runOnce(req: RunRequest): Promise<RunOutcome> {
