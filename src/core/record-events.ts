@@ -45,7 +45,7 @@ export async function recordRun(req: RunRequest, outcome: RunOutcome, elapsedMs:
   if (req.record === false) return outcome;
   const log = new EventLog(req.store.root);
   const base = { task: outcome.ref.task, module: outcome.ref.module, key: outcome.ref.key };
-  if (outcome.status === 'hit') {
+  if (outcome.status === 'hit' && !req.refreshing) {
     const bytes = outcome.entry?.meta().outputs.reduce((sum, o) => sum + (o.type === 'file' ? o.size : 0), 0);
     log.append({
       ...base,
@@ -57,8 +57,10 @@ export async function recordRun(req: RunRequest, outcome: RunOutcome, elapsedMs:
     });
     return outcome;
   }
-  const reason = req.missReason ?? (await reasonOf(req, outcome));
-  log.append({ ...base, event: outcome.status, ...(reason && outcome.status === 'miss' && { reason }) });
+  const reason = req.refreshing ? 'refresh of a stale entry' : await reasonOf(req, outcome);
+  // The call that found the entry stale was counted as a hit already.
+  if (!req.refreshing)
+    log.append({ ...base, event: outcome.status, ...(reason && outcome.status === 'miss' && { reason }) });
   const storage = outcome.storage;
   if (storage?.kind === 'stored')
     log.append({ ...base, event: 'stored', ms: outcome.durationMs, bytes: storage.bytes });

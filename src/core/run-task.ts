@@ -42,8 +42,8 @@ export interface RunRequest {
   record?: boolean;
   /** The store's automatic caps, kept after a store step (never after a hit). */
   caps?: StoreCaps;
-  /** The miss reason to record instead of working one out (a refresh). */
-  missReason?: string;
+  /** Refreshing a stale entry that already answered as a hit: its store step is recorded, not a second lookup. */
+  refreshing?: boolean;
 }
 
 export interface RunOutcome {
@@ -157,7 +157,7 @@ function finishHit(req: RunRequest, entry: LoadedEntry, fresh: Freshness): RunOu
           placement: {},
           live: { stdout: null, stderr: null },
           events: {},
-          missReason: 'refresh of a stale entry',
+          refreshing: true,
         }),
     }),
   };

@@ -114,6 +114,8 @@ describe('lifetimes', () => {
     expect(stale.stderr).toMatch(/^hit stamp /m);
     expect(stale.stderr).toMatch(/refreshing the stale entry of stamp after the reply/);
     expect(runs()).toBe(2);
+    // The stale answer is one hit; its refresh adds a store step, not a second lookup.
+    expect(stats().overall).toMatchObject({ hits: 1, misses: 1, stored: 2 });
     expect(ws.run(['run', 'stamp', '--max-age', '1s', '--stale', '1d']).stdout).toBe('run 2\n');
   });
 
