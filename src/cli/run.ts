@@ -9,8 +9,14 @@ import { reportDryRun, reportRun, runEvents } from '../output/run-report.js';
 import { checkPublishTarget } from '../store/place.js';
 import type { CliContext } from './context.js';
 import { reportError } from './report.js';
+import { explainText } from './explain.js';
+import { refreshAfterReply } from './refresh.js';
 import { addRunFlags, checkRunFlags, placementOf, remoteChoiceOf, type RunFlags } from './run-flags.js';
 import { suggest } from './suggest.js';
+import { addLifetimeFlags, type LifetimeFlags, lifetimeOfFlags } from './lifetime-flags.js';
+import { taskLifetime } from '../config/lifetime.js';
+import { storeCaps } from '../config/caps.js';
+import { stillOverNote } from './auto-prune-note.js';
 import { addParamFlags, refuseFlagLikeValues } from './task-flags.js';
 
 export function registerRun(
@@ -44,6 +50,7 @@ export function registerRun(
       .allowExcessArguments(false); // `run` itself allows them (to name an unknown task); a task takes flags only
     const attributes = addParamFlags(cmd, spec.params ?? {});
     addRunFlags(cmd);
+    addLifetimeFlags(cmd);
     // `--debug` is cachex's own flag unless the task has a `debug` param of its own.
     if (!spec.params || !('debug' in spec.params)) cmd.option('--debug', 'show stack traces on errors');
     cmd.addHelpText(
@@ -70,9 +77,10 @@ async function runAction(
   ctx: CliContext,
   taskName: string,
   given: Record<string, unknown>,
-  flags: RunFlags,
+  flags: RunFlags & LifetimeFlags,
 ): Promise<number> {
   checkRunFlags(flags);
+  const callLifetime = lifetimeOfFlags(flags);
   const settings = await ctx.settings();
   const prepared = await prepareRun(settings, taskName, given, remoteChoiceOf(flags));
   const { task, store } = prepared;
@@ -81,9 +89,11 @@ async function runAction(
     const found = await store.lookup(ref, prepared.inputs, { record: false });
     const ignored = task.ignore.filter((n) => n in prepared.params);
     reportDryRun(found, { ref, inputs: prepared.inputs, params: prepared.params, ignored }, Boolean(flags.json));
+    if (!flags.json) process.stdout.write(`why: ${await explainText(prepared, settings.cwd, Boolean(flags.force))}`);
     return 0;
   }
   if (flags.publish) checkPublishTarget(store.layout.static, flags.publish);
+  if (flags.explain) process.stderr.write(await explainText(prepared, settings.cwd, Boolean(flags.force)));
   const progress = new Progress(!flags.quiet && !flags.json);
   const outcome = await runTask({
     ...prepared,
@@ -95,8 +105,11 @@ async function runAction(
       stderr: progress.wrap(process.stderr),
     },
     events: runEvents(progress, `${taskName} ${shortKey(prepared.key)}`),
+    caps: storeCaps(await settings.config(), store, process.env, (left, cap) => stillOverNote(left, cap, flags)),
+    lifetime: taskLifetime(`task "${taskName}"`, (await settings.config()).tasks[taskName], callLifetime),
   });
   progress.stop();
   const failure = reportRun(outcome, flags, task.kind === 'function');
+  await refreshAfterReply(outcome, Boolean(flags.quiet || flags.json));
   return failure ? reportError(failure, false) : outcome.exitCode;
 }

@@ -45,6 +45,12 @@ interface TaskBase {
   cacheFailures?: boolean;
   /** Paths relative to the output folder that must exist for the run to be stored. */
   outputs?: readonly string[];
+  /** An entry older than this is a miss, recomputed and replaced: milliseconds or `2h`, `30d`. */
+  maxAge?: number | string;
+  /** Max age of entries of failed runs (stored with cacheFailures); defaults to maxAge. */
+  failureMaxAge?: number | string;
+  /** Past maxAge, answer the old entry at once for this long and refresh it (after the reply, for the CLI). */
+  staleWhileRevalidate?: number | string;
 }
 
 export interface FunctionTask extends TaskBase {
@@ -63,6 +69,10 @@ export type TaskSpec = FunctionTask | CommandTask;
 export interface CachexConfig {
   /** Data folder, relative to the config file (default `<project root>/.cachex`). */
   dataFolder?: string;
+  /** After a run stores an entry and the store exceeds this, least-recently-used entries are pruned (`5GB` or bytes; CACHEX_MAX_SIZE wins). */
+  maxSize?: number | string;
+  /** Entries unused for this long are pruned automatically after a store step (`30d` or milliseconds). */
+  pruneUnusedFor?: number | string;
   tasks: Record<string, TaskSpec>;
   /** The remote tier (issue 9); its URL and secrets come from the environment only. */
   remote?: RemoteConfig;
@@ -77,6 +87,10 @@ export interface CachexConfig {
 export function defineConfig<const P extends Record<string, unknown>>(config: {
   /** Data folder, relative to the config file (default `<project root>/.cachex`). */
   dataFolder?: string;
+  /** After a run stores an entry and the store exceeds this, least-recently-used entries are pruned (`5GB` or bytes; CACHEX_MAX_SIZE wins). */
+  maxSize?: number | string;
+  /** Entries unused for this long are pruned automatically after a store step (`30d` or milliseconds). */
+  pruneUnusedFor?: number | string;
   tasks: ConfigTasks<P>;
   remote?: RemoteConfig;
 }): CachexConfig {

@@ -3,6 +3,8 @@ import type { CachexConfig, ParamSpec, TaskSpec } from './types.js';
 import { flagName } from '../tasks/flags.js';
 import { isSegment } from '../store/layout.js';
 import { nearestName } from './nearest.js';
+import { configDuration, taskLifetime } from './lifetime.js';
+import { configSize } from './caps.js';
 
 const PARAM_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'enum', 'file', 'dir']);
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -22,10 +24,13 @@ export const RESERVED_FLAGS = new Set([
   'data-folder',
   'params',
   'color',
+  'max-age',
+  'stale',
+  'explain',
 ]);
 
 /** The keys each level of a config may use; anything else is a typo or an option from another tool. */
-export const CONFIG_KEYS = ['dataFolder', 'tasks', 'remote'] as const;
+export const CONFIG_KEYS = ['dataFolder', 'maxSize', 'pruneUnusedFor', 'tasks', 'remote'] as const;
 export const REMOTE_KEYS = ['signing', 'namespace', 'lease', 'maxArtifactSize'] as const;
 export const TASK_KEYS = [
   'description',
@@ -36,6 +41,9 @@ export const TASK_KEYS = [
   'env',
   'cacheFailures',
   'outputs',
+  'maxAge',
+  'failureMaxAge',
+  'staleWhileRevalidate',
   'run',
   'command',
 ] as const;
@@ -69,6 +77,8 @@ export function validateConfig(value: unknown, file: string): CachexConfig {
   if (config.dataFolder !== undefined && typeof config.dataFolder !== 'string')
     fail(file, '`dataFolder` must be a string path');
   if (config.remote !== undefined) validateRemote(config.remote, file);
+  configSize(file, 'maxSize', config.maxSize);
+  configDuration(file, 'pruneUnusedFor', config.pruneUnusedFor);
   for (const [name, task] of Object.entries(config.tasks)) validateTask(name, task, file);
   return config;
 }
@@ -118,6 +128,7 @@ function validateTask(name: string, task: TaskSpec, file: string): void {
       fail(where, `env entry ${JSON.stringify(variable)} is not a variable name`);
   }
   if (hasCommand) validateCommand(where, task.command as readonly string[], params);
+  taskLifetime(where, task);
 }
 
 /** Checks one param spec (also used for the params of library-cached functions). */

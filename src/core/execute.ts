@@ -54,6 +54,8 @@ export async function executeStaged(
   runner: Runner,
   interrupt: Interrupt,
   lock: KeyLockHandle,
+  /** The stored entry is past its max age: replace it. */
+  expired = false,
 ): Promise<Executed> {
   const io: RunIo = { outDir: staged.outDir, ...openLogs(staged, req), interrupt };
   const before = inputStamps(req.task.params, req.params);
@@ -119,7 +121,7 @@ export async function executeStaged(
     logs,
     result: run.result ?? null,
     // With a compromised lock another run may own the key now: first writer wins, never replace its entry.
-    replace: req.force && !lock.compromised,
+    replace: (req.force || expired) && !lock.compromised,
   });
   return done(put.storage, put.entry, put.resultBytes);
 }

@@ -9,6 +9,9 @@ import { type Placement, type PlacementResult, placeOutputs } from '../store/pla
 import type { Params } from '../tasks/params.js';
 import type { TaskDef } from '../tasks/task.js';
 import { executeStaged } from './execute.js';
+import { type Freshness, freshness, type Lifetime } from './lifetime.js';
+import { recordRun } from './record-events.js';
+import { keepCaps, type StoreCaps } from './auto-prune.js';
 import { type Door, runnerFor } from './runners.js';
 
 export interface RunEvents {
@@ -33,6 +36,14 @@ export interface RunRequest {
   /** Where live output goes during a miss (null: captured only). */
   live: { stdout: NodeJS.WritableStream | null; stderr: NodeJS.WritableStream | null };
   events?: RunEvents;
+  /** Max ages and stale-while-revalidate; absent: entries answer forever. */
+  lifetime?: Lifetime;
+  /** false: append no statistics events. */
+  record?: boolean;
+  /** The store's automatic caps, kept after a store step (never after a hit). */
+  caps?: StoreCaps;
+  /** Refreshing a stale entry that already answered as a hit: its store step is recorded, not a second lookup. */
+  refreshing?: boolean;
 }
 
 export interface RunOutcome {
@@ -57,6 +68,12 @@ export interface RunOutcome {
   placement: PlacementResult | null;
   /** Placing outputs failed (a refused target, a full disk); the entry is unaffected. */
   placementError: CachexError | null;
+  /** Why a miss missed, in a few words (worked out after the run; null when unknown). */
+  missReason?: string | null;
+  /** The stored entry was older than its max age, so this run replaced it. */
+  expired?: boolean;
+  /** A stale hit (past its max age, within staleWhileRevalidate): refresh() recomputes and replaces it. */
+  refresh?: () => Promise<RunOutcome>;
 }
 
 /**
@@ -65,28 +82,37 @@ export interface RunOutcome {
  * staging area and hand it to the store; then place the outputs as asked.
  */
 export async function runTask(req: RunRequest): Promise<RunOutcome> {
+  const started = performance.now();
+  const outcome = await recordRun(req, await runOnce(req), performance.now() - started);
+  if (outcome.storage?.kind === 'stored') await keepCaps(req.store.root, req.caps, outcome.storage.bytes);
+  return outcome;
+}
+
+async function runOnce(req: RunRequest): Promise<RunOutcome> {
   const ref: EntryRef = { module: req.task.module, task: req.task.name, key: req.key };
   if (!req.force) {
     const hit = await lookup(req, ref, false);
-    if (hit) return finishHit(req, hit.entry, hit.source);
+    if (hit && hit.fresh !== 'expired') return finishHit(req, hit.entry, hit.source, hit.fresh);
   }
   const lock = await req.store.lock(ref, { onWait: req.events?.onWait });
   const interrupt = new Interrupt();
   try {
+    let expired = false;
     if (!req.force) {
       const hit = await lookup(req, ref, true);
-      if (hit) return finishHit(req, hit.entry, hit.source);
+      if (hit && hit.fresh !== 'expired') return finishHit(req, hit.entry, hit.source, hit.fresh);
+      expired = Boolean(hit);
     }
     const staged = req.store.stage(ref);
     interrupt.install(() => staged.discard());
     try {
       const run = runnerFor(req.task, req.params, req.door);
-      const done = await executeStaged(req, ref, staged, run, interrupt, lock);
+      const done = await executeStaged(req, ref, staged, run, interrupt, lock, expired);
       const outputs = done.entry ? done.entry.meta().outputs : staged.listOutputs();
       const placeable = done.entry || (done.storage.kind === 'not-stored' && !interrupt.signal);
       const source = { outDir: done.entry?.outDir() ?? staged.outDir, outputs };
       const placed = placeable ? place(req, source, done.entry, false) : { placement: null, placementError: null };
-      return { ...done, ...placed, remote: req.store.remoteReport?.(ref) };
+      return { ...done, ...placed, expired, remote: req.store.remoteReport?.(ref) };
     } finally {
       staged.discard();
     }
@@ -100,15 +126,16 @@ async function lookup(
   req: RunRequest,
   ref: EntryRef,
   repair: boolean,
-): Promise<{ entry: LoadedEntry; source: 'local' | 'remote' } | null> {
+): Promise<{ entry: LoadedEntry; source: 'local' | 'remote'; fresh: Freshness } | null> {
   const found = await req.store.lookup(ref, req.inputs, { repair });
-  if (found.status === 'hit') return found;
+  if (found.status === 'hit')
+    return { entry: found.entry, source: found.source, fresh: freshness(found.entry.meta(), req.lifetime) };
   // Said once, by the first look; the look under the lock only sets the entry aside.
   if (found.corrupt && !repair) req.events?.onCorrupt?.(found.corrupt.file, found.corrupt.reason);
   return null;
 }
 
-function finishHit(req: RunRequest, entry: LoadedEntry, source: 'local' | 'remote'): RunOutcome {
+function finishHit(req: RunRequest, entry: LoadedEntry, source: 'local' | 'remote', fresh: Freshness): RunOutcome {
   const meta = entry.meta();
   const placed = place(req, { outDir: entry.outDir(), outputs: meta.outputs }, entry, true);
   return {
@@ -125,6 +152,18 @@ function finishHit(req: RunRequest, entry: LoadedEntry, source: 'local' | 'remot
     liveValue: entry.value,
     ...placed,
     remote: req.store.remoteReport?.(entry.ref),
+    // Past its max age: the refresh finds it expired under the lock (or fresh, when another run refreshed it first).
+    ...(fresh === 'stale' && {
+      refresh: () =>
+        runTask({
+          ...req,
+          lifetime: { ...req.lifetime, staleMs: 0 },
+          placement: {},
+          live: { stdout: null, stderr: null },
+          events: {},
+          refreshing: true,
+        }),
+    }),
   };
 }
 

@@ -5,6 +5,7 @@ import { openStore } from '../store/open.js';
 import { clearEntries } from './clear.js';
 import { compute, type Computed } from './compute.js';
 import { MemoryLayer } from './memory.js';
+import { freshness } from '../core/lifetime.js';
 import type { ResolvedOptions } from './options.js';
 import { prepareCall, dataFolderOf, type PreparedCall } from './prepare.js';
 import type { CachableFunction, CacheStats } from './types.js';
@@ -95,6 +96,12 @@ export class CachedState {
       this.memory!.delete(call.memoryKey);
       return null;
     }
+    // Past its max age the disk path decides (a miss, or a stale hit that refreshes).
+    const life = this.options.lifetime;
+    if (life && held.created && freshness({ created: held.created, exitCode: 0 }, life) !== 'fresh') {
+      this.memory!.delete(call.memoryKey);
+      return null;
+    }
     const now = Date.now();
     if (now - held.recordedAt > RECORD_HIT_EVERY_MS) {
       held.recordedAt = now;
@@ -119,7 +126,8 @@ export class CachedState {
     }
     // A disk hit was just recorded by runTask; after a miss, the first memory hit is recorded at once.
     const recordedAt = outcome.status === 'hit' ? Date.now() : 0;
-    this.memory.set(call.memoryKey, { bytes: done.bytes, ref: call.ref, identity, recordedAt });
+    const created = outcome.entry?.meta().created;
+    this.memory.set(call.memoryKey, { bytes: done.bytes, ref: call.ref, identity, recordedAt, created });
   }
 
   key(given: unknown[]): string {

@@ -17,6 +17,13 @@ function warn(message: string, code: string): void {
   process.emitWarning(message, { type: 'CachexWarning', code });
 }
 
+/** A stale hit was returned; its refresh runs on (a failure is a warning, never an unhandled rejection). */
+function refreshInBackground(refresh: () => Promise<RunOutcome>, name: string): void {
+  refresh().catch((err: unknown) =>
+    warn(`Refreshing the stale entry of ${name} failed: ${(err as Error)?.message ?? String(err)}`, 'CACHEX_REFRESH'),
+  );
+}
+
 /**
  * Runs one call through the same path as `cachex run`: look up, take the
  * key's lock, look again, run the function in this process into a staging
@@ -47,6 +54,7 @@ export async function compute(
         guard: (work, io) => untilInterrupted(work, io.interrupt, task.name),
       },
       live: { stdout: null, stderr: null },
+      lifetime: options.lifetime,
       events: {
         onStart,
         onCorrupt: (file, reason) =>
@@ -57,6 +65,7 @@ export async function compute(
       },
     }),
   );
+  if (outcome.refresh) refreshInBackground(outcome.refresh, task.name);
   if (outcome.status === 'hit') return { outcome, live: outcome.liveValue, bytes: outcome.result };
   const storage = outcome.storage;
   if (storage?.kind === 'store-failed') {

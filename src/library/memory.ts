@@ -7,6 +7,8 @@ export interface MemoryEntry {
   /** The entry it came from and that entry's identity (EntryStore.identity) when the result was loaded. */
   ref: EntryRef;
   identity: string;
+  /** When its entry was created (ISO), so a max age also ends memory hits. */
+  created?: string;
   /** When a memory hit was last recorded in the entry's usage log (ms). */
   recordedAt: number;
 }

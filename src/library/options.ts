@@ -8,6 +8,8 @@ import { sanitiseSegment } from './caller.js';
 import { isPlainObject } from './args.js';
 import type { CacheOptions, CachableFunction } from './types.js';
 import { isSegment } from '../store/layout.js';
+import type { Lifetime } from '../core/lifetime.js';
+import { taskLifetime } from '../config/lifetime.js';
 
 const KNOWN = new Set([
   'name',
@@ -19,6 +21,8 @@ const KNOWN = new Set([
   'memory',
   'dataFolder',
   'streamThreshold',
+  'maxAge',
+  'staleWhileRevalidate',
 ]);
 
 export const DEFAULT_MEMORY = { maxBytes: 64 * 1024 * 1024, maxEntries: 1000 };
@@ -34,6 +38,7 @@ export interface ResolvedOptions {
   memory: { maxBytes: number; maxEntries: number } | null;
   dataFolder: string | undefined;
   streamThreshold: number;
+  lifetime: Lifetime | undefined;
 }
 
 function wrong(problem: string): never {
@@ -74,6 +79,15 @@ function schemaOf(params: ParamsSchema | undefined, defaults: Record<string, unk
     schema[param] = param in defaults ? { ...spec, default: defaults[param], required: false } : spec;
   }
   return schema;
+}
+
+function lifetimeOf(options: CacheOptions, name: string): Lifetime | undefined {
+  try {
+    return taskLifetime(`cache(): ${name}`, options);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new TypeError(err.message);
+    throw err;
+  }
 }
 
 /** Checks the options of `cache()` and fixes what every call shares: the task, its schema and limits. */
@@ -142,5 +156,6 @@ export function resolveOptions(fn: CachableFunction, options: CacheOptions, defa
       options.streamThreshold === undefined
         ? DEFAULT_STREAM_THRESHOLD
         : count(options.streamThreshold, 'streamThreshold'),
+    lifetime: lifetimeOf(options, name),
   };
 }

@@ -41,6 +41,10 @@ export interface CacheOptions<I extends string = string, D = object, P = ParamsS
   dataFolder?: string;
   /** Results whose big typed arrays reach this many bytes are streamed; other results this large are stored uncompressed (default 64 MB). */
   streamThreshold?: number;
+  /** A stored result older than this is recomputed and replaced: milliseconds or `2h`, `30d` (as the CLI's --max-age). */
+  maxAge?: number | string;
+  /** Past maxAge, return the old result at once for this long and refresh it in the background. */
+  staleWhileRevalidate?: number | string;
 }
 
 type Writable<T> = T extends (...args: never[]) => unknown

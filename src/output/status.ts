@@ -11,7 +11,9 @@ export function statusLine(outcome: RunOutcome): string {
     return `${paint('green', 'hit')} ${id} (saved ${formatDuration(outcome.durationMs)}${failed})`;
   }
   const word = outcome.status === 'forced' ? 'forced' : 'miss';
-  const ran = `ran ${formatDuration(outcome.durationMs)}`;
+  // A forced run says why in its first word; a miss names the input that changed when it is known.
+  const why = outcome.status === 'miss' && outcome.missReason ? `${outcome.missReason}; ` : '';
+  const ran = `${why}ran ${formatDuration(outcome.durationMs)}`;
   const storage = outcome.storage;
   if (storage?.kind === 'store-failed') return `${paint('red', word)} ${id} (${ran}, not stored)`;
   if (storage?.kind === 'stored')

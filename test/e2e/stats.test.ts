@@ -5,8 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventLog } from '../../src/store/events.js';
 import { REPO, Workspace, isOneSentence } from '../helpers/cli.js';
 
-// Until the run path records events, the log is written here with the same
-// EventLog writer the run path will use; the numbers `stats` shows must be these.
+// The log is written here with the EventLog writer the run path uses, to set
+// times days apart; run-insight.test.ts counts the events of real runs.
 const HOUR = 3600_000;
 
 function fill(data: string, now: number): void {
