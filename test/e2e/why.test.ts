@@ -3,7 +3,6 @@ import {
   appendFileSync,
   chmodSync,
   copyFileSync,
-  existsSync,
   lstatSync,
   readFileSync,
   readdirSync,
