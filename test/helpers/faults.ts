@@ -74,13 +74,45 @@ export function spawnGroup(ws: Workspace, argv: string[], env: NodeJS.ProcessEnv
     done,
     output: () => ({ stdout, stderr }),
     killGroup(signal = 'SIGKILL') {
-      try {
-        process.kill(-child.pid!, signal);
-      } catch {
-        /* already gone */
+      // cachex runs each command task in a process group of its own: reach those too, as a CI runner
+      // killing a job's process tree does.
+      for (const group of new Set([child.pid!, ...descendantGroups(child.pid!)])) {
+        try {
+          process.kill(-group, signal);
+        } catch {
+          /* already gone */
+        }
       }
     },
   };
+}
+
+/** The process groups of every descendant of `root` (from /proc: parent PIDs and groups). */
+export function descendantGroups(root: number): number[] {
+  const parents = new Map<number, { ppid: number; pgrp: number }>();
+  for (const name of list('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const [, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parents.set(Number(name), { ppid: Number(ppid), pgrp: Number(pgrp) });
+    } catch {
+      /* gone */
+    }
+  }
+  const groups = new Set<number>();
+  const found = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, { ppid, pgrp }] of parents) {
+      if (found.has(ppid) && !found.has(pid)) {
+        found.add(pid);
+        groups.add(pgrp);
+        grew = true;
+      }
+    }
+  }
+  return [...groups];
 }
 
 /** Polls `check` until it returns a truthy value; throws after `timeoutMs`. */
