@@ -13,6 +13,7 @@ import {
   lstatSync,
 } from 'node:fs';
 import path from 'node:path';
+import { UsageError } from '../errors.js';
 
 const CHUNK = 1 << 20;
 
@@ -31,6 +32,29 @@ export function sha256File(file: string): string {
     closeSync(fd);
   }
   return hash.digest('hex');
+}
+
+/**
+ * An input that exists but cannot be read (no read permission, an I/O error):
+ * bad input like a missing file, so exit 2 and a sentence naming the file,
+ * not an unexpected error.
+ */
+export class UnreadableInput extends UsageError {}
+
+const READ_FAILURES: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EIO: 'an I/O error',
+  ELOOP: 'too many levels of symbolic links',
+};
+
+function unreadable(err: unknown, file: string, what: string): unknown {
+  const reason = READ_FAILURES[(err as NodeJS.ErrnoException)?.code ?? ''];
+  if (!reason) return err;
+  const fix = reason === 'permission denied' ? 'make it readable for this user (chmod +r) or' : 'check it or';
+  return new UnreadableInput(`The input ${what} ${file} cannot be read (${reason}); ${fix} pass another one.`, {
+    cause: err,
+  });
 }
 
 export function sha256(data: string | Buffer): string {
@@ -53,6 +77,14 @@ export class DigestCache {
   }
 
   digest(file: string): string {
+    try {
+      return this.fileDigest(file);
+    } catch (err) {
+      throw unreadable(err, path.resolve(file), 'file');
+    }
+  }
+
+  private fileDigest(file: string): string {
     const absolute = path.resolve(file);
     const st = statSync(absolute, { bigint: true });
     const stamp = `${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`;
@@ -90,7 +122,12 @@ export class DigestCache {
   treeDigest(dir: string): string {
     const lines: string[] = [];
     const walk = (rel: string): void => {
-      const names = readdirSync(path.join(dir, rel)).sort();
+      let names: string[];
+      try {
+        names = readdirSync(path.join(dir, rel)).sort();
+      } catch (err) {
+        throw unreadable(err, path.join(dir, rel), 'folder');
+      }
       for (const name of names) {
         const relPath = rel ? `${rel}/${name}` : name;
         const full = path.join(dir, relPath);
