@@ -2,6 +2,8 @@ import { readFileSync, readdirSync, renameSync, rmSync, statSync, existsSync } f
 import path from 'node:path';
 import { isLockHeld, readOwner } from '../lock/key-lock.js';
 import { isDeadLocal, isLocal, isAlive, type Owner } from '../lock/owner.js';
+import { isTempOwnerFile } from '../lock/files.js';
+import { findStaleTempOwners, removeStaleTempOwner } from '../lock/temp-owners.js';
 import { diskUsage } from './catalog.js';
 import { ENTRY_FILES, assertRef, type EntryRef, type Layout } from './layout.js';
 import { INIT_PREFIX, STAGING_OWNER, TRASH_PREFIX } from './staging.js';
@@ -124,6 +126,8 @@ export function findLeftovers(layout: Layout): Leftover[] {
       });
     }
   }
+  for (const temp of findStaleTempOwners(layout.locks))
+    found.push({ kind: 'lock', path: temp.file, bytes: 0, reason: temp.reason });
   return found;
 }
 
@@ -154,6 +158,10 @@ function findLockTargets(dir: string): string[] {
  */
 export function removeLeftovers(layout: Layout, leftovers: Leftover[]): void {
   for (const leftover of leftovers) {
+    if (leftover.kind === 'lock' && isTempOwnerFile(leftover.path)) {
+      removeStaleTempOwner(leftover.path);
+      continue;
+    }
     if (leftover.kind === 'lock') {
       const target = leftover.path.slice(0, -5);
       if (isLockHeld(target)) continue; // taken again since we looked
