@@ -38,6 +38,13 @@ export class HeartbeatWatch {
   }
 }
 
+const PROBE_PREFIX = '.clock-';
+
+/** A probe file of fileSystemNow (left behind only by a process killed in the microseconds it exists). */
+export function isClockProbe(name: string): boolean {
+  return name.startsWith(PROBE_PREFIX);
+}
+
 /** The file system's clock, read once in a while from a probe file's ctime and carried on with our monotonic clock. */
 const probes = new Map<string, { ctimeMs: number; at: number }>();
 const PROBE_EVERY_MS = 10_000;
@@ -46,7 +53,7 @@ function fileSystemNow(dir: string): number | null {
   const known = probes.get(dir);
   const now = performance.now();
   if (known && now - known.at < PROBE_EVERY_MS) return known.ctimeMs + (now - known.at);
-  const probe = path.join(dir, `.clock-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const probe = path.join(dir, `${PROBE_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`);
   try {
     writeFileSync(probe, '');
     const { ctimeMs } = statSync(probe);

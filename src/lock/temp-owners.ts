@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { isTempOwnerFile } from './files.js';
-import { ageInFileSystemClock } from './heartbeat.js';
+import { ageInFileSystemClock, isClockProbe } from './heartbeat.js';
 import { isAlive, isLocal, type Owner } from './owner.js';
 
 /**
@@ -12,6 +12,8 @@ import { isAlive, isLocal, type Owner } from './owner.js';
  * system's clock), since its writer cannot be asked.
  */
 const FOREIGN_TEMP_AGE_MS = 60 * 60 * 1000;
+/** A clock probe exists for microseconds; one a minute old was left by a killed process. */
+const PROBE_AGE_MS = 60 * 1000;
 
 export interface StaleTempOwner {
   file: string;
@@ -19,6 +21,10 @@ export interface StaleTempOwner {
 }
 
 function why(file: string): string | null {
+  if (isClockProbe(path.basename(file))) {
+    const age = ageInFileSystemClock(file);
+    return age !== null && age > PROBE_AGE_MS ? 'a clock probe left by a killed run' : null;
+  }
   let owner: Partial<Owner> | null = null;
   try {
     owner = JSON.parse(readFileSync(file, 'utf8')) as Partial<Owner>;
@@ -32,7 +38,7 @@ function why(file: string): string | null {
   return owner ? 'left by a run on another machine over an hour ago' : 'unreadable and over an hour old';
 }
 
-/** Temporary owner files under the locks folder that no live process will rename or remove. */
+/** Temporary owner files (and clock probes) under the locks folder that no live process will rename or remove. */
 export function findStaleTempOwners(locksRoot: string): StaleTempOwner[] {
   const found: StaleTempOwner[] = [];
   const walk = (dir: string): void => {
@@ -45,7 +51,7 @@ export function findStaleTempOwners(locksRoot: string): StaleTempOwner[] {
     for (const e of entries) {
       const full = path.join(dir, e.name);
       if (e.isDirectory() && !e.name.endsWith('.lock') && !e.name.endsWith('.break')) walk(full);
-      else if (e.isFile() && isTempOwnerFile(e.name)) {
+      else if (e.isFile() && (isTempOwnerFile(e.name) || isClockProbe(e.name))) {
         const reason = why(full);
         if (reason) found.push({ file: full, reason });
       }
@@ -58,4 +64,10 @@ export function findStaleTempOwners(locksRoot: string): StaleTempOwner[] {
 /** Removes one, judged again first (its PID may have been taken by a new run since). */
 export function removeStaleTempOwner(file: string): void {
   if (why(file)) rmSync(file, { force: true });
+}
+
+/** Whether a leftover path is one of these (rather than a lock folder). */
+export function isSweptLockFile(file: string): boolean {
+  const name = path.basename(file);
+  return isTempOwnerFile(name) || isClockProbe(name);
 }

@@ -2,8 +2,7 @@ import { readFileSync, readdirSync, renameSync, rmSync, statSync, existsSync } f
 import path from 'node:path';
 import { isLockHeld, readOwner } from '../lock/key-lock.js';
 import { isDeadLocal, isLocal, isAlive, type Owner } from '../lock/owner.js';
-import { isTempOwnerFile } from '../lock/files.js';
-import { findStaleTempOwners, removeStaleTempOwner } from '../lock/temp-owners.js';
+import { findStaleTempOwners, isSweptLockFile, removeStaleTempOwner } from '../lock/temp-owners.js';
 import { diskUsage } from './catalog.js';
 import { ENTRY_FILES, assertRef, type EntryRef, type Layout } from './layout.js';
 import { INIT_PREFIX, STAGING_OWNER, TRASH_PREFIX } from './staging.js';
@@ -158,7 +157,7 @@ function findLockTargets(dir: string): string[] {
  */
 export function removeLeftovers(layout: Layout, leftovers: Leftover[]): void {
   for (const leftover of leftovers) {
-    if (leftover.kind === 'lock' && isTempOwnerFile(leftover.path)) {
+    if (leftover.kind === 'lock' && isSweptLockFile(leftover.path)) {
       removeStaleTempOwner(leftover.path);
       continue;
     }
