@@ -14,6 +14,7 @@ import path from 'node:path';
 import { statStamp } from './stamp.js';
 import { walkTree } from './walk.js';
 import { makeDirs } from '../store/make-dirs.js';
+import { UsageError } from '../errors.js';
 
 const CHUNK = 1 << 20;
 /** Progress is reported at most this often while one file is hashed (and once when it is done). */
@@ -69,6 +70,29 @@ export function sha256File(file: string, onProgress?: (progress: HashProgress) =
   return hash.digest('hex');
 }
 
+/**
+ * An input that exists but cannot be read (no read permission, an I/O error):
+ * bad input like a missing file, so exit 2 and a sentence naming the file,
+ * not an unexpected error.
+ */
+export class UnreadableInput extends UsageError {}
+
+const READ_FAILURES: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EIO: 'an I/O error',
+  ELOOP: 'too many levels of symbolic links',
+};
+
+function unreadable(err: unknown, file: string, what: string): unknown {
+  const reason = READ_FAILURES[(err as NodeJS.ErrnoException)?.code ?? ''];
+  if (!reason) return err;
+  const fix = reason === 'permission denied' ? 'make it readable for this user (chmod +r) or' : 'check it or';
+  return new UnreadableInput(`The input ${what} ${file} cannot be read (${reason}); ${fix} pass another one.`, {
+    cause: err,
+  });
+}
+
 export function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
@@ -93,6 +117,14 @@ export class DigestCache {
   }
 
   digest(file: string): string {
+    try {
+      return this.fileDigest(file);
+    } catch (err) {
+      throw unreadable(err, path.resolve(file), 'file');
+    }
+  }
+
+  private fileDigest(file: string): string {
     const absolute = path.resolve(file);
     const st = statSync(absolute, { bigint: true });
     const stamp = statStamp(st, 'content');
@@ -129,10 +161,17 @@ export class DigestCache {
    */
   treeDigest(dir: string): string {
     const lines: string[] = [];
-    for (const { rel, full, st } of walkTree(dir)) {
-      if (st.isSymbolicLink()) lines.push(`l ${JSON.stringify(rel)} ${JSON.stringify(readlinkSync(full))}`);
-      else if (st.isDirectory()) lines.push(`d ${JSON.stringify(rel)}`);
-      else if (st.isFile()) lines.push(`f ${JSON.stringify(rel)} ${st.mode & 0o111 ? 'x' : '-'} ${this.digest(full)}`);
+    try {
+      for (const { rel, full, st } of walkTree(dir)) {
+        if (st.isSymbolicLink()) lines.push(`l ${JSON.stringify(rel)} ${JSON.stringify(readlinkSync(full))}`);
+        else if (st.isDirectory()) lines.push(`d ${JSON.stringify(rel)}`);
+        else if (st.isFile())
+          lines.push(`f ${JSON.stringify(rel)} ${st.mode & 0o111 ? 'x' : '-'} ${this.digest(full)}`);
+      }
+    } catch (err) {
+      // A file that cannot be read is already worded by digest(); a folder that cannot be listed is worded here.
+      if (err instanceof UnreadableInput) throw err;
+      throw unreadable(err, (err as NodeJS.ErrnoException).path ?? dir, 'folder');
     }
     return sha256(lines.join('\n'));
   }

@@ -1,11 +1,21 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { storeErrorFrom } from '../errors.js';
-import { currentOwner, isAlive, isDeadLocal, isLocal, type Owner } from './owner.js';
+import { breakDeadLock, breakSilentLock } from './breaker.js';
+import { lockDir, ownerFile, readOwner, tempOwnerFile } from './files.js';
+import { ageInFileSystemClock, HeartbeatWatch, heartbeatStamp } from './heartbeat.js';
+import { judgeHolder, sameOwner } from './holder.js';
+import { currentOwner, type Owner } from './owner.js';
 import { makeDirs } from '../store/make-dirs.js';
 
-/** Heartbeat and staleness for holders on other machines (wireit's 10 s / 2 s recipe). */
+export { readOwner } from './files.js';
+
+/**
+ * A holder that cannot be judged by its PID (on another machine, or one that
+ * left no owner file) is silent, and its lock taken over, after this long
+ * without a heartbeat (wireit's 10 s / 2 s recipe).
+ */
 export const STALE_MS = 10_000;
 const UPDATE_MS = 2_000;
 const POLL_MS = 100;
@@ -21,110 +31,110 @@ export interface AcquireOptions {
   onWait?: (owner: Partial<Owner> | null) => void;
 }
 
-const lockDir = (target: string) => `${target}.lock`;
-const ownerFile = (target: string) => `${target}.owner.json`;
-const breakerDir = (target: string) => `${target}.break`;
-
-export function readOwner(target: string): Partial<Owner> | null {
-  try {
-    return JSON.parse(readFileSync(ownerFile(target), 'utf8')) as Partial<Owner>;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Removes the lock of a holder that died on this machine. A second mkdir lock
- * (the breaker) serialises breakers, and the owner is re-read under it, so a
- * breaker can never remove a lock that a live process took meanwhile.
- */
-function breakDeadLock(target: string, seen: Partial<Owner>): void {
-  const breaker = breakerDir(target);
-  try {
-    mkdirSync(breaker);
-  } catch {
-    // Another process is breaking it; a breaker left by a crash is itself stale after a few seconds.
-    try {
-      if (Date.now() - statSync(breaker).mtimeMs > 5_000) rmdirSync(breaker);
-    } catch {
-      /* gone already */
-    }
-    return;
-  }
-  try {
-    const now = readOwner(target);
-    if (now && now.pid === seen.pid && now.start === seen.start && now.host === seen.host && isDeadLocal(now)) {
-      rmSync(ownerFile(target), { force: true });
-      rmSync(lockDir(target), { recursive: true, force: true });
-    }
-  } finally {
-    rmdirSync(breaker);
-  }
-}
-
 /**
  * Takes the per-key lock, waiting while another live process holds it. Locks
- * are mkdir-based (proper-lockfile), safe on network file systems, refreshed
- * by a heartbeat, broken at once when the holder died on this machine and
- * after STALE_MS without heartbeat when it was on another one.
+ * are mkdir-based (proper-lockfile), safe on network file systems and
+ * refreshed by a heartbeat. A holder that died on this machine is taken over
+ * at once; any other is taken over once its heartbeat has not changed for
+ * STALE_MS on this process's monotonic clock, so clocks that differ between
+ * machines, or jump, never make a live holder look dead.
  */
 export async function acquireKeyLock(target: string, options: AcquireOptions = {}): Promise<HeldLock> {
   ensureLocksFolder(target);
+  const watch = new HeartbeatWatch();
   let announced = false;
   for (;;) {
     const held = await lockOnce(target);
     if (held) return held;
-    const owner = readOwner(target);
-    if (owner && isDeadLocal(owner)) {
-      breakDeadLock(target, owner);
-      continue;
+    const holder = judgeHolder(target);
+    if (holder.state === 'dead' && breakDeadLock(target, holder.owner)) continue;
+    if (holder.state === 'heartbeat') {
+      const stamp = heartbeatStamp(lockDir(target));
+      if (stamp && watch.unchangedFor(stamp) >= STALE_MS && breakSilentLock(target, stamp, holder.owner)) continue;
     }
     if (!announced) {
       announced = true;
-      options.onWait?.(owner);
+      options.onWait?.(readOwner(target));
     }
     await sleep(POLL_MS + Math.floor(Math.random() * POLL_MS));
   }
 }
 
 /**
- * Takes the per-key lock only if it is free (or its holder died here); null
- * when a live process holds it. For prune and verify, which skip busy entries
- * rather than wait for them.
+ * Takes the per-key lock only if it is free, or its holder is dead; null
+ * while a live process holds it. For prune and verify, which skip busy
+ * entries rather than wait for them.
  */
 export async function tryAcquireKeyLock(target: string): Promise<HeldLock | null> {
   ensureLocksFolder(target);
   const held = await lockOnce(target);
   if (held) return held;
-  const owner = readOwner(target);
-  if (!owner || !isDeadLocal(owner)) return null;
-  breakDeadLock(target, owner);
+  const holder = judgeHolder(target);
+  if (holder.state === 'alive') return null;
+  if (holder.state === 'dead') {
+    if (!breakDeadLock(target, holder.owner)) return null;
+  } else {
+    const stamp = heartbeatStamp(lockDir(target));
+    if (!stamp || !silentInFileSystemClock(target) || !breakSilentLock(target, stamp, holder.owner)) return null;
+  }
   return lockOnce(target);
+}
+
+/**
+ * A one-off look (prune, verify) cannot watch a heartbeat change: it compares
+ * the lock's last change with the file system's clock instead, never with its
+ * own. Unknown counts as alive.
+ */
+function silentInFileSystemClock(target: string): boolean {
+  const age = ageInFileSystemClock(lockDir(target));
+  return age !== null && age >= STALE_MS;
+}
+
+/** True when some live process holds the lock (used by prune and verify). */
+export function isLockHeld(target: string): boolean {
+  try {
+    statSync(lockDir(target));
+  } catch {
+    return false;
+  }
+  const holder = judgeHolder(target);
+  if (holder.state !== 'heartbeat') return holder.state === 'alive';
+  return !silentInFileSystemClock(target);
 }
 
 function ensureLocksFolder(target: string): void {
   try {
     makeDirs(path.dirname(target));
   } catch (err) {
-    throw storeErrorFrom(err, 'creating the locks folder');
+    throw storeErrorFrom(err, 'taking the lock for this key');
   }
 }
 
-/** One attempt at the lock: the held lock, or null when another process has it. */
+/**
+ * One attempt at the lock: the held lock, or null when another process has
+ * it. The owner file is written under a temporary name first and renamed into
+ * place once the lock folder is ours, so a taker killed in between is still
+ * named (see judgeHolder).
+ */
 async function lockOnce(target: string): Promise<HeldLock | null> {
   const lockfile = await import('proper-lockfile');
+  const me = currentOwner();
+  const temp = tempOwnerFile(target);
+  try {
+    writeFileSync(temp, JSON.stringify(me));
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw storeErrorFrom(err, 'taking the lock for this key');
+  }
   let compromised = false;
-  // A holder alive on this machine is never stale, however long its heartbeat
-  // stalls (a stopped process, a long synchronous hash of big outputs): only
-  // holders elsewhere are judged by the age of their heartbeat.
-  const owner = readOwner(target);
-  const stale = owner && isLocal(owner) && isAlive(owner) ? Infinity : STALE_MS;
   let release: () => Promise<void>;
   try {
     release = await lockfile.lock(target, {
       realpath: false,
       lockfilePath: lockDir(target),
-      stale,
+      // Staleness is judged here (judgeHolder, HeartbeatWatch), never by proper-lockfile
+      // comparing the holder's mtime with our clock.
+      stale: Number.POSITIVE_INFINITY,
       update: UPDATE_MS,
       retries: 0,
       onCompromised: () => {
@@ -132,14 +142,15 @@ async function lockOnce(target: string): Promise<HeldLock | null> {
       },
     });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ELOCKED') throw storeErrorFrom(err, 'taking the lock for this key');
+    rmSync(temp, { force: true });
+    if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw storeErrorFrom(err, 'taking the lock for this key');
     return null;
   }
   try {
-    writeOwner(target);
+    renameSync(temp, ownerFile(target));
   } catch (err) {
     // A full or read-only disk: do not keep a lock nobody can identify.
+    rmSync(temp, { force: true });
     await release().catch(() => undefined);
     throw storeErrorFrom(err, 'taking the lock for this key');
   }
@@ -148,32 +159,17 @@ async function lockOnce(target: string): Promise<HeldLock | null> {
       return compromised;
     },
     release: async () => {
-      rmSync(ownerFile(target), { force: true });
+      // The owner file goes back to its temporary name until the lock folder is gone, so the
+      // lock is never without a name; one that another process took over is not ours to touch.
+      if (!compromised && sameOwner(readOwner(target), me)) {
+        try {
+          renameSync(ownerFile(target), temp);
+        } catch {
+          /* removed by a breaker meanwhile */
+        }
+      }
       await release().catch(() => undefined);
+      rmSync(temp, { force: true });
     },
   };
-}
-
-function writeOwner(target: string): void {
-  const temp = `${ownerFile(target)}.${process.pid}`;
-  try {
-    writeFileSync(temp, JSON.stringify(currentOwner()));
-    renameSync(temp, ownerFile(target));
-  } catch (err) {
-    rmSync(temp, { force: true });
-    throw err;
-  }
-}
-
-/** True when some live process holds the lock (used by prune and verify). */
-export function isLockHeld(target: string): boolean {
-  let st;
-  try {
-    st = statSync(lockDir(target));
-  } catch {
-    return false;
-  }
-  const owner = readOwner(target);
-  if (owner && isLocal(owner)) return isAlive(owner);
-  return Date.now() - st.mtimeMs < STALE_MS;
 }

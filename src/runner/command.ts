@@ -1,37 +1,85 @@
-import { stopChild } from './interrupt.js';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GRACE_MS } from './interrupt.js';
+import { signalGroup, stopGroup } from './process-group.js';
 import type { RunIo, RunResult } from './types.js';
+
+/** Once a stopped task's group is gone, how long its output may still take to drain from the pipes. */
+const DRAIN_MS = 500;
+
+interface Ended {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  error?: NodeJS.ErrnoException;
+}
 
 /**
  * Runs an argv without a shell: each element reaches the program as exactly
- * one argument, whatever characters it holds.
+ * one argument, whatever characters it holds. The program runs in its own
+ * process group, so that stopping it (Ctrl-C, SIGTERM to cachex) reaches the
+ * children it started too, not only the program itself.
  */
 export async function runCommand(argv: string[], io: RunIo, cwd: string): Promise<RunResult> {
-  const { execa } = await import('execa');
-  const child = execa(argv[0], argv.slice(1), {
-    cwd,
-    shell: false,
-    reject: false,
-    stdin: 'inherit',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    buffer: false,
-    stripFinalNewline: false,
-    encoding: 'buffer',
+  const child = spawn(argv[0], argv.slice(1), {
+    // The inherited working folder is the real one: a folder name that is not UTF-8 survives no string.
+    cwd: cwd === process.cwd() ? undefined : cwd,
+    stdio: ['inherit', 'pipe', 'pipe'],
+    detached: true,
     windowsHide: true,
   });
   child.stdout?.on('data', (chunk: Buffer) => io.stdout.write(chunk));
   child.stderr?.on('data', (chunk: Buffer) => io.stderr.write(chunk));
-  const stop = io.interrupt?.onCancel((signal) => stopChild(child, signal));
-  let result;
+  const pgid = child.pid;
+  // Should cachex end on an error of its own while the task runs, the task must not run on without it.
+  const killOnExit = () => pgid !== undefined && signalGroup(pgid, 'SIGKILL');
+  process.on('exit', killOnExit);
+  const ended = waitForChild(child);
+  let stopping: Promise<void> | null = null;
+  const unregister = io.interrupt?.onCancel((signal) => {
+    if (pgid === undefined) return;
+    if (signal === 'SIGKILL') signalGroup(pgid, 'SIGKILL'); // a second signal: now
+    stopping ??= stopGroup(pgid, signal, GRACE_MS).then(() => closePipesSoon(child, ended));
+  });
+  let result: Ended;
   try {
-    result = await child;
+    result = await ended;
+    if (stopping) await stopping;
   } finally {
-    stop?.();
+    unregister?.();
+    process.removeListener('exit', killOnExit);
   }
-  if (result.failed && result.exitCode === undefined && !result.signal) {
-    const message = `cachex: could not start ${argv[0]}: ${result.shortMessage ?? result.message}\n`;
-    io.stderr.write(Buffer.from(message));
+  if (result.error) {
+    const reason = result.error.code === 'ENOENT' ? 'no such file' : result.error.message;
+    io.stderr.write(Buffer.from(`cachex: could not start ${argv[0]}: ${reason}\n`));
     return { exitCode: 127, signal: null, argv };
   }
-  return { exitCode: result.exitCode ?? 1, signal: result.signal ?? null, argv };
+  return { exitCode: exitCodeOf(result), signal: result.signal, argv };
+}
+
+/** A program killed by signal n ends with 128 + n, as a shell reports it (SIGABRT → 134). */
+function exitCodeOf(ended: Ended): number {
+  if (ended.code !== null) return ended.code;
+  const number = ended.signal ? constants.signals[ended.signal] : undefined;
+  return number ? 128 + number : 1;
+}
+
+/** Resolves when the program has exited and its output pipes are closed. */
+function waitForChild(child: ChildProcess): Promise<Ended> {
+  return new Promise((resolve) => {
+    child.once('error', (error: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error }));
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+/**
+ * A stopped task's group is gone, but a process that left it (setsid) may
+ * hold the output pipes open for ever: close them from our side once what is
+ * left in them had time to drain.
+ */
+async function closePipesSoon(child: ChildProcess, ended: Promise<Ended>): Promise<void> {
+  const closed = await Promise.race([ended.then(() => true), sleep(DRAIN_MS).then(() => false)]);
+  if (closed) return;
+  child.stdout?.destroy();
+  child.stderr?.destroy();
 }

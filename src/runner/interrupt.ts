@@ -4,12 +4,16 @@
  * nobody removes. With it, the task is stopped, the staging folder removed and
  * the key's lock released, and then the signal ends the process as it would
  * have (exit 130/143). A program with signal handlers of its own keeps them:
- * cachex then only stops the task's child process.
+ * cachex then only stops the task (its whole process group).
  */
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-/** How long a task may take to stop after the signal before it is killed. */
-const GRACE_MS = 3_000;
+/**
+ * How long a task may take to stop after the signal before it is killed:
+ * time for a converter to remove its own temporary files, short enough for a
+ * CI timeout's own grace period (Docker's is 10 s, Kubernetes' 30 s).
+ */
+export const GRACE_MS = 3_000;
 
 type Cancel = (signal: NodeJS.Signals) => void;
 
@@ -90,16 +94,4 @@ export class Interrupt {
     // signal-exit's listeners handle it on the next turn of the event loop: keep the loop alive until then.
     setTimeout(() => undefined, 1_000);
   }
-}
-
-/** Stops a child process: the signal first, SIGKILL if it is still there after the grace period. */
-export function stopChild(
-  child: { kill(signal?: NodeJS.Signals): boolean; exitCode: number | null; signalCode: string | null },
-  signal: NodeJS.Signals,
-): void {
-  child.kill(signal);
-  if (signal === 'SIGKILL') return;
-  setTimeout(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }, GRACE_MS).unref();
 }

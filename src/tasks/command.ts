@@ -1,7 +1,8 @@
-import { accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { ParamValue, Params } from './params.js';
+import { workingFolder } from './working-folder.js';
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -47,7 +48,7 @@ export function expandCommand(task: string, template: readonly string[], params:
 /** Finds argv[0] the way execvp would and returns its real path. */
 export function resolveExecutable(task: string, command: string, cwd: string): string {
   const candidates = command.includes('/')
-    ? [path.resolve(cwd, command)]
+    ? [path.resolve(workingFolder(cwd), command)]
     : (process.env.PATH ?? '')
         .split(path.delimiter)
         .filter(Boolean)
@@ -56,7 +57,8 @@ export function resolveExecutable(task: string, command: string, cwd: string): s
     try {
       if (!statSync(candidate).isFile()) continue;
       accessSync(candidate, constants.X_OK);
-      return realpathSync(candidate);
+      const real = realpathSync(candidate);
+      return existsSync(real) ? real : candidate; // a real path that is not UTF-8 is lost in decoding
     } catch {
       /* try the next one */
     }

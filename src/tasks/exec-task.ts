@@ -2,6 +2,7 @@ import { cpSync, existsSync, lstatSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, UsageError, storeErrorFrom } from '../errors.js';
 import { sha256, type DigestCache } from '../key/digest.js';
+import { workingFolder } from './working-folder.js';
 import { KEY_FORMAT, keyOfInputs, type KeyInputs } from '../key/inputs.js';
 import { safeRelative } from '../store/place.js';
 import { resolveExecutable } from './command.js';
@@ -71,7 +72,7 @@ function inputKey(
   const { cwd } = req;
   if (given === '' || given.includes('\0'))
     throw new UsageError(`--input needs a path to a file or folder, got ${JSON.stringify(given)}.`);
-  const absolute = path.resolve(cwd, given);
+  const absolute = path.resolve(workingFolder(cwd), given);
   let dir: boolean;
   try {
     dir = statSync(absolute).isDirectory();

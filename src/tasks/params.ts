@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
 import type { ParamSpec, ParamsSchema } from '../config/types.js';
 import { flagName } from './flags.js';
+import { workingFolder } from './working-folder.js';
 
 export type ParamValue = string | number | boolean | ParamValue[];
 export type Params = Record<string, ParamValue>;
@@ -42,7 +43,7 @@ function toNumber(name: string, origin: string, raw: unknown, integer: boolean):
 function toPath(name: string, spec: ParamSpec, origin: string, raw: unknown, cwd: string): string {
   if (typeof raw !== 'string' || raw === '') bad(name, origin, `expects a path, got ${JSON.stringify(raw)}`);
   if (raw.includes('\0')) bad(name, origin, 'contains a NUL character');
-  let absolute = path.resolve(cwd, raw);
+  let absolute = path.resolve(workingFolder(cwd), raw);
   let stats;
   try {
     stats = statSync(absolute);
@@ -84,7 +85,7 @@ function rawArgvPath(raw: string, cwd: string): string | null {
   }
   for (const arg of args) {
     if (arg.toString('utf8') !== raw) continue;
-    const full = arg[0] === 0x2f ? arg : Buffer.concat([Buffer.from(`${cwd}/`), arg]);
+    const full = arg[0] === 0x2f ? arg : Buffer.concat([Buffer.from(`${workingFolder(cwd)}/`), arg]);
     try {
       return `/proc/${process.pid}/fd/${openSync(full, 'r')}`;
     } catch {

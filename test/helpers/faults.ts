@@ -74,13 +74,45 @@ export function spawnGroup(ws: Workspace, argv: string[], env: NodeJS.ProcessEnv
     done,
     output: () => ({ stdout, stderr }),
     killGroup(signal = 'SIGKILL') {
-      try {
-        process.kill(-child.pid!, signal);
-      } catch {
-        /* already gone */
+      // cachex runs each command task in a process group of its own: reach those too, as a CI runner
+      // killing a job's process tree does.
+      for (const group of new Set([child.pid!, ...descendantGroups(child.pid!)])) {
+        try {
+          process.kill(-group, signal);
+        } catch {
+          /* already gone */
+        }
       }
     },
   };
+}
+
+/** The process groups of every descendant of `root` (from /proc: parent PIDs and groups). */
+export function descendantGroups(root: number): number[] {
+  const parents = new Map<number, { ppid: number; pgrp: number }>();
+  for (const name of list('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const [, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parents.set(Number(name), { ppid: Number(ppid), pgrp: Number(pgrp) });
+    } catch {
+      /* gone */
+    }
+  }
+  const groups = new Set<number>();
+  const found = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, { ppid, pgrp }] of parents) {
+      if (found.has(ppid) && !found.has(pid)) {
+        found.add(pid);
+        groups.add(pgrp);
+        grew = true;
+      }
+    }
+  }
+  return [...groups];
 }
 
 /** Polls `check` until it returns a truthy value; throws after `timeoutMs`. */
@@ -274,6 +306,15 @@ export function cannotStrace(): string | null {
  * digested once (a --dry-run) beforehand, so the digest cache adds no renames.
  */
 export function commitRenameIndex(ws: Workspace, args: string[]): number {
+  return renameIndex(ws, args, /, "[^"]*\/cache\/[^"]*"\) = 0$/, 'into cache/');
+}
+
+/**
+ * Which call of rename on cachex's main thread matches `pattern` (a line of
+ * strace's output), found by tracing one miss of `args`, whose entry is then
+ * removed again (same preconditions as commitRenameIndex).
+ */
+export function renameIndex(ws: Workspace, args: string[], pattern: RegExp, what: string): number {
   const trace = ws.path(`rename-trace-${Date.now()}.txt`);
   const r = spawnSync('strace', ['-o', trace, '-e', 'trace=rename', process.execPath, CLI, ...args], {
     cwd: ws.dir,
@@ -286,8 +327,8 @@ export function commitRenameIndex(ws: Workspace, args: string[]): number {
     .filter((l) => l.startsWith('rename('));
   rmSync(trace, { force: true });
   rmSync(path.join(ws.data, 'cache'), { recursive: true, force: true });
-  const index = renames.findIndex((l) => /, "[^"]*\/cache\/[^"]*"\) = 0$/.test(l));
-  if (index < 0) throw new Error(`no rename into cache/ in:\n${renames.join('\n')}`);
+  const index = renames.findIndex((l) => pattern.test(l));
+  if (index < 0) throw new Error(`no rename ${what} in:\n${renames.join('\n')}`);
   return index + 1;
 }
 
@@ -299,6 +340,56 @@ export function cannotUnshare(): string | null {
   return (unshareReason = succeeds('unshare', ['-fpu', '--mount-proc', 'true'])
     ? null
     : 'unshare -fpu --mount-proc is not permitted here');
+}
+
+/**
+ * The argv that runs the CLI "on another machine": its own PID namespace, and
+ * its own host name unless sameHost (containers on one host), sharing this
+ * machine's file system as a network file system would.
+ */
+export function onOtherMachine(args: string[], sameHost = false): string[] {
+  const flags = sameHost ? '-fp' : '-fpu';
+  const rename = sameHost ? '' : 'hostname machine-b && ';
+  const quoted = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  return ['unshare', flags, '--mount-proc', 'sh', '-c', `${rename}exec ${quoted}`];
+}
+
+let faketimeLib: string | null | undefined;
+/** libfaketime (Debian's faketime package), multi-threaded flavour as Node needs; null when absent. */
+function findFaketime(): string | null {
+  if (faketimeLib !== undefined) return faketimeLib;
+  for (const dir of list('/usr/lib')) {
+    const lib = path.join('/usr/lib', dir, 'faketime', 'libfaketimeMT.so.1');
+    if (existsSync(lib)) return (faketimeLib = lib);
+  }
+  return (faketimeLib = null);
+}
+
+/** Null when libfaketime works on node here, else why not. */
+export function cannotFaketime(): string | null {
+  const lib = findFaketime();
+  if (!lib) return 'libfaketime is not installed (apt-get install faketime)';
+  const probe = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(Date.now()))'], {
+    env: { ...process.env, LD_PRELOAD: lib, FAKETIME: '+1d' },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  return Number(probe.stdout) - Date.now() > 23 * 3600_000 ? null : 'libfaketime does not move the clock of node here';
+}
+
+/**
+ * Environment that runs a process under libfaketime with the clock offset
+ * read from `offsetFile` on every call ("+1h", "-30m"…), so a test can make the
+ * clock jump while the process runs. The monotonic clock stays real, as on a
+ * machine whose wall clock is stepped (NTP, a person, a VM resumed).
+ */
+export function faketimeEnv(offsetFile: string): NodeJS.ProcessEnv {
+  return {
+    LD_PRELOAD: findFaketime() ?? '',
+    FAKETIME_TIMESTAMP_FILE: offsetFile,
+    FAKETIME_NO_CACHE: '1',
+    FAKETIME_DONT_FAKE_MONOTONIC: '1',
+  };
 }
 
 let runuserReason: string | null | undefined;

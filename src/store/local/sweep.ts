@@ -2,6 +2,7 @@ import { readFileSync, readdirSync, renameSync, rmSync, statSync, existsSync } f
 import path from 'node:path';
 import { isLockHeld, readOwner } from '../../lock/key-lock.js';
 import { isDeadLocal, isLocal, isAlive, type Owner } from '../../lock/owner.js';
+import { findStaleTempOwners, isSweptLockFile, removeStaleTempOwner } from '../../lock/temp-owners.js';
 import { diskUsage } from './catalog.js';
 import { ENTRY_FILES, assertRef, type EntryRef, type Layout } from '../layout.js';
 import { INIT_PREFIX, STAGING_OWNER, TRASH_PREFIX } from './staging.js';
@@ -138,6 +139,8 @@ export function findLeftovers(layout: Layout): Leftover[] {
       });
     }
   }
+  for (const temp of findStaleTempOwners(layout.locks))
+    found.push({ kind: 'lock', path: temp.file, bytes: 0, reason: temp.reason });
   return found;
 }
 
@@ -177,6 +180,10 @@ export function removeLeftovers(layout: Layout, leftovers: Leftover[]): void {
   let held: string[] | null = null;
   const heldKeys = (): string[] => (held ??= heldLockKeys(layout));
   for (const leftover of leftovers) {
+    if (leftover.kind === 'lock' && isSweptLockFile(leftover.path)) {
+      removeStaleTempOwner(leftover.path);
+      continue;
+    }
     if (leftover.kind === 'lock') {
       const target = leftover.path.slice(0, -5);
       if (isLockHeld(target)) continue; // taken again since we looked

@@ -15,13 +15,13 @@ import {
   cx,
   entryDirs,
   list,
+  onOtherMachine,
   spawnGroup,
   stagingDirs,
   startGroup,
   waitFor,
   withReason,
 } from '../../helpers/faults.js';
-import { CLI } from '../../helpers/cli.js';
 
 let ws: Workspace;
 afterEach(() => ws?.cleanup());
@@ -219,14 +219,6 @@ describe('one execution per key', () => {
 describe.skipIf(cannotUnshare())(
   withReason('one execution per key across machines sharing the data folder (simulated with unshare)', cannotUnshare()),
   () => {
-    /** Runs the CLI "on another machine": its own PID namespace, and its own host name unless sameHost. */
-    function onOtherMachine(args: string[], sameHost = false): string[] {
-      const flags = sameHost ? '-fp' : '-fpu';
-      const rename = sameHost ? '' : 'hostname machine-b && ';
-      const quoted = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-      return ['unshare', flags, '--mount-proc', 'sh', '-c', `${rename}exec ${quoted}`];
-    }
-
     it.each([
       ['its own host name', false],
       ['the same host name (containers on one host)', true],
