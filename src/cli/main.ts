@@ -6,6 +6,7 @@ import { CliContext } from './context.js';
 import { extractGlobals } from './globals.js';
 import { reportError } from './report.js';
 import { registerRun } from './run.js';
+import { handleClosedPipes, keepRunningOnClosedPipe, RUN_COMMANDS } from './closed-pipe.js';
 
 /** Commander's "error: unknown option '--x'\n(Did you mean --y?)" as one sentence with a fix. */
 function usageSentence(message: string, command: string): string {
@@ -22,6 +23,7 @@ async function main(argv: string[]): Promise<number> {
     const { globals, rest } = extractGlobals(argv);
     ctx = new CliContext(globals);
     const commandName = rest.find((a) => !a.startsWith('-'));
+    if (commandName && RUN_COMMANDS.has(commandName)) keepRunningOnClosedPipe();
     let config: CachexConfig | null = null;
     if (commandName === 'run') config = await (await ctx.settings()).config();
 
@@ -61,12 +63,6 @@ function inferCommand(rest: string[], config: CachexConfig | null): string {
   return words[0] ?? '';
 }
 
-// `cachex ls | head` closes the pipe early: that is the reader's choice, not an error.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
-  });
-}
+handleClosedPipes();
 
 process.exitCode = await main(process.argv.slice(2));
