@@ -154,7 +154,7 @@ export interface StoreCheck {
  * `cachex verify` so the suite does not depend on one command for its oracle.
  */
 export async function checkStore(data: string): Promise<StoreCheck> {
-  const { loadEntry } = await import(pathToFileURL(path.join(REPO, 'dist', 'store', 'load.js')).href);
+  const { loadEntry } = await import(pathToFileURL(path.join(REPO, 'dist', 'store', 'local', 'load.js')).href);
   const { Layout } = await import(pathToFileURL(path.join(REPO, 'dist', 'store', 'layout.js')).href);
   const layout = new Layout(data);
   const result: StoreCheck = { checked: 0, corrupt: [] };
