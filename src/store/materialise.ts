@@ -65,7 +65,8 @@ export function materialise(sourceOut: string, outputs: OutputRecord[], target: 
       throw new PlacementRefused({ kind: 'escaping-symlink', path: o.path });
   }
   try {
-    for (let attempt = 0; ; attempt++) {
+    // The target may appear (or go) while we build: then the other way is taken, a few times at most.
+    for (let attempt = 0; attempt < 3; attempt++) {
       const held = HeldDir.open(target);
       if (held === 'not-a-folder') throw new PlacementRefused({ kind: 'not-a-folder', path: target });
       if (held) {
@@ -75,9 +76,11 @@ export function materialise(sourceOut: string, outputs: OutputRecord[], target: 
           held.close();
         }
       }
-      if (placeAsNewFolder(sourceOut, outputs, target, mode) || attempt > 0) return { replaced: [], alreadyThere: [] };
-      // The target appeared while we built: merge into it instead.
+      if (placeAsNewFolder(sourceOut, outputs, target, mode)) return { replaced: [], alreadyThere: [] };
     }
+    throw Object.assign(new Error(`${target} kept appearing and disappearing while outputs were placed`), {
+      code: 'EBUSY',
+    });
   } catch (err) {
     if (err instanceof PlacementRefused || err instanceof StoreError) throw err;
     throw storeErrorFrom(err, `placing outputs into ${target}`);
