@@ -67,10 +67,14 @@ function showValue(value: unknown, isPath: boolean): string {
   return String(value);
 }
 
+/** An unset or empty value (exec's `input=` when no --input was given) says nothing in a row. */
+const isEmpty = (value: unknown) =>
+  value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);
+
 /** The params that make up the key, as `name=value` (file params by their base name). */
 export function keyParamsText(meta: EntryMeta): string {
   return Object.entries(meta.params ?? {})
-    .filter(([, record]) => !record?.ignored)
+    .filter(([, record]) => !record?.ignored && !isEmpty(record?.value))
     .map(([name, record]) => `${name}=${showValue(record?.value, isPathParam(meta, name))}`)
     .join(' ');
 }
@@ -193,10 +197,15 @@ function nothingMatched(task: string | undefined, where: readonly string[]): str
 async function lsTable(entries: CatalogEntry[]): Promise<string> {
   const { formatBytes, shortKey } = await import('../output/format.js');
   const { formatTimestamp, renderTable } = await import('../output/table.js');
+  const { distinguishers } = await import('./ls-distinguish.js');
+  const taskName = (e: CatalogEntry) => (e.ref.module === 'tasks' ? e.ref.task : `${e.ref.module}/${e.ref.task}`);
+  const paramsText = (e: CatalogEntry) => (e.meta ? keyParamsText(e.meta) : `(${e.metaProblem})`);
+  // Rows that would read the same get the key input that tells them apart (the converter binary, an env value…).
+  const apart = distinguishers(entries, (e) => `${taskName(e)}\0${paramsText(e)}`);
   const rows = entries.map((e) => [
-    e.ref.module === 'tasks' ? e.ref.task : `${e.ref.module}/${e.ref.task}`,
+    taskName(e),
     shortKey(e.ref.key),
-    e.meta ? keyParamsText(e.meta) : `(${e.metaProblem})`,
+    [paramsText(e), ...(apart.get(e) ?? [])].filter(Boolean).join(' '),
     formatBytes(e.diskBytes),
     formatTimestamp(e.created),
     e.hits ? formatTimestamp(e.lastUsed) : '-',

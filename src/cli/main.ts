@@ -7,6 +7,7 @@ import { usageErrorFrom } from './usage-errors.js';
 import { shareColourWithTasks } from '../output/colour.js';
 import { watchTerminal } from '../output/terminal.js';
 import { createProgram } from './program.js';
+import { handleClosedPipes, keepRunningOnClosedPipe, RUN_COMMANDS } from './closed-pipe.js';
 
 async function main(argv: string[]): Promise<number> {
   let ctx: CliContext | null = null;
@@ -24,6 +25,7 @@ async function main(argv: string[]): Promise<number> {
     // A TypeScript task's worker reads it to print the full stack of what it throws.
     if (globals.debug) process.env.CACHEX_DEBUG = '1';
     const commandName = rest.find((a) => !a.startsWith('-'));
+    if (commandName && RUN_COMMANDS.has(commandName)) keepRunningOnClosedPipe();
     let config: CachexConfig | null = null;
     if (commandName === 'run') config = await (await ctx.settings()).config();
 
@@ -48,12 +50,6 @@ function versionFlag(argv: string[]): string[] {
   return argv.map((a, i) => (a === '-V' && (command < 0 || i < command) ? '--version' : a));
 }
 
-// `cachex ls | head` closes the pipe early: that is the reader's choice, not an error.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
-  });
-}
+handleClosedPipes();
 
 process.exitCode = await main(process.argv.slice(2));

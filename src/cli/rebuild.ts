@@ -28,6 +28,12 @@ interface Failed {
   reason: string;
 }
 
+/** An entry the config cannot re-run (exec and library entries) met by --task/--all: passed over, not failed. */
+interface Skipped {
+  ref: EntryRef;
+  skipped: string;
+}
+
 const refId = (ref: EntryRef) => `${ref.module}/${ref.task}/${ref.key}`;
 
 export function registerRebuild(program: Command, ctx: CliContext): void {
@@ -51,8 +57,9 @@ export function registerRebuild(program: Command, ctx: CliContext): void {
       }
       const settings = await ctx.settings();
       const store = await ctx.store();
-      const config = await settings.config();
-      const refs = await selectEntries(store, config, prefixes, flags);
+      // Without a config, exec and library entries still get their own answer (not "create a config").
+      const config = settings.hasConfig ? await settings.config() : null;
+      const { refs, named } = await selectEntries(store, config, prefixes, flags);
       if (!refs.length) {
         process.stderr.write(`No stored entries${flags.task ? ` of ${flags.task}` : ''} to rebuild.\n`);
         if (flags.json) process.stdout.write(`${JSON.stringify({ rebuilt: [], failed: [] })}\n`);
@@ -60,33 +67,36 @@ export function registerRebuild(program: Command, ctx: CliContext): void {
       }
       const rebuilt: Rebuilt[] = [];
       const failed: Failed[] = [];
+      const skipped: Skipped[] = [];
       for (const ref of refs) {
-        const outcome = await rebuildOne(settings, store, config, ref, flags);
+        const outcome = await rebuildOne(settings, store, config, ref, flags, !named.has(refId(ref)));
         if ('reason' in outcome) failed.push(outcome);
+        else if ('skipped' in outcome) skipped.push(outcome);
         else rebuilt.push(outcome);
       }
-      await summarise(rebuilt, failed, flags);
+      await summarise(rebuilt, failed, skipped, flags);
       process.exitCode = failed.length ? 1 : 0;
     });
 }
 
 async function selectEntries(
   store: EntryStore,
-  config: CachexConfig,
+  config: CachexConfig | null,
   prefixes: string[],
   flags: RebuildFlags,
-): Promise<EntryRef[]> {
+): Promise<{ refs: EntryRef[]; named: Set<string> }> {
   const { resolveKeyPrefix } = await import('./key-prefix.js');
   const refsOf = async (query: { task?: string }) =>
     (await store.list({ ...query, withoutSizes: true })).map((entry) => entry.ref);
   // Resolve every prefix before running anything, so a typo fails fast.
   const refs: EntryRef[] = [];
   for (const prefix of prefixes) refs.push(await resolveKeyPrefix(store, prefix));
+  const named = new Set(refs.map(refId));
   if (flags.task !== undefined) {
     if (!isSegment(flags.task))
       throw new UsageError(`--task ${JSON.stringify(flags.task)} is not a task name; see \`cachex tasks\`.`);
     const ofTask = await refsOf({ task: flags.task });
-    if (!ofTask.length && !(flags.task in config.tasks)) {
+    if (!ofTask.length && !(flags.task in (config?.tasks ?? {}))) {
       throw new UsageError(
         `Unknown task "${flags.task}": it is not in the config and has no stored entries; see \`cachex tasks\` or \`cachex ls\`.`,
       );
@@ -96,23 +106,46 @@ async function selectEntries(
     refs.push(...(await refsOf({})));
   }
   const seen = new Set<string>();
-  return refs.filter((ref) => !seen.has(refId(ref)) && seen.add(refId(ref)));
+  return { refs: refs.filter((ref) => !seen.has(refId(ref)) && seen.add(refId(ref))), named };
 }
 
-/** Why this entry cannot be re-run from the config, or null when it can. */
-function whyNotRebuildable(config: CachexConfig, ref: EntryRef, meta: EntryMeta, short: string): string | null {
+/**
+ * Why this entry cannot be re-run from the config, or null when it can.
+ * `never`: no config can ever re-run it (exec and library entries).
+ */
+function whyNotRebuildable(
+  config: CachexConfig | null,
+  ref: EntryRef,
+  meta: EntryMeta,
+  short: string,
+): { reason: string; never: boolean } | null {
   if (meta.kind === 'exec')
-    return `${ref.task} ${short} was stored by \`cachex exec\`; run the same \`cachex exec --force -- …\` command again to rebuild it`;
-  const spec = config.tasks[ref.task];
+    return {
+      reason: `${ref.task} ${short} was stored by \`cachex exec\`; run the same \`cachex exec --force -- …\` command again to rebuild it`,
+      never: true,
+    };
+  const spec = config?.tasks[ref.task];
+  if (!config && ref.module === 'tasks') {
+    return {
+      reason: `${ref.task} ${short} was stored by the config task ${ref.task}, and no cachex.config.ts was found in this folder or any parent; run the rebuild where the config is, or pass --config <file>`,
+      never: false,
+    };
+  }
   if (!spec || (spec.module ?? 'tasks') !== ref.module) {
-    return `${ref.task} ${short} is a library entry (module ${ref.module}); it can only be rebuilt from code (call ${ref.task}.make({ force: true, … }) with its params)`;
+    return {
+      reason: `${ref.task} ${short} is a library entry (module ${ref.module}); it can only be rebuilt from code (call ${ref.task}.make({ force: true, … }) with its params)`,
+      never: true,
+    };
   }
   for (const [name, param] of Object.entries(spec.params ?? {})) {
     if (param.type !== 'file' && param.type !== 'dir') continue;
     const value = meta.params[name]?.value;
     for (const p of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
       if (!existsSync(String(p)))
-        return `its input ${param.type} ${String(p)} (--${name}) no longer exists; restore it or run the task with a new path`;
+        return {
+          reason: `its input ${param.type} ${String(p)} (--${name}) no longer exists; restore it or run the task with a new path`,
+          never: false,
+        };
     }
   }
   return null;
@@ -121,10 +154,12 @@ function whyNotRebuildable(config: CachexConfig, ref: EntryRef, meta: EntryMeta,
 async function rebuildOne(
   settings: Settings,
   store: EntryStore,
-  config: CachexConfig,
+  config: CachexConfig | null,
   ref: EntryRef,
   flags: RebuildFlags,
-): Promise<Rebuilt | Failed> {
+  /** Reached by --task or --all, not named by its key. */
+  selected: boolean,
+): Promise<Rebuilt | Failed | Skipped> {
   const { shortKey } = await import('../output/format.js');
   const short = shortKey(ref.key);
   const [listed] = await store.list({ ...ref, keyPrefix: ref.key, withoutSizes: true });
@@ -136,7 +171,8 @@ async function rebuildOne(
       reason: `${ref.task} ${short}: ${metaProblem ?? 'meta.yaml is unreadable'}, so its params are unknown; \`cachex prune\` removes it`,
     };
   const refused = whyNotRebuildable(config, ref, meta, short);
-  if (refused) return { ref, reason: refused };
+  if (refused?.never && selected) return { ref, skipped: refused.reason };
+  if (refused) return { ref, reason: refused.reason };
 
   const { prepareRun } = await import('../core/prepare.js');
   const { runTask } = await import('../core/run-task.js');
@@ -186,8 +222,9 @@ async function rebuildOne(
   return { ref, durationMs: outcome.durationMs };
 }
 
-async function summarise(rebuilt: Rebuilt[], failed: Failed[], flags: RebuildFlags): Promise<void> {
+async function summarise(rebuilt: Rebuilt[], failed: Failed[], skipped: Skipped[], flags: RebuildFlags): Promise<void> {
   const { paint } = await import('../output/terminal.js');
+  for (const s of skipped) process.stderr.write(`${paint('yellow', 'skipped')} ${s.skipped}.\n`);
   for (const f of failed) process.stderr.write(`${paint('red', 'failed')} ${f.reason}.\n`);
   if (flags.json) {
     const entry = (ref: EntryRef) => ({ task: ref.task, module: ref.module, key: ref.key });
@@ -195,11 +232,12 @@ async function summarise(rebuilt: Rebuilt[], failed: Failed[], flags: RebuildFla
       `${JSON.stringify({
         rebuilt: rebuilt.map((r) => ({ ...entry(r.ref), newKey: r.newKey ?? null, durationMs: r.durationMs })),
         failed: failed.map((f) => ({ ...entry(f.ref), reason: f.reason })),
+        skipped: skipped.map((s) => ({ ...entry(s.ref), reason: s.skipped })),
       })}\n`,
     );
   }
   const asNew = rebuilt.filter((r) => r.newKey).length;
   process.stderr.write(
-    `rebuilt ${rebuilt.length}${asNew ? ` (${asNew} as new entries)` : ''}, failed ${failed.length}\n`,
+    `rebuilt ${rebuilt.length}${asNew ? ` (${asNew} as new entries)` : ''}, failed ${failed.length}${skipped.length ? `, skipped ${skipped.length}` : ''}\n`,
   );
 }

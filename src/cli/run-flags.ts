@@ -22,7 +22,11 @@ export function addRunFlags(cmd: Command): Command {
     .option('--force', 'run even on a hit, and replace the stored entry')
     .option('--dry-run', 'print the key, each key input and hit or miss; run nothing')
     .option('--out <dir>', 'materialise the outputs into this folder')
-    .option('--link <mode>', `how --out places files: ${LINK_MODES.join(', ')}`, 'auto')
+    .option(
+      '--link <mode>',
+      `how --out places files: ${LINK_MODES.join(', ')}; auto is a reflink where the file system has one, else a copy; hardlink and symlink share the stored files (read-only; an edit made anyway, e.g. as root, changes the entry for every later hit)`,
+      'auto',
+    )
     .option('--publish <name>', 'publish the outputs as DATA_FOLDER/static/<name>')
     .option('--json', 'machine-readable summary on stdout; task output goes to stderr')
     .option('--quiet', "no status line or progress, only the task's own output")

@@ -5,7 +5,7 @@ import { Interrupt } from '../runner/interrupt.js';
 import type { EntryHandle, EntryStore, LoadedEntry, RemoteReport, Storage } from '../store/entry-store.js';
 import type { EntryRef } from '../store/layout.js';
 import type { OutputRecord } from '../store/meta.js';
-import { type Placement, type PlacementResult, placeOutputs } from '../store/place.js';
+import { type Placement, type PlacementResult, placeOutputs, SourceVanished } from '../store/place.js';
 import type { Params } from '../tasks/params.js';
 import type { TaskDef } from '../tasks/task.js';
 import { executeStaged } from './execute.js';
@@ -92,7 +92,11 @@ async function runOnce(req: RunRequest): Promise<RunOutcome> {
   const ref: EntryRef = { module: req.task.module, task: req.task.name, key: req.key };
   if (!req.force) {
     const hit = await lookup(req, ref, false);
-    if (hit && hit.fresh !== 'expired') return finishHit(req, hit.entry, hit.source, hit.fresh);
+    // An entry pruned or replaced while its outputs were being placed: look again under the lock, where nothing removes it.
+    if (hit && hit.fresh !== 'expired') {
+      const done = finishHit(req, hit.entry, hit.source, hit.fresh);
+      if (!(done.placementError instanceof SourceVanished)) return done;
+    }
   }
   const lock = await req.store.lock(ref, { onWait: req.events?.onWait });
   const interrupt = new Interrupt();

@@ -67,7 +67,7 @@ export class CachedState {
       if (pending) {
         this.counts.joined++;
         const shared = await pending;
-        // Each waiter gets its own copy; only the caller that computed gets the live object.
+        // Each waiter gets its own copy, as the caller that computed does.
         return shared.bytes ? fresh(shared.bytes) : shared.live;
       }
     }
@@ -82,7 +82,9 @@ export class CachedState {
         // A large result read as a stream arrives as a value of its own, not as bytes.
         return done.bytes ? fresh(done.bytes) : done.live;
       }
-      return done.live;
+      // A miss returns what a hit will return (class instances as plain objects), not the live object. Without
+      // bytes (not stored, or a large result streamed to disk) there is no copy to give: the live value it is.
+      return done.bytes ? fresh(done.bytes) : done.live;
     } finally {
       if (this.inflight.get(call.memoryKey) === promise) this.inflight.delete(call.memoryKey);
     }

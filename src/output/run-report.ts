@@ -4,6 +4,7 @@ import { canonicalJson } from '../key/encode.js';
 import type { KeyInputs } from '../key/inputs.js';
 import type { Lookup } from '../store/entry-store.js';
 import type { EntryRef } from '../store/layout.js';
+import type { PlaceReport } from '../store/materialise.js';
 import type { Params } from '../tasks/params.js';
 import { formatBytes } from './format.js';
 import type { Progress } from './progress.js';
@@ -56,6 +57,9 @@ export function reportRun(outcome: RunOutcome, flags: ReportFlags, showResult: b
         error: storeError?.message,
         remote: outcome.remote?.lookup ?? 'off',
         upload: outcome.remote?.upload ?? 'skipped',
+        placementError: outcome.placementError?.message,
+        replaced: outcome.placement?.outReport?.replaced,
+        alreadyThere: outcome.placement?.outReport?.alreadyThere,
       })}\n`,
     );
   } else if (showResult && value !== undefined) {
@@ -64,6 +68,8 @@ export function reportRun(outcome: RunOutcome, flags: ReportFlags, showResult: b
   if (!flags.quiet) {
     process.stderr.write(`${freshLine()}${statusLine(outcome)}\n`);
     if (outDir && !flags.json) process.stderr.write(`outputs: ${outDir}\n`);
+    const report = outcome.placement?.outReport;
+    if (report && !flags.json) for (const line of outReportLines(report)) process.stderr.write(`${line}\n`);
   }
   return storeError ?? outcome.placementError;
 }
@@ -96,3 +102,21 @@ export function reportDryRun(
   if (prepared.ignored.length) lines.push(`  ignored: ${prepared.ignored.join(', ')}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
+
+/** What --out did to a folder that was not empty: nothing there changes silently. */
+export function outReportLines(report: PlaceReport): string[] {
+  const names = (list: string[]) =>
+    list.length > 5 ? `${list.slice(0, 5).join(', ')} and ${list.length - 5} more` : list.join(', ');
+  const lines: string[] = [];
+  if (report.replaced.length)
+    lines.push(
+      `  replaced ${report.replaced.length} existing ${plural(report.replaced.length, 'file')}: ${names(report.replaced)}`,
+    );
+  if (report.alreadyThere.length)
+    lines.push(
+      `  left ${report.alreadyThere.length} ${plural(report.alreadyThere.length, 'entry', 'entries')} that ${report.alreadyThere.length === 1 ? 'was' : 'were'} already there and ${report.alreadyThere.length === 1 ? 'is' : 'are'} not outputs: ${names(report.alreadyThere)}`,
+    );
+  return lines;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => (n === 1 ? one : many);

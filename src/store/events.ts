@@ -1,15 +1,6 @@
-import {
-  closeSync,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { makeDirs } from './make-dirs.js';
 
 /**
  * The statistics log: one JSON line per lookup and per store step, in
@@ -158,7 +149,7 @@ export class EventLog {
       fd = openSync(this.file, 'a', 0o644);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      mkdirSync(path.dirname(this.file), { recursive: true });
+      makeDirs(path.dirname(this.file));
       fd = openSync(this.file, 'a', 0o644);
     }
     try {

@@ -9,7 +9,10 @@ export interface OutputRecord {
   path: string;
   type: 'file' | 'dir' | 'symlink';
   size: number;
+  /** The mode the task gave it (the stored file itself is read-only); restored copies get it back. */
   mode: number;
+  /** This file is a hard link of an earlier output (the task made them one file): stored once, restored as a link. */
+  linkOf?: string;
   /** SHA-256 of the bytes (files) — absent for dirs and symlinks. */
   digest?: string;
   /** Link text (symlinks). */

@@ -110,25 +110,42 @@ describe('cachex rebuild', () => {
     expect(keys()).toEqual([key]);
   });
 
-  it('says a library entry can only be rebuilt from code and counts it as failed', () => {
+  it('says a library entry can only be rebuilt from code: failed when named, skipped by --all', () => {
     ws.config(demoConfig().replace('    sum: {', "    libsum: { module: 'scripts', run: async () => 1 },\n    sum: {"));
-    expect(ws.run(['run', 'libsum']).code).toBe(0);
+    const key = JSON.parse(ws.run(['run', 'libsum', '--json']).stdout).key as string;
     ws.config(demoConfig());
-    const result = ws.run(['rebuild', '--all']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(
+    const named = ws.run(['rebuild', key.slice(0, 8)]);
+    expect(named.code).toBe(1);
+    expect(named.stderr).toMatch(
       /^failed libsum [0-9a-f]{12} is a library entry \(module scripts\); it can only be rebuilt from code \(call libsum\.make\(\{ force: true, … \}\)/m,
     );
-    expect(result.stderr).toMatch(/^rebuilt 0, failed 1$/m);
+    const all = ws.run(['rebuild', '--all', '--json']);
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stderr).toMatch(/^skipped libsum [0-9a-f]{12} is a library entry/m);
+    expect(all.stderr).toMatch(/^rebuilt 0, failed 0, skipped 1$/m);
+    expect(JSON.parse(all.stdout).skipped).toEqual([expect.objectContaining({ task: 'libsum', key })]);
   });
 
-  it('says an exec entry is rebuilt by running the same cachex exec with --force', () => {
-    expect(ws.run(['exec', '--', 'sh', '-c', 'echo hi']).code).toBe(0);
-    const result = ws.run(['rebuild', '--all']);
+  it('says a library entry can only be rebuilt from code also where there is no config', () => {
+    ws.config(demoConfig().replace('    sum: {', "    libsum: { module: 'scripts', run: async () => 1 },\n    sum: {"));
+    const key = JSON.parse(ws.run(['run', 'libsum', '--json']).stdout).key as string;
+    rmSync(ws.path('cachex.config.ts'));
+    const result = ws.run(['rebuild', key.slice(0, 8)]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
-      /^failed sh [0-9a-f]{12} was stored by `cachex exec`; run the same `cachex exec --force -- …` command again to rebuild it\.$/m,
+      /^failed libsum [0-9a-f]{12} is a library entry \(module scripts\); it can only be rebuilt from code/m,
     );
+    expect(result.stderr).not.toContain('No cachex.config.ts found');
+  });
+
+  it('reports exec entries as skipped by --all (rebuilt by running the same cachex exec with --force)', () => {
+    expect(ws.run(['exec', '--', 'sh', '-c', 'echo hi']).code).toBe(0);
+    const result = ws.run(['rebuild', '--all']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(
+      /^skipped sh [0-9a-f]{12} was stored by `cachex exec`; run the same `cachex exec --force -- …` command again to rebuild it\.$/m,
+    );
+    expect(result.stderr).toMatch(/^rebuilt 0, failed 0, skipped 1$/m);
   });
 
   it.each([

@@ -45,8 +45,9 @@ describe('cachex report', () => {
       sizes[e.task] = (sizes[e.task] ?? 0) + e.diskBytes;
       (keys[e.task] ??= []).push(e.key);
     }
-    // The statistics log, written with the run path's own writer (the run path does not record events yet).
+    // The runs above recorded their own events; the log the charts are checked against is written here, spread over days.
     const log = new EventLog(ws.data);
+    log.zero();
     const ev = (event: 'hit' | 'miss' | 'stored' | 'not-stored', task: string, daysAgo: number, extra = {}) =>
       log.append({ event, task, module: 'tasks', key: keys[task][0], t: now - daysAgo * DAY, ...extra });
     ev('miss', 'convert', 40, { reason: 'too old for --since 30d' });

@@ -159,7 +159,7 @@ describe('cachex run: what a hit returns', () => {
     expect(ws.converterRuns()).toBe(3);
   });
 
-  it('materialises outputs with hard links by default and with symlinks on request', () => {
+  it('materialises outputs with hard links and symlinks on request', () => {
     const file = ws.samplePcd();
     ws.run(['run', 'potree', '--file', file]);
     ws.run(['run', 'potree', '--file', file, '--out', 'linked', '--link', 'hardlink']);

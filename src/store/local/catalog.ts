@@ -3,7 +3,6 @@ import path from 'node:path';
 import { ENTRY_FILES, KEY_PATTERN, type EntryRef, type Layout } from '../layout.js';
 import type { ListedEntry, ListQuery } from '../entry-store.js';
 import { checkMeta, type EntryMeta } from '../meta.js';
-import { walkTree } from '../../key/walk.js';
 
 /** One entry as listings see it (the store interface's ListedEntry), with its folder for the store's own use. */
 export type CatalogEntry = ListedEntry;
@@ -19,16 +18,21 @@ function subdirs(dir: string): string[] {
   }
 }
 
-/** Bytes on disk of a folder tree, counted like `du` (allocated blocks). */
-export function diskUsage(target: string): number {
+/** Bytes on disk of a folder tree, counted like `du` (allocated blocks; a file with several names once). */
+export function diskUsage(target: string, seen = new Set<string>()): number {
   let st;
   try {
     st = lstatSync(target);
   } catch {
     return 0;
   }
+  if (st.nlink > 1 && !st.isDirectory()) {
+    const id = `${st.dev}:${st.ino}`;
+    if (seen.has(id)) return 0;
+    seen.add(id);
+  }
   let total = st.blocks * 512;
-  if (st.isDirectory()) for (const item of walkTree(target, { onError: 'skip' })) total += item.st.blocks * 512;
+  if (st.isDirectory()) for (const name of readdirSync(target)) total += diskUsage(path.join(target, name), seen);
   return total;
 }
 

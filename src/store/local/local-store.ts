@@ -23,7 +23,7 @@ import type {
 } from '../entry-store.js';
 import { ENTRY_FILES, type EntryRef, Layout } from '../layout.js';
 import { META_FORMAT, type EntryMeta } from '../meta.js';
-import { listEntries, readEntryMeta } from './catalog.js';
+import { diskUsage, listEntries, readEntryMeta } from './catalog.js';
 import { largeViewBytes, splitLargeViews, writeChunked } from './chunked.js';
 import { loadEntry, recordHit } from './load.js';
 import type { PruneResult, PruneSelectors } from './prune.js';
@@ -127,11 +127,8 @@ export class LocalStore implements EntryStore {
         const kept = await this.open(ref);
         return { storage: { kind: 'kept-existing' }, entry: kept ?? entry, resultBytes: encoded.bytes };
       }
-      const bytes =
-        sealed.outputs.reduce((n, o) => n + o.size, 0) +
-        run.logs.stdout.size +
-        run.logs.stderr.size +
-        (encoded.record?.size ?? 0);
+      // The space the entry takes as `du` counts it: what `ls` shows and what `prune` frees.
+      const bytes = diskUsage(this.layout.entryDir(ref));
       return { storage: { kind: 'stored', bytes }, entry, resultBytes: encoded.bytes };
     } catch (err) {
       if (err instanceof OutputRefused) {

@@ -1,10 +1,18 @@
-import { chmodSync, copyFileSync, lstatSync, readlinkSync, renameSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  linkSync,
+  lstatSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  type Stats,
+} from 'node:fs';
 import path from 'node:path';
 import { sha256File } from '../../key/digest.js';
 import type { OutputRecord } from '../meta.js';
 import { fsyncPath } from './fsync.js';
 import { statStamp } from '../../key/stamp.js';
-import { walkTree } from '../../key/walk.js';
 
 /** Why a run's outputs cannot be stored (the run itself still succeeded). */
 export class OutputRefused extends Error {}
@@ -21,49 +29,101 @@ export function symlinkStaysInside(linkRel: string, target: string): boolean {
   return resolved !== '..' && !resolved.startsWith('../') && resolved !== '.';
 }
 
+function walk(root: string, visit: (rel: string, full: string) => void, rel = ''): void {
+  for (const name of readdirSync(path.join(root, rel)).sort()) {
+    const relPath = rel ? `${rel}/${name}` : name;
+    const full = path.join(root, relPath);
+    visit(relPath, full);
+    if (lstatSync(full).isDirectory()) walk(root, visit, relPath);
+  }
+}
+
+/** What a special file is called in the sentence that refuses it. */
+function specialKind(st: Stats): string {
+  if (st.isFIFO()) return 'a named pipe (FIFO)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isBlockDevice() || st.isCharacterDevice()) return 'a device file';
+  return 'not a regular file';
+}
+
 /**
- * Seals a staged output folder: records each file's size, mode and digest,
- * makes files read-only (edits through a hard link would corrupt the entry),
- * breaks hard links that point at files outside the entry, refuses symlinks
- * that escape and special files, and fsyncs everything.
+ * Seals a staged output folder: records each file's size, the mode the task
+ * gave it and its digest, makes files read-only (edits through a hard link
+ * would corrupt the entry), keeps outputs that are hard links of each other
+ * as one file (recorded with `linkOf`), breaks hard links to files outside
+ * the entry, refuses symlinks that escape and special files (FIFOs, sockets,
+ * devices), and fsyncs everything.
  */
 export function sealOutputs(outDir: string): { outputs: OutputRecord[]; stamps: Record<string, string> } {
   const outputs: OutputRecord[] = [];
   const stamps: Record<string, string> = {};
-  for (const item of walkTree(outDir)) {
-    const { rel, full } = item;
-    let st = item.st;
+  const files: Array<{ rel: string; full: string; st: Stats }> = [];
+  walk(outDir, (rel, full) => {
+    const st = lstatSync(full);
     if (st.isSymbolicLink()) {
       const target = readlinkSync(full);
       if (!symlinkStaysInside(rel, target))
         throw new OutputRefused(`output symlink ${rel} points outside the output folder (${target})`);
-      outputs.push({ path: rel, type: 'symlink', size: 0, mode: 0o777, target });
-      continue;
+    } else if (!st.isDirectory() && !st.isFile()) {
+      throw new OutputRefused(`the output ${rel} is ${specialKind(st)}, which cannot be stored`);
     }
-    if (st.isDirectory()) {
-      outputs.push({ path: rel, type: 'dir', size: 0, mode: st.mode & 0o7777 });
-      continue;
+    if (st.isFile()) files.push({ rel, full, st });
+  });
+  // Hard links among the outputs: one inode, all of whose names are outputs, is stored once.
+  const byInode = new Map<string, string[]>();
+  for (const f of files) {
+    if (f.st.nlink < 2) continue;
+    const id = `${f.st.dev}:${f.st.ino}`;
+    byInode.set(id, [...(byInode.get(id) ?? []), f.rel]);
+  }
+  const firstOf = new Map<string, string>();
+  for (const names of byInode.values()) {
+    const full = (rel: string) => path.join(outDir, rel);
+    const nlink = lstatSync(full(names[0])).nlink;
+    if (nlink > names.length) {
+      // Some name of this file lies outside the entry: the entry gets a private copy, its own names linked to it.
+      const copy = `${full(names[0])}.cachex-unlink`;
+      copyFileSync(full(names[0]), copy);
+      renameSync(copy, full(names[0]));
+      for (const rel of names.slice(1)) {
+        const link = `${full(rel)}.cachex-link`;
+        linkSync(full(names[0]), link);
+        renameSync(link, full(rel));
+      }
     }
-    if (!st.isFile()) throw new OutputRefused(`output ${rel} is not a regular file, folder or symlink`);
-    if (st.nlink > 1) {
-      // A hard link shares its bytes with a file outside the entry: store a private copy.
-      const copy = `${full}.cachex-unlink`;
-      copyFileSync(full, copy);
-      renameSync(copy, full);
+    for (const rel of names.slice(1)) firstOf.set(rel, names[0]);
+  }
+  const digests = new Map<string, string>();
+  walk(outDir, (rel, full) => {
+    const before = lstatSync(full);
+    if (before.isSymbolicLink()) {
+      outputs.push({ path: rel, type: 'symlink', size: 0, mode: 0o777, target: readlinkSync(full) });
+      return;
     }
-    chmodSync(full, st.mode & 0o7555);
-    fsyncPath(full);
-    st = lstatSync(full);
+    if (before.isDirectory()) {
+      outputs.push({ path: rel, type: 'dir', size: 0, mode: before.mode & 0o7777 });
+      return;
+    }
+    const linkOf = firstOf.get(rel);
+    const produced = linkOf ? outputs.find((o) => o.path === linkOf)!.mode : before.mode & 0o7777;
+    if (!linkOf) {
+      chmodSync(full, before.mode & 0o7555);
+      fsyncPath(full);
+    }
+    const st = lstatSync(full);
+    const digest = (linkOf && digests.get(linkOf)) || sha256File(full);
+    digests.set(rel, digest);
     outputs.push({
       path: rel,
       type: 'file',
       size: st.size,
-      mode: st.mode & 0o7777,
-      digest: sha256File(full),
+      mode: produced,
+      ...(linkOf ? { linkOf } : {}),
+      digest,
       mtimeMs: Math.floor(st.mtimeMs),
     });
     stamps[rel] = stampOf(full);
-  }
+  });
   for (const o of outputs) if (o.type === 'dir') fsyncPath(path.join(outDir, o.path));
   fsyncPath(outDir);
   return { outputs, stamps };
@@ -118,11 +178,9 @@ export function checkOutputs(
   }
   let extra: string | null = null;
   try {
-    for (const { rel } of walkTree(outDir)) {
-      if (expected.has(rel)) continue;
-      extra = rel;
-      break;
-    }
+    walk(outDir, (rel) => {
+      if (!extra && !expected.has(rel)) extra = rel;
+    });
   } catch {
     return { problem: { file: 'out', reason: 'output folder missing' } };
   }

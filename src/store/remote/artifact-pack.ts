@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +9,7 @@ import { ENTRY_FILES, type EntryRef } from '../layout.js';
 import { parseMeta } from '../meta.js';
 import { metaIntact } from '../meta-digest.js';
 import { HEADER_NAME, makeHeader, planMembers } from './artifact-format.js';
+import { makeDirs } from '../make-dirs.js';
 
 export interface PackedArtifact {
   /** The archive in tmp/: its size is known and it can be sent again on a retry. */
@@ -67,7 +68,7 @@ export async function packArtifact(entryDir: string, options: PackOptions): Prom
   if (typeof plan === 'string') throw new PackRefused(plan);
   const header = makeHeader(ref, options.namespace, sha256(metaText), metaText.length, options.signingKey);
 
-  mkdirSync(options.tmpDir, { recursive: true });
+  makeDirs(options.tmpDir);
   const file = path.join(options.tmpDir, `artifact-${ref.key.slice(0, 12)}-${randomBytes(6).toString('hex')}.tgz`);
   const remove = () => rmSync(file, { force: true });
   const pack = tar.pack();

@@ -56,6 +56,8 @@ function classify(err: NodeJS.ErrnoException): TransportError {
     case 'ECONNRESET':
     case 'EPIPE':
     case 'ECONNABORTED':
+    // The body ended early because the server dropped the connection mid-transfer.
+    case 'ERR_STREAM_PREMATURE_CLOSE':
       return new TransportError('reset', 'connection reset');
     case 'ENOTFOUND':
     case 'EAI_AGAIN':

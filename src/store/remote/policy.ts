@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   DEFAULT_TIMEOUTS,
@@ -9,6 +9,7 @@ import {
   type Timeouts,
   TransportError,
 } from './http.js';
+import { makeDirs } from '../make-dirs.js';
 
 /**
  * How the remote tier fails: a slow, dead or refusing server costs at most
@@ -206,7 +207,7 @@ export class RemotePolicy {
     try {
       const all = this.stateOf();
       all[this.server] = state;
-      mkdirSync(path.dirname(this.options.stateFile), { recursive: true });
+      makeDirs(path.dirname(this.options.stateFile));
       const temp = `${this.options.stateFile}.${process.pid}.${Math.random().toString(36).slice(2)}`;
       writeFileSync(temp, JSON.stringify(all));
       renameSync(temp, this.options.stateFile);
