@@ -12,6 +12,7 @@ export {
   computeBounds,
   GRID_ANCHORS,
   voxelDownsample,
+  voxelGrid,
   type GridAnchor,
   type VoxelOptions,
   type VoxelResult,

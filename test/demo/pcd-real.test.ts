@@ -5,6 +5,7 @@ import {
   parsePcd,
   readPcd,
   voxelDownsample,
+  voxelGrid,
   type PcdField,
   type PcdFormat,
   type PointCloud,
@@ -55,8 +56,8 @@ describe.skipIf(!HAVE_SHARED_DATA)(
     for (const ref of HAVE_SHARED_DATA ? pclReferences() : []) {
       it(`${ref.file} at leaf ${ref.leaf}: ${ref.pcl} points with --grid origin, as pcl_voxel_grid; ${ref.minGrid} with --grid min`, async () => {
         const cloud = await readPcd(sharedFile(ref.file));
-        expect(voxelDownsample(cloud, ref.leaf, { grid: 'origin' }).cloud.count).toBe(ref.pcl);
-        expect(voxelDownsample(cloud, ref.leaf, { grid: 'min' }).cloud.count).toBe(ref.minGrid);
+        expect(voxelDownsample(cloud, ref.leaf, { grid: 'origin' }).count).toBe(ref.pcl);
+        expect(voxelDownsample(cloud, ref.leaf, { grid: 'min' }).count).toBe(ref.minGrid);
       });
     }
 
@@ -64,7 +65,7 @@ describe.skipIf(!HAVE_SHARED_DATA)(
       it(`reads ${name} and writes it back identically in ascii, binary and binary_compressed (as read and voxelised)`, async () => {
         const cloud = await readPcd(sharedFile(name));
         expect(cloud.count).toBeGreaterThan(0);
-        const down = voxelDownsample(cloud, 0.05).cloud;
+        const down = voxelDownsample(cloud, 0.05);
         for (const format of FORMATS) {
           expectSame(parsePcd(encodePcd(cloud, { format })), cloud, format, `${name} as ${format}`);
           expectSame(parsePcd(encodePcd(down, { format })), down, format, `${name} voxelised, as ${format}`);
@@ -76,10 +77,10 @@ describe.skipIf(!HAVE_SHARED_DATA)(
       const mug = await readPcd(sharedFile('table_scene_mug_stereo_textured.pcd'));
       expect([mug.width, mug.height, mug.count]).toEqual([640, 480, 307200]);
       expect(mug.fields.map((f) => `${f.name}:${f.type}${f.size}`)).toEqual(['x:F4', 'y:F4', 'z:F4', 'rgba:U4']);
-      expect(voxelDownsample(mug, 0.01).dropped).toBe(97920);
+      expect(voxelGrid(mug, 0.01).dropped).toBe(97920);
       const office = await readPcd(sharedFile('office1.pcd'));
       expect(fieldNamed(office, 'rgb')!.type).toBe('F');
-      expect(voxelDownsample(office, 0.05).dropped).toBe(52744);
+      expect(voxelGrid(office, 0.05).dropped).toBe(52744);
     });
 
     it('keeps the bits of colored_cloud.pcd colours when its rgb is typed F (552 look like signalling NaNs)', async () => {
@@ -96,7 +97,7 @@ describe.skipIf(!HAVE_SHARED_DATA)(
         expect(Array.from(fieldNamed(back, 'rgb')!.values as Uint32Array)).toEqual(bits);
       }
       // one voxel per point: averaging a colour with itself keeps it
-      const same = voxelDownsample(cloud, 1e-6).cloud;
+      const same = voxelDownsample(cloud, 1e-6);
       expect(same.count).toBe(cloud.count);
       expect(Array.from(fieldNamed(same, 'rgb')!.values as Uint32Array).sort()).toEqual([...bits].sort());
     });

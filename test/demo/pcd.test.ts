@@ -12,6 +12,7 @@ import {
   parsePcd,
   readPcd,
   voxelDownsample,
+  voxelGrid,
   writePcd,
   type PcdField,
   type PcdFormat,
@@ -360,7 +361,7 @@ describe('voxelDownsample', () => {
       [NaN, 1, 1],
       [1, Infinity, 1],
     ]);
-    const { cloud: down, dropped } = voxelDownsample(cloud, 0.5);
+    const { cloud: down, dropped } = voxelGrid(cloud, 0.5);
     expect(dropped).toBe(2);
     // PCL's order: z slowest, x fastest
     expect(xyzOf(down)).toEqual([[0.625 / 3, 0.625 / 3, 0.375 / 3].map(Math.fround), [1, 0, 0], [0.125, 0.125, 0.875]]);
@@ -372,9 +373,9 @@ describe('voxelDownsample', () => {
       [0.5, 0, 0],
       [1.25, 0, 0],
     ]);
-    expect(voxelDownsample(cloud, 1, { grid: 'origin' }).cloud.count).toBe(2);
-    expect(voxelDownsample(cloud, 1, { grid: 'min' }).cloud.count).toBe(1);
-    expect(voxelDownsample(cloud, 1).cloud.count).toBe(2);
+    expect(voxelDownsample(cloud, 1, { grid: 'origin' }).count).toBe(2);
+    expect(voxelDownsample(cloud, 1, { grid: 'min' }).count).toBe(1);
+    expect(voxelDownsample(cloud, 1).count).toBe(2);
   });
 
   it('computes F 4 voxel indices in float32, as PCL does', () => {
@@ -384,10 +385,10 @@ describe('voxelDownsample', () => {
       [Math.fround(0.7), 0, 0],
       [Math.fround(0.75), 0, 0],
     ]);
-    expect(voxelDownsample(pair, 0.1).cloud.count).toBe(1);
+    expect(voxelDownsample(pair, 0.1).count).toBe(1);
     // the same coordinates as F 8 are voxelised in doubles
     const doubles = cloudFromXyz([Math.fround(0.7), 0, 0, Math.fround(0.75), 0, 0], 8);
-    expect(voxelDownsample(doubles, 0.1).cloud.count).toBe(2);
+    expect(voxelDownsample(doubles, 0.1).count).toBe(2);
   });
 
   it('averages every field: F 8 in doubles, integers rounded, COUNT > 1 per component, colours per channel', () => {
@@ -412,7 +413,7 @@ describe('voxelDownsample', () => {
         },
       ],
     };
-    const { cloud: down } = voxelDownsample(cloud, 0.01);
+    const down = voxelDownsample(cloud, 0.01);
     expect(down.count).toBe(2);
     expect(Array.from(fieldNamed(down, 'x')!.values)).toEqual([(636000.001 + 636000.004) / 2, 636000.5]);
     expect(Array.from(fieldNamed(down, 'intensity')!.values)).toEqual([12, 7]); // 11.5 → 12
@@ -433,8 +434,8 @@ describe('voxelDownsample', () => {
     const cloud = everyType();
     fieldNamed(cloud, 'x')!.values = Float64Array.from([1, 2, 3, 4, 5, 6]);
     fieldNamed(cloud, 'y')!.values = Float32Array.from([1, 2, 3, 4, 5, 6]);
-    expect(voxelDownsample(cloud, 1, { fields: [] }).cloud.fields.map((f) => f.name)).toEqual(['x', 'y', 'z']);
-    expect(voxelDownsample(cloud, 1, { fields: ['rgb', 'u2'] }).cloud.fields.map((f) => f.name)).toEqual([
+    expect(voxelDownsample(cloud, 1, { fields: [] }).fields.map((f) => f.name)).toEqual(['x', 'y', 'z']);
+    expect(voxelDownsample(cloud, 1, { fields: ['rgb', 'u2'] }).fields.map((f) => f.name)).toEqual([
       'x',
       'y',
       'z',
@@ -453,26 +454,26 @@ describe('voxelDownsample', () => {
       [0.0001, 0, 0],
       [3000, 3000, 3000],
     ]);
-    expect(voxelDownsample(cloud, 0.001).cloud.count).toBe(2);
+    expect(voxelDownsample(cloud, 0.001).count).toBe(2);
   });
 
   it('keeps every point when each is in its own voxel, merges all with a huge voxel', () => {
     const cloud = cloudOf(samplePoints(200));
-    expect(voxelDownsample(cloud, 1e-9, { grid: 'min' }).cloud.count).toBe(cloud.count);
+    expect(voxelDownsample(cloud, 1e-9, { grid: 'min' }).count).toBe(cloud.count);
     const one = voxelDownsample(
       cloudOf([
         [1, 2, 3],
         [3, 4, 5],
       ]),
       1e9,
-    ).cloud;
+    );
     expect(xyzOf(one)).toEqual([[2, 3, 4]]);
   });
 
   it('gives the same output for 0.1 and 0.10', () => {
     const cloud = cloudOf(samplePoints(2000));
-    const a = voxelDownsample(cloud, 0.1).cloud;
-    const b = voxelDownsample(cloud, Number('0.10')).cloud;
+    const a = voxelDownsample(cloud, 0.1);
+    const b = voxelDownsample(cloud, Number('0.10'));
     expect(encodePcd(a).equals(encodePcd(b))).toBe(true);
   });
 
@@ -490,7 +491,7 @@ describe('voxelDownsample', () => {
   });
 
   it('returns an empty cloud when no point is finite', () => {
-    const { cloud, dropped } = voxelDownsample(cloudOf([[NaN, 0, 0]]), 1);
+    const { cloud, dropped } = voxelGrid(cloudOf([[NaN, 0, 0]]), 1);
     expect(cloud.count).toBe(0);
     expect(dropped).toBe(1);
   });

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { readPcd } from './read.js';
 import { type Bounds, PCD_FORMATS, type PcdFormat } from './types.js';
-import { computeBounds, GRID_ANCHORS, type GridAnchor, voxelDownsample } from './voxel.js';
+import { computeBounds, GRID_ANCHORS, type GridAnchor, voxelGrid } from './voxel.js';
 import { writePcd } from './write.js';
 
 export interface ConvertOptions {
@@ -60,7 +60,7 @@ export async function convertPointCloud(options: ConvertOptions): Promise<Conver
   }
   const cloud = await readPcd(file);
   const bounds = computeBounds(cloud);
-  const { cloud: down, dropped } = voxelDownsample(cloud, resolution, { grid, fields: fieldList(options.fields) });
+  const { cloud: down, dropped } = voxelGrid(cloud, resolution, { grid, fields: fieldList(options.fields) });
   const summary: ConvertSummary = {
     input: basename(file),
     inputPoints: cloud.count,

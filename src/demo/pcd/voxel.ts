@@ -304,11 +304,17 @@ function averageField(f: PcdField, g: Grouping, members: Float64Array): PcdField
   return { ...f, values: out };
 }
 
+/** The downsampled cloud of `voxelGrid`. */
+export function voxelDownsample(cloud: PointCloud, leaf: number, options: VoxelOptions = {}): PointCloud {
+  return voxelGrid(cloud, leaf, options).cloud;
+}
+
 /**
- * Voxel-grid downsampling of `cloud` with voxels of edge `leaf`: see the module comment.
- * Deterministic: the same cloud and options give the same output, bit for bit.
+ * Voxel-grid downsampling of `cloud` with voxels of edge `leaf`, and the number of points
+ * dropped as non-finite: see the module comment. Deterministic: the same cloud and options
+ * give the same output, bit for bit.
  */
-export function voxelDownsample(cloud: PointCloud, leaf: number, options: VoxelOptions = {}): VoxelResult {
+export function voxelGrid(cloud: PointCloud, leaf: number, options: VoxelOptions = {}): VoxelResult {
   if (typeof leaf !== 'number' || !Number.isFinite(leaf) || leaf <= 0) {
     throw new RangeError(`voxel resolution must be a finite number greater than 0, got ${String(leaf)}`);
   }
