@@ -7,6 +7,7 @@
 export { convertPointCloud, type ConvertOptions, type ConvertSummary } from './pcd/convert.js';
 export { parsePcd, readPcd } from './pcd/read.js';
 export { encodePcd, float32Text, float64Text, writePcd, type WritePcdOptions } from './pcd/write.js';
+export { PcdInputError } from './pcd/input-error.js';
 export { lzfCompress, lzfDecompress, LzfError } from './pcd/lzf.js';
 export {
   computeBounds,

@@ -1,6 +1,7 @@
 /** The `convert` demo task: read a PCD, voxel-downsample it, write cloud.pcd and metadata.json. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { PcdInputError } from './input-error.js';
 import { readPcd } from './read.js';
 import { type Bounds, PCD_FORMATS, type PcdFormat } from './types.js';
 import { computeBounds, GRID_ANCHORS, type GridAnchor, voxelGrid } from './voxel.js';
@@ -52,15 +53,22 @@ export async function convertPointCloud(options: ConvertOptions): Promise<Conver
   const grid = options.grid ?? 'origin';
   const format = options.format ?? 'binary';
   if (typeof resolution !== 'number' || !Number.isFinite(resolution) || resolution <= 0) {
-    throw new RangeError(`resolution must be a finite number greater than 0, got ${String(resolution)}`);
+    throw new PcdInputError(`resolution must be a finite number greater than 0, got ${String(resolution)}`);
   }
-  if (!GRID_ANCHORS.includes(grid)) throw new RangeError(`grid must be origin or min, got ${JSON.stringify(grid)}`);
+  if (!GRID_ANCHORS.includes(grid)) throw new PcdInputError(`grid must be origin or min, got ${JSON.stringify(grid)}`);
   if (!PCD_FORMATS.includes(format)) {
-    throw new RangeError(`format must be ${PCD_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+    throw new PcdInputError(`format must be ${PCD_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
   }
   const cloud = await readPcd(file);
+  const keep = fieldList(options.fields);
+  const unknown = keep?.find((name) => !cloud.fields.some((f) => f.name === name));
+  if (unknown !== undefined) {
+    throw new PcdInputError(
+      `${basename(file)} has no field "${unknown}" (it has ${cloud.fields.map((f) => f.name).join(' ')}); name only those in --fields`,
+    );
+  }
   const bounds = computeBounds(cloud);
-  const { cloud: down, dropped } = voxelGrid(cloud, resolution, { grid, fields: fieldList(options.fields) });
+  const { cloud: down, dropped } = voxelGrid(cloud, resolution, { grid, fields: keep });
   const summary: ConvertSummary = {
     input: basename(file),
     inputPoints: cloud.count,

@@ -1,4 +1,5 @@
 /** The text header of a PCD v0.7 file: parsing (with one-sentence errors) and writing. */
+import { PcdInputError } from './input-error.js';
 import { DEFAULT_VIEWPOINT, type PcdFormat, type PcdType } from './types.js';
 
 export interface HeaderField {
@@ -33,7 +34,7 @@ const VALID_SIZES: Record<PcdType, readonly number[]> = {
 };
 
 export function pcdError(file: string, problem: string): Error {
-  return new Error(`Invalid PCD file "${file}": ${problem}`);
+  return new PcdInputError(`Invalid PCD file "${file}": ${problem}`);
 }
 
 /** Render an untrusted header line for an error message: printable and short. */

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { type HeaderField, type PcdHeader, parseHeader, pcdError, showLine } from './header.js';
+import { PcdInputError } from './input-error.js';
 import { LzfError, lzfDecompress } from './lzf.js';
 import { arrayFor, isPackedColour, type FieldValues, type PcdField, type PointCloud, valuesFor } from './types.js';
 
@@ -276,9 +277,11 @@ export async function readPcd(path: string): Promise<PointCloud> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ERR_FS_FILE_TOO_LARGE') {
-      throw new Error(`Cannot read PCD file "${path}": it is larger than this Node.js can load at once (2 GiB)`);
+      throw new PcdInputError(
+        `Cannot read PCD file "${path}": it is larger than this Node.js can load at once (2 GiB)`,
+      );
     }
-    throw new Error(`Cannot read PCD file "${path}": ${e.code ?? e.message}`, { cause: err });
+    throw new PcdInputError(`Cannot read PCD file "${path}": ${e.code ?? e.message}`, { cause: err });
   }
   return parsePcd(buf, path);
 }

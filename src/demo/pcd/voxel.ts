@@ -11,6 +11,7 @@
  *
  * Output points are ordered by voxel, z slowest and x fastest — PCL's order.
  */
+import { PcdInputError } from './input-error.js';
 import {
   type Bounds,
   coordinates,
@@ -174,7 +175,7 @@ function groupPoints(cloud: PointCloud, leaf: number, grid: GridAnchor, bounds: 
     cell(rule, bounds.max[2], scale, bz),
   ];
   if (![...lo, ...hi].every(Number.isSafeInteger)) {
-    throw new RangeError(`voxel resolution ${leaf} is too small for a cloud of this extent`);
+    throw new PcdInputError(`voxel resolution ${leaf} is too small for a cloud of this extent`);
   }
   const [nx, ny, nz] = [hi[0]! - lo[0]! + 1, hi[1]! - lo[1]! + 1, hi[2]! - lo[2]! + 1] as [number, number, number];
   const [x0, y0, z0] = lo as [number, number, number];
@@ -316,10 +317,10 @@ export function voxelDownsample(cloud: PointCloud, leaf: number, options: VoxelO
  */
 export function voxelGrid(cloud: PointCloud, leaf: number, options: VoxelOptions = {}): VoxelResult {
   if (typeof leaf !== 'number' || !Number.isFinite(leaf) || leaf <= 0) {
-    throw new RangeError(`voxel resolution must be a finite number greater than 0, got ${String(leaf)}`);
+    throw new PcdInputError(`voxel resolution must be a finite number greater than 0, got ${String(leaf)}`);
   }
   const grid = options.grid ?? 'origin';
-  if (!GRID_ANCHORS.includes(grid)) throw new RangeError(`grid must be origin or min, got ${JSON.stringify(grid)}`);
+  if (!GRID_ANCHORS.includes(grid)) throw new PcdInputError(`grid must be origin or min, got ${JSON.stringify(grid)}`);
   const kept = keptFields(cloud, options.fields);
   const bounds = computeBounds(cloud);
   if (!bounds) {
@@ -340,7 +341,7 @@ function keptFields(cloud: PointCloud, names: readonly string[] | undefined): Pc
   if (names === undefined) return cloud.fields;
   for (const name of names) {
     if (!cloud.fields.some((f) => f.name === name)) {
-      throw new RangeError(
+      throw new PcdInputError(
         `there is no field "${name}" to keep; the cloud has ${cloud.fields.map((f) => f.name).join(' ')}`,
       );
     }
