@@ -447,8 +447,8 @@ describe('voxelDownsample', () => {
     );
   });
 
-  it('handles grids finer than PCL can index (PCL returns its input unchanged there)', () => {
-    // PCL 1.13 gives up when (cells in x) × (cells in y) × (cells in z) exceeds 2^31 − 1
+  it('handles grids finer than PCL’s 32-bit voxel indices can address', () => {
+    // (cells in x) × (cells in y) × (cells in z) = 3·10^6 cubed, far above PCL's limit of 2^31 − 1
     const cloud = cloudOf([
       [0, 0, 0],
       [0.0001, 0, 0],

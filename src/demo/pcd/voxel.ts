@@ -38,12 +38,20 @@ export interface VoxelResult {
   dropped: number;
 }
 
+/** A field's values as numbers: the array itself, or a Float64Array copy of a 64-bit integer field. */
+function numbers(values: FieldValues): ArrayLike<number> {
+  return values instanceof BigInt64Array || values instanceof BigUint64Array
+    ? Float64Array.from(values, Number)
+    : values;
+}
+
 /** Bounds of the cloud's finite points, or null when it has none. */
 export function computeBounds(cloud: PointCloud): Bounds | null {
-  const [fx, fy, fz] = coordinates(cloud);
-  const xs = fx.values,
-    ys = fy.values,
-    zs = fz.values;
+  const [xs, ys, zs] = coordinates(cloud).map((f) => numbers(f.values)) as [
+    ArrayLike<number>,
+    ArrayLike<number>,
+    ArrayLike<number>,
+  ];
   let minX = Infinity,
     minY = Infinity,
     minZ = Infinity;
@@ -52,9 +60,9 @@ export function computeBounds(cloud: PointCloud): Bounds | null {
     maxZ = -Infinity;
   let any = false;
   for (let i = 0; i < cloud.count; i++) {
-    const x = Number(xs[i]),
-      y = Number(ys[i]),
-      z = Number(zs[i]);
+    const x = xs[i]!,
+      y = ys[i]!,
+      z = zs[i]!;
     // x - x is NaN for NaN and ±Infinity: skips non-finite points cheaply
     if (x - x !== 0 || y - y !== 0 || z - z !== 0) continue;
     any = true;
@@ -163,7 +171,7 @@ interface Grouping {
 
 function groupPoints(cloud: PointCloud, leaf: number, grid: GridAnchor, bounds: Bounds): Grouping {
   const axes = coordinates(cloud);
-  const [xs, ys, zs] = axes.map((f) => f.values) as [FieldValues, FieldValues, FieldValues];
+  const [xs, ys, zs] = axes.map((f) => numbers(f.values)) as [ArrayLike<number>, ArrayLike<number>, ArrayLike<number>];
   const f32 = axes.every((f) => f.type === 'F' && f.size === 4);
   const rule = grid === 'min' ? Rule.Min : f32 ? Rule.OriginF32 : Rule.OriginF64;
   const scale = rule === Rule.Min ? leaf : rule === Rule.OriginF32 ? Math.fround(1 / Math.fround(leaf)) : 1 / leaf;
@@ -191,9 +199,9 @@ function groupPoints(cloud: PointCloud, leaf: number, grid: GridAnchor, bounds: 
     // 6M voxels: keys above 2^31 are boxed heap numbers.)
     const ids = new VoxelIds();
     for (let i = 0; i < n; i++) {
-      const x = Number(xs[i]),
-        y = Number(ys[i]),
-        z = Number(zs[i]);
+      const x = xs[i]!,
+        y = ys[i]!,
+        z = zs[i]!;
       if (x - x !== 0 || y - y !== 0 || z - z !== 0) {
         group[i] = -1;
         dropped++;
@@ -204,20 +212,18 @@ function groupPoints(cloud: PointCloud, leaf: number, grid: GridAnchor, bounds: 
       group[i] = ids.idFor(key);
     }
     groups = ids.size;
-    const keys = ids.keys;
-    const order = new Uint32Array(groups);
-    for (let g = 0; g < groups; g++) order[g] = g;
-    order.sort((a, b) => keys[a]! - keys[b]!);
+    // a typed array's own numeric sort (no comparator) is several times faster than sorting ids
+    const sorted = ids.keys.slice(0, groups).sort();
     rank = new Uint32Array(groups);
-    for (let r = 0; r < groups; r++) rank[order[r]!] = r;
+    for (let r = 0; r < groups; r++) rank[ids.idFor(sorted[r]!)] = r;
   } else {
     // Grid too fine for one linear index to stay exact: key by the three indices.
     const ids = new Map<string, number>();
     const cells: [number, number, number][] = [];
     for (let i = 0; i < n; i++) {
-      const x = Number(xs[i]),
-        y = Number(ys[i]),
-        z = Number(zs[i]);
+      const x = xs[i]!,
+        y = ys[i]!,
+        z = zs[i]!;
       if (x - x !== 0 || y - y !== 0 || z - z !== 0) {
         group[i] = -1;
         dropped++;
@@ -284,11 +290,18 @@ function averageField(f: PcdField, g: Grouping, members: Float64Array): PcdField
   }
   const c = f.count;
   const sums = new Float64Array(groups * c);
-  const v = f.values;
-  for (let i = 0; i < n; i++) {
-    const id = group[i]!;
-    if (id < 0) continue;
-    for (let k = 0; k < c; k++) sums[id * c + k] += Number(v[i * c + k]);
+  const v = numbers(f.values);
+  if (c === 1) {
+    for (let i = 0; i < n; i++) {
+      const id = group[i]!;
+      if (id >= 0) sums[id] += v[i]!;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const id = group[i]!;
+      if (id < 0) continue;
+      for (let k = 0; k < c; k++) sums[id * c + k] += v[i * c + k]!;
+    }
   }
   const integer = f.type !== 'F';
   const big = f.size === 8 && integer;
