@@ -3,6 +3,7 @@ import type { TaskSpec } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import type { EntryStore, ListedEntry as CatalogEntry } from '../store/entry-store.js';
 import type { EntryRef } from '../store/layout.js';
+import type { KeyInputs } from '../key/inputs.js';
 import type { EntryMeta, OutputRecord } from '../store/meta.js';
 import type { CliContext } from './context.js';
 import { entryRecord, isPathParam } from './ls.js';
@@ -172,12 +173,27 @@ function keyInputLines(meta: EntryMeta): string[] {
   const lines = [`  kind: ${inputs.kind}`, `  version: ${JSON.stringify(inputs.version)}`];
   if (inputs.code) lines.push(`  code: ${inputs.code}`);
   if (inputs.command) lines.push(`  command: ${inputs.command.map(shellWord).join(' ')}`);
-  if (inputs.executable) lines.push(`  executable: ${inputs.executable.path} (${inputs.executable.digest})`);
+  if (inputs.executable)
+    lines.push(
+      `  executable: ${inputs.executable.path} (${inputs.executable.digest ?? 'keyed by its version output'})`,
+    );
+  lines.push(...toolLines(inputs.tool));
   for (const [name, value] of Object.entries(inputs.params ?? {})) {
     lines.push(`  param ${name}: ${isPathParam(meta, name) ? pathInputText(value) : JSON.stringify(value)}`);
   }
   for (const [name, digest] of Object.entries(inputs.env ?? {}))
     lines.push(`  env ${name}: ${digest === null ? 'unset' : `digest ${digest}`}`);
+  return lines;
+}
+
+function toolLines(tool: KeyInputs['tool']): string[] {
+  if (!tool) return [];
+  const lines = (tool.libraries ?? []).map((l) => `  library: ${l.path} (${l.digest})`);
+  lines.push(...(tool.inputs ?? []).map((i) => `  tool input: ${i.path} (${i.digest})`));
+  if (tool.version)
+    lines.push(
+      `  tool version: ${tool.version.args.map(shellWord).join(' ')} → ${JSON.stringify(tool.version.output)} (${tool.version.digest})`,
+    );
   return lines;
 }
 

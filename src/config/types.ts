@@ -56,12 +56,26 @@ interface TaskBase {
 export interface FunctionTask extends TaskBase {
   run: (params: any, ctx: TaskContext) => unknown;
   command?: never;
+  tool?: never;
+}
+
+/**
+ * What identifies a command task's program besides its argv. By default: the executable's
+ * content and that of the shared libraries it loads from its own folders ($ORIGIN in its
+ * RUNPATH/RPATH).
+ */
+export interface ToolSpec {
+  /** More files (paths or globs, relative to the config's folder) whose content enters the key. */
+  inputs?: readonly string[];
+  /** Arguments for the task's own executable (e.g. ['--version']): its output enters the key instead of any content. */
+  versionCommand?: readonly string[];
 }
 
 export interface CommandTask extends TaskBase {
   /** argv: `{param}` is one argument, `{out}` the output folder, `${VAR}` an environment variable. */
   command: readonly string[];
   run?: never;
+  tool?: ToolSpec;
 }
 
 export type TaskSpec = FunctionTask | CommandTask;

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import type { CachexConfig, ParamSpec, TaskSpec } from './types.js';
+import type { CachexConfig, ParamSpec, TaskSpec, ToolSpec } from './types.js';
 import { flagName } from '../tasks/flags.js';
 import { isSegment } from '../store/layout.js';
 import { nearestName } from './nearest.js';
@@ -129,6 +129,29 @@ function validateTask(name: string, task: TaskSpec, file: string): void {
   }
   if (hasCommand) validateCommand(where, task.command as readonly string[], params);
   taskLifetime(where, task);
+  if (task.tool !== undefined) {
+    if (!hasCommand) fail(where, '`tool` describes the program of a command task; remove it from this `run` task');
+    validateTool(where, task.tool);
+  }
+}
+
+const isStringList = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((s) => typeof s === 'string' && s !== '' && !s.includes('\0'));
+
+function validateTool(where: string, tool: ToolSpec): void {
+  if (!tool || typeof tool !== 'object' || Array.isArray(tool))
+    fail(where, "`tool` must be an object: { inputs?: ['paths or globs'], versionCommand?: ['--version'] }");
+  for (const option of Object.keys(tool)) {
+    if (option !== 'inputs' && option !== 'versionCommand')
+      fail(where, `\`tool\` has no option "${option}"; it takes inputs and versionCommand`);
+  }
+  if (tool.inputs !== undefined && !isStringList(tool.inputs))
+    fail(where, '`tool.inputs` must be a list of paths or globs (non-empty strings), relative to the config');
+  if (tool.versionCommand !== undefined && (!isStringList(tool.versionCommand) || tool.versionCommand.length === 0))
+    fail(
+      where,
+      "`tool.versionCommand` must be a non-empty list of arguments for the task's executable, e.g. ['--version']",
+    );
 }
 
 /** Checks one param spec (also used for the params of library-cached functions). */

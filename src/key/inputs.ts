@@ -5,6 +5,7 @@ import type { TaskDef } from '../tasks/task.js';
 import { envRefs, expandCommand, resolveExecutable } from '../tasks/command.js';
 import { type DigestCache, sha256 } from './digest.js';
 import { keyOf } from './encode.js';
+import { type ToolInputs, toolIdentity } from './tool.js';
 
 /** Bumped when the encoding changes, so old entries can never be mistaken for new ones. */
 export const KEY_FORMAT = 1;
@@ -17,7 +18,10 @@ export interface KeyInputs {
   version: string | number | null;
   code?: string;
   command?: readonly string[];
-  executable?: { path: string; digest: string };
+  /** `digest` is absent when a tool.versionCommand's output stands for the executable */
+  executable?: { path: string; digest?: string };
+  /** Command tasks only: the libraries shipped with the executable, tool.inputs, tool.versionCommand. */
+  tool?: ToolInputs;
   params: Record<string, unknown>;
   /** Digest of each declared variable's value (never the value: it may be a secret); null when unset. */
   env: Record<string, string | null>;
@@ -69,7 +73,9 @@ export function computeKey(task: TaskDef, params: Params, ctx: KeyContext): { ke
     for (const name of envRefs(task.command.slice(1))) envNames.add(name);
     const argv0 = expandCommand(task.name, task.command.slice(0, 1), params, '')[0];
     const resolved = resolveExecutable(task.name, argv0, ctx.cwd);
-    inputs.executable = { path: resolved, digest: ctx.digests.digest(resolved) };
+    const identity = toolIdentity(resolved, task.tool, { ...ctx, configDir: ctx.projectRoot, task: task.name });
+    inputs.executable = identity.executable;
+    if (identity.tool) inputs.tool = identity.tool;
   }
   for (const name of [...envNames].sort()) {
     const value = process.env[name];

@@ -1,4 +1,4 @@
-import type { ParamsSchema, TaskSpec } from '../config/types.js';
+import type { ParamsSchema, TaskSpec, ToolSpec } from '../config/types.js';
 import { sha256 } from '../key/digest.js';
 
 /** A registered task as the core sees it, whichever door (config or library) it came through. */
@@ -15,6 +15,8 @@ export interface TaskDef {
   /** SHA-256 of the function's source (function tasks). */
   codeDigest?: string;
   command?: readonly string[];
+  /** What identifies a command task's program besides its argv (config `tool`). */
+  tool?: ToolSpec;
   run?: TaskSpec['run'];
 }
 
@@ -32,6 +34,7 @@ export function taskFromSpec(name: string, spec: TaskSpec): TaskDef {
     outputs: spec.outputs ?? [],
     codeDigest: isCommand ? undefined : sha256(String(spec.run)),
     command: spec.command,
+    tool: spec.tool,
     run: spec.run,
   };
 }

@@ -44,7 +44,7 @@ describe('cachex inspect', () => {
     expect(text).toMatch(/^task:\s+convert \(module tasks\)$/m);
     expect(text).toMatch(new RegExp(`^key:\\s+${convertKey}$`, 'm'));
     expect(text).toMatch(/^exit code:\s+0$/m);
-    expect(text).toMatch(/^version:\s+task 1, stored by cachex \d+\.\d+\.\d+/m);
+    expect(text).toMatch(/^version:\s+task 2, stored by cachex \d+\.\d+\.\d+/m);
     expect(text).toMatch(/^ {2}resolution = 0\.1$/m);
     expect(text).toMatch(/^ {2}debug = false {2}\(ignored: not in the key\)$/m);
     expect(text).toMatch(/^ {2}param file: digest [0-9a-f]{64}$/m);

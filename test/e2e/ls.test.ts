@@ -107,7 +107,7 @@ describe('cachex ls after three runs and two hits', () => {
     expect(result.code).toBe(0);
     const row = result.stdout.split('\n').find((line) => line.includes(keyOf['0.1'].slice(0, 12)));
     expect(row).toMatch(
-      /^convert\s+[0-9a-f]{12}\s+file=cloud\.pcd resolution=0\.1\s+\S+ \S*B\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+1$/,
+      /^convert\s+[0-9a-f]{12}\s+file=cloud\.pcd resolution=0\.1 grid=origin format=binary\s+\S+ \S*B\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+1$/,
     );
     expect(result.stdout).not.toContain(keyOf['0.1'].slice(0, 13));
     expect(result.stdout).not.toContain('debug');

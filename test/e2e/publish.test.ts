@@ -29,8 +29,8 @@ describe('run --publish NAME', () => {
     expect(result.code).toBe(0);
     const { key } = JSON.parse(result.stdout);
     const published = path.join(staticDir, 'web');
-    expect(readdirSync(published).sort()).toEqual(['cloud.bin', 'metadata.json']);
-    for (const name of ['cloud.bin', 'metadata.json']) {
+    expect(readdirSync(published).sort()).toEqual(['cloud.bin', 'hierarchy.bin', 'metadata.json', 'octree.bin']);
+    for (const name of ['cloud.bin', 'hierarchy.bin', 'metadata.json', 'octree.bin']) {
       expect(readFileSync(path.join(published, name))).toEqual(readFileSync(path.join(entryOut(key), name)));
       expect(realpathSync(path.join(published, name)).startsWith(realpathSync(staticDir) + path.sep)).toBe(true);
     }
