@@ -44,6 +44,7 @@ export const TASK_KEYS = [
   'maxAge',
   'failureMaxAge',
   'staleWhileRevalidate',
+  'tool',
   'run',
   'command',
 ] as const;
