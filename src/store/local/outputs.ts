@@ -1,18 +1,10 @@
-import {
-  chmodSync,
-  copyFileSync,
-  linkSync,
-  lstatSync,
-  readdirSync,
-  readlinkSync,
-  renameSync,
-  type Stats,
-} from 'node:fs';
+import { chmodSync, copyFileSync, linkSync, lstatSync, readlinkSync, renameSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { sha256File } from '../../key/digest.js';
 import type { OutputRecord } from '../meta.js';
 import { fsyncPath } from './fsync.js';
 import { statStamp } from '../../key/stamp.js';
+import { walkTree } from '../../key/walk.js';
 
 /** Why a run's outputs cannot be stored (the run itself still succeeded). */
 export class OutputRefused extends Error {}
@@ -29,13 +21,9 @@ export function symlinkStaysInside(linkRel: string, target: string): boolean {
   return resolved !== '..' && !resolved.startsWith('../') && resolved !== '.';
 }
 
-function walk(root: string, visit: (rel: string, full: string) => void, rel = ''): void {
-  for (const name of readdirSync(path.join(root, rel)).sort()) {
-    const relPath = rel ? `${rel}/${name}` : name;
-    const full = path.join(root, relPath);
-    visit(relPath, full);
-    if (lstatSync(full).isDirectory()) walk(root, visit, relPath);
-  }
+/** Visits every output in the one tree walker's order (sorted, depth-first, symlinks not followed). */
+function walk(root: string, visit: (rel: string, full: string) => void): void {
+  for (const { rel, full } of walkTree(root)) visit(rel, full);
 }
 
 /** What a special file is called in the sentence that refuses it. */
