@@ -1,4 +1,13 @@
-import { chmodSync, copyFileSync, linkSync, lstatSync, readlinkSync, renameSync, type Stats } from 'node:fs';
+import {
+  type BigIntStats,
+  chmodSync,
+  copyFileSync,
+  linkSync,
+  lstatSync,
+  readlinkSync,
+  renameSync,
+  type Stats,
+} from 'node:fs';
 import path from 'node:path';
 import { sha256File } from '../../key/digest.js';
 import type { OutputRecord } from '../meta.js';
@@ -134,9 +143,9 @@ export function checkOutputs(
   const expected = new Set(outputs.map((o) => o.path));
   for (const o of outputs) {
     const full = path.join(outDir, o.path);
-    let st;
+    let st: BigIntStats;
     try {
-      st = lstatSync(full);
+      st = lstatSync(full, { bigint: true });
     } catch {
       return { problem: { file: `out/${o.path}`, reason: 'missing output' } };
     }
@@ -144,22 +153,33 @@ export function checkOutputs(
     if (type !== o.type)
       return { problem: { file: `out/${o.path}`, reason: `output is a ${type}, expected a ${o.type}` } };
     if (o.type === 'symlink') {
-      if (readlinkSync(full) !== o.target)
-        return { problem: { file: `out/${o.path}`, reason: 'symlink target changed' } };
+      let target: string | null = null;
+      try {
+        target = readlinkSync(full);
+      } catch {
+        return { problem: { file: `out/${o.path}`, reason: 'missing output' } };
+      }
+      if (target !== o.target) return { problem: { file: `out/${o.path}`, reason: 'symlink target changed' } };
       continue;
     }
     if (o.type !== 'file') continue;
-    if (st.size !== o.size)
+    if (Number(st.size) !== o.size)
       return {
         problem: {
           file: `out/${o.path}`,
           reason: `output size ${st.size} differs from the recorded ${o.size} (truncated or grown)`,
         },
       };
-    const stamp = stampOf(full);
+    // The stamp comes from the same lstat: a file removed after it (prune racing this hit) is missing, not an error.
+    const stamp = statStamp(st, 'content');
     if (stamps[o.path] !== stamp) {
-      if (sha256File(full) !== o.digest)
-        return { problem: { file: `out/${o.path}`, reason: 'output digest mismatch' } };
+      let digest: string;
+      try {
+        digest = sha256File(full);
+      } catch {
+        return { problem: { file: `out/${o.path}`, reason: 'missing output' } };
+      }
+      if (digest !== o.digest) return { problem: { file: `out/${o.path}`, reason: 'output digest mismatch' } };
       changed = true;
     }
     fresh[o.path] = stamp;
