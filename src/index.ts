@@ -1,16 +1,6 @@
 /** The library door into cachex: config types for cachex.config.ts and cached functions (library/cache.ts). */
-export { defineConfig } from './config/types.js';
-export type {
-  CachexConfig,
-  TaskSpec,
-  FunctionTask,
-  CommandTask,
-  ParamSpec,
-  ParamsSchema,
-  ParamType,
-  TaskContext,
-} from './config/types.js';
-export { CachexError, UsageError, ConfigError, StoreError } from './errors.js';
+// The config helpers are the light entry config files import (config-entry.ts); the library adds cache().
+export * from './config-entry.js';
 export { cache } from './library/cache.js';
 export type {
   CacheOptions,

@@ -97,8 +97,11 @@ describe('lease', () => {
     };
     await waitFor(1);
     expect(runLog('kill')).toHaveLength(1);
-    const waiter = runner({ ...env, WORK_MS: '10' }, [entries[0]], 'waiter');
-    await new Promise((r) => setTimeout(r, 1000));
+    const leaseLog = ws.path('kill-lease.log');
+    const waiter = runner({ ...env, WORK_MS: '10', LEASE_LOG: leaseLog }, [entries[0]], 'waiter');
+    // Kill only once the waiter is about to ask for the lease (a slow start on a busy machine is not charged).
+    for (let i = 0; i < 600 && !existsSync(leaseLog); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(leaseLog)).toBe(true);
     holder.child.kill('SIGKILL');
     const killed = performance.now();
     const w = await waiter.done;

@@ -9,7 +9,15 @@ import { endianness } from 'node:os';
 import { type HeaderField, type PcdHeader, parseHeader, pcdError, showLine } from './header.js';
 import { PcdInputError } from './input-error.js';
 import { LzfError, lzfDecompress } from './lzf.js';
-import { arrayFor, isPackedColour, type FieldValues, type PcdField, type PointCloud, valuesFor } from './types.js';
+import {
+  arrayFor,
+  isPackedColour,
+  type FieldValues,
+  type PcdField,
+  type PointCloud,
+  valuesFor,
+  wordView,
+} from './types.js';
 
 const BIG_ENDIAN = endianness() === 'BE';
 
@@ -30,12 +38,7 @@ function toHostOrder(bytes: Uint8Array, size: number): void {
 function gather(src: Uint8Array, base: number, stride: number, n: number, bytes: number): Uint8Array {
   const out = new Uint8Array(n * bytes);
   const word = [4, 2].find((w) => (src.byteOffset + base) % w === 0 && stride % w === 0 && bytes % w === 0) ?? 1;
-  const view = (a: Uint8Array) =>
-    word === 4
-      ? new Uint32Array(a.buffer, a.byteOffset, a.byteLength >> 2)
-      : word === 2
-        ? new Uint16Array(a.buffer, a.byteOffset, a.byteLength >> 1)
-        : a;
+  const view = (a: Uint8Array) => wordView(a, word);
   const from = view(src);
   const to = view(out);
   const per = bytes / word;

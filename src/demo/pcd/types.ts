@@ -120,3 +120,10 @@ export function cloudFromXyz(xyz: ArrayLike<number>, size: 4 | 8 = 4): PointClou
   });
   return { count, width: count, height: 1, viewpoint: [...DEFAULT_VIEWPOINT], fields };
 }
+
+/** The same bytes seen as 32- or 16-bit words (or bytes), so a strided copy moves one word per step. */
+export function wordView(a: Uint8Array, word: number): Uint8Array | Uint16Array | Uint32Array {
+  if (word === 4) return new Uint32Array(a.buffer, a.byteOffset, a.byteLength >> 2);
+  if (word === 2) return new Uint16Array(a.buffer, a.byteOffset, a.byteLength >> 1);
+  return a;
+}

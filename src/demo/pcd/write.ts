@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { headerText } from './header.js';
 import { lzfCompress } from './lzf.js';
-import { isPackedColour, type PcdField, type PcdFormat, type PointCloud } from './types.js';
+import { isPackedColour, type PcdField, type PcdFormat, type PointCloud, wordView } from './types.js';
 
 export interface WritePcdOptions {
   /** `binary` (default), `ascii` or `binary_compressed` */
@@ -45,12 +45,7 @@ function checkCloud(cloud: PointCloud): void {
 function scatter(src: Uint8Array, out: Uint8Array, base: number, stride: number, n: number, bytes: number): void {
   const word =
     [4, 2].find((w) => src.byteOffset % w === 0 && base % w === 0 && stride % w === 0 && bytes % w === 0) ?? 1;
-  const view = (a: Uint8Array) =>
-    word === 4
-      ? new Uint32Array(a.buffer, a.byteOffset, a.byteLength >> 2)
-      : word === 2
-        ? new Uint16Array(a.buffer, a.byteOffset, a.byteLength >> 1)
-        : a;
+  const view = (a: Uint8Array) => wordView(a, word);
   const from = view(src);
   const to = view(out);
   const per = bytes / word;
