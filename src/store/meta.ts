@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { KeyInputs } from '../key/inputs.js';
 import type { EntryRef } from './layout.js';
 import { metaIntact } from './meta-digest.js';
@@ -58,11 +59,14 @@ export interface EntryMeta {
   logs: { stdout: BlobRecord; stderr: BlobRecord };
 }
 
-/** Reads meta.yaml: the fast subset reader first, the full YAML library for anything else. */
-export async function parseMeta(text: string): Promise<EntryMeta> {
+/**
+ * Reads meta.yaml: the fast subset reader first, the full YAML library (loaded only then,
+ * synchronously so the sweep can use the same reader) for anything else.
+ */
+export function parseMeta(text: string): EntryMeta {
   const fast = fromYaml(text);
   if (fast !== undefined) return fast as EntryMeta;
-  const { parse } = await import('yaml');
+  const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   return parse(text) as EntryMeta;
 }
 
@@ -73,16 +77,24 @@ export async function formatMeta(meta: EntryMeta): Promise<string> {
 /**
  * The one reader of meta.yaml text: its self-digest first (a flipped bit in
  * any value is caught), then the parse and the fields every reader relies on.
+ * Without `ref` (the sweep, which learns the entry from the folder) the key is
+ * taken from the checked text.
  */
-export async function checkMeta(text: string, ref: EntryRef): Promise<{ meta: EntryMeta } | { problem: string }> {
+export function checkMeta(text: string, ref?: EntryRef): { meta: EntryMeta } | { problem: string } {
   if (!metaIntact(text)) return { problem: 'meta.yaml digest mismatch (truncated or altered)' };
   let meta: EntryMeta;
   try {
-    meta = await parseMeta(text);
+    meta = parseMeta(text);
   } catch {
     return { problem: 'meta.yaml cannot be parsed' };
   }
-  if (!meta || typeof meta !== 'object' || meta.format !== META_FORMAT || meta.key !== ref.key || !meta.keyInputs) {
+  if (
+    !meta ||
+    typeof meta !== 'object' ||
+    meta.format !== META_FORMAT ||
+    (ref !== undefined && meta.key !== ref.key) ||
+    !meta.keyInputs
+  ) {
     return { problem: 'meta.yaml is incomplete or from another format' };
   }
   return { meta };

@@ -35,6 +35,10 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     if (/^npm_/i.test(name) || ['DATA_FOLDER', 'POTREE_CONVERTER', 'NODE_OPTIONS', 'INIT_CWD'].includes(name)) continue;
     env[name] = value;
   }
+  // npm reaches the registry: give it back the CA bundle test/setup/env.ts took from the CLI's spawns.
+  const ca = process.env.CACHEX_TEST_EXTRA_CA_CERTS;
+  if (ca !== undefined) env.NODE_EXTRA_CA_CERTS = ca;
+  delete env.CACHEX_TEST_EXTRA_CA_CERTS;
   return { ...env, CI: 'true', NO_COLOR: '1', ...extra };
 }
 

@@ -70,47 +70,56 @@ describe('a failing server costs at most its budget and one warning', () => {
     { name: 'reset', fault: { mode: 'reset', afterBytes: 100, methods: ['GET'] }, max: 6, reason: /reset/ },
     { name: '500', fault: { mode: 'status', status: 500 }, max: 6, reason: /server error 500/ },
   ];
-  it.each(cases)('$name: an error within $max s, one warning, then no upload', async (c) => {
-    await proxy.reset();
-    if (c.fault) await proxy.fault(c.fault);
-    const url = c.closed ? `http://127.0.0.1:${await freePort()}` : proxy.url;
-    const { got, seconds, tier, data } = await lookup(remoteEnv(url));
+  // Each case has its own proxy so the cases, which mostly wait out a budget, run at the same
+  // time (CPU-heavy tests stay sequential: they would delay these timers and their clocks).
+  it.concurrent.for(cases)('$name: an error within $max s, one warning, then no upload', async (c, { expect }) => {
+    const own = await startFaultProxy(api.url);
     try {
-      expect(got.status).toBe('error');
-      expect(seconds).toBeLessThan(c.max);
-      expect(got.warnings).toHaveLength(1);
-      expect(got.warnings[0]).toContain(`remote ${url}`);
-      expect(got.warnings[0]).toMatch(c.reason);
-      const gets = (await proxy.counts()).GET ?? 0;
-      if (c.name === '500') expect(gets).toBe(2); // one retry
-      // After an outage this process uploads nothing and sends nothing more.
-      const up = await tier.upload(entry.ref, entry.dir);
-      expect(up).toEqual({ status: 'skipped', warnings: [] });
-      expect((await tier.fetchInto(entry.ref, entry.keyInputs, stagingIn(data))).status).toBe('error');
-      if (!c.closed) expect(await proxy.counts()).toEqual(gets ? { GET: gets } : {});
+      if (c.fault) await own.fault(c.fault);
+      const url = c.closed ? `http://127.0.0.1:${await freePort()}` : own.url;
+      const { got, seconds, tier, data } = await lookup(remoteEnv(url));
+      try {
+        expect(got.status).toBe('error');
+        expect(seconds).toBeLessThan(c.max);
+        expect(got.warnings).toHaveLength(1);
+        expect(got.warnings[0]).toContain(`remote ${url}`);
+        expect(got.warnings[0]).toMatch(c.reason);
+        const gets = (await own.counts()).GET ?? 0;
+        if (c.name === '500') expect(gets).toBe(2); // one retry
+        // After an outage this process uploads nothing and sends nothing more.
+        const up = await tier.upload(entry.ref, entry.dir);
+        expect(up).toEqual({ status: 'skipped', warnings: [] });
+        expect((await tier.fetchInto(entry.ref, entry.keyInputs, stagingIn(data))).status).toBe('error');
+        if (!c.closed) expect(await own.counts()).toEqual(gets ? { GET: gets } : {});
+      } finally {
+        data.cleanup();
+      }
     } finally {
-      data.cleanup();
+      await own.stop();
     }
   });
 
-  it('10 consecutive processes against a hung server add at most 20 s in all (3 outages switch it off for 60 s)', async () => {
-    await proxy.reset();
-    await proxy.fault({ mode: 'hang' });
+  it.concurrent('10 consecutive processes against a hung server add at most 20 s in all (3 outages switch it off for 60 s)', async ({
+    expect,
+  }) => {
+    const hung = await startFaultProxy(api.url);
+    await hung.fault({ mode: 'hang' });
     const shared = new Workspace('cachex-hung-');
     try {
       const started = performance.now();
       const statuses: string[] = [];
       for (let i = 0; i < 10; i++) {
-        const { got } = await lookup(remoteEnv(proxy.url), shared);
+        const { got } = await lookup(remoteEnv(hung.url), shared);
         statuses.push(got.status);
         expect(got.warnings).toHaveLength(1);
       }
       expect((performance.now() - started) / 1000).toBeLessThan(20);
       expect(statuses).toEqual(Array(10).fill('error'));
-      expect((await proxy.counts()).GET).toBe(3);
+      expect((await hung.counts()).GET).toBe(3);
       expect(listTree(shared.data)).toContain('remote-state.json');
     } finally {
       shared.cleanup();
+      await hung.stop();
     }
   });
 
@@ -138,13 +147,12 @@ describe('a failing server costs at most its budget and one warning', () => {
       await s3.stop();
     }
   });
-
   it('server SIGKILLed mid-upload: the upload ends in an error within its budget', async () => {
     const dying = await startApiServer(ws.path('dying'));
     const slow = await startFaultProxy(dying.url);
     const writer = new Workspace('cachex-dying-');
     try {
-      const big = await makeEntry(writer, ['--size', String(30 * 1024 * 1024), '--random']);
+      const big = await makeEntry(writer, ['--size', String(8 * 1024 * 1024), '--random']);
       await slow.fault({ mode: 'delay', ms: 1500, methods: ['PUT'] });
       const tier = tierFor(writer, remoteEnv(slow.url));
       const started = performance.now();

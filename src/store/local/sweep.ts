@@ -7,6 +7,7 @@ import { diskUsage } from './catalog.js';
 import { ENTRY_FILES, assertRef, type EntryRef, type Layout } from '../layout.js';
 import { INIT_PREFIX, STAGING_OWNER, TRASH_PREFIX } from './staging.js';
 import { ASIDE_PREFIXES } from './remove.js';
+import { checkMeta } from '../meta.js';
 
 /** Leftovers older than this with no owner to ask are considered abandoned (clocks jump: keep it long). */
 const ORPHAN_AGE_MS = 60 * 60 * 1000;
@@ -237,7 +238,7 @@ export function restoreSwappedOut(layout: Layout, ref: EntryRef): void {
   }
 }
 
-/** The entry a staged or swapped-out folder belongs to, from its meta.yaml; null when unreadable. */
+/** The entry a staged or swapped-out folder belongs to, from its checked meta.yaml; null when unreadable or altered. */
 function refFromMeta(dir: string): EntryRef | null {
   let text: string;
   try {
@@ -245,12 +246,9 @@ function refFromMeta(dir: string): EntryRef | null {
   } catch {
     return null;
   }
-  // meta.yaml quotes its strings (meta-yaml.ts); older entries did not.
-  const ref = {
-    module: /^module: "?([^"\n]+)"?$/m.exec(text)?.[1] ?? '',
-    task: /^task: "?([^"\n]+)"?$/m.exec(text)?.[1] ?? '',
-    key: /^key: "?([0-9a-f]{64})"?$/m.exec(text)?.[1] ?? '',
-  };
+  const read = checkMeta(text);
+  if (!('meta' in read)) return null;
+  const ref = { module: read.meta.module, task: read.meta.task, key: read.meta.key };
   try {
     assertRef(ref);
     return ref;

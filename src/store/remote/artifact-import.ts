@@ -22,6 +22,7 @@ import { type KeyInputs, keyOfInputs } from '../../key/inputs.js';
 import { ENTRY_FILES, type EntryRef } from '../layout.js';
 import { type EntryMeta, META_FORMAT, parseMeta } from '../meta.js';
 import { metaIntact } from '../meta-digest.js';
+import { asTransportError } from './http.js';
 import {
   type ArtifactHeader,
   HEADER_NAME,
@@ -214,7 +215,9 @@ export async function importArtifact(source: Readable, options: ImportOptions): 
   const written = new Set<string>();
   let transport: Error | undefined;
   source.once('error', (err) => {
-    if (!(err instanceof Refused)) transport = err;
+    // The response stream may emit the socket's own error (ECONNRESET, "aborted") before the
+    // classified one, depending on timing: classify it here too, so a reset is an outage either way.
+    if (!(err instanceof Refused)) transport = asTransportError(err);
   });
   const compressed = new Limit(options.maxArtifactBytes, 'it is larger than the maximum artifact size');
   const unpacked = new Limit(

@@ -48,7 +48,8 @@ export class TransportError extends Error {
   }
 }
 
-function classify(err: NodeJS.ErrnoException): TransportError {
+/** A socket or stream error as the kind of failure the remote policy acts on. */
+export function asTransportError(err: NodeJS.ErrnoException): TransportError {
   if (err instanceof TransportError) return err;
   switch (err.code) {
     case 'ECONNREFUSED':
@@ -111,10 +112,10 @@ export function send(spec: RequestSpec): Promise<Response> {
       });
     });
     req.on('finish', () => phase(timeouts.headersMs, 'no response headers'));
-    req.on('error', (err) => fail(classify(err)));
+    req.on('error', (err) => fail(asTransportError(err)));
     req.on('response', (res) => {
       clearTimeout(phaseTimer);
-      res.on('error', (err) => fail(classify(err)));
+      res.on('error', (err) => fail(asTransportError(err)));
       res.on('close', () => clearTimeout(deadlineTimer));
       res.on('end', () => clearTimeout(deadlineTimer));
       response = { status: res.statusCode ?? 0, headers: res.headers, body: res };
