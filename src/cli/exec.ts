@@ -59,6 +59,7 @@ async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Pr
   const settings = await ctx.settings();
   const store = await ctx.store(remoteChoiceOf(flags));
   const cwd = settings.cwd;
+  const { findKeyRoot } = await import('../config/project-root.js');
   const exec = prepareExec(
     {
       argv,
@@ -67,6 +68,7 @@ async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Pr
       outputs: flags.output ?? [],
       name: flags.name,
       cwd,
+      keyRoot: findKeyRoot(cwd, settings.configFile.value),
       dataFolder: store.root,
     },
     new DigestCache(store.layout.digests),

@@ -8,6 +8,7 @@ import type { EntryRef } from '../store/layout.js';
 import type { EntryMeta } from '../store/meta.js';
 import type { CliContext } from './context.js';
 import { isSegment } from '../store/layout.js';
+import { displayName, fsName } from '../tasks/name-bytes.js';
 
 interface RebuildFlags {
   task?: string;
@@ -141,9 +142,9 @@ function whyNotRebuildable(
     if (param.type !== 'file' && param.type !== 'dir') continue;
     const value = meta.params[name]?.value;
     for (const p of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
-      if (!existsSync(String(p)))
+      if (!existsSync(fsName(String(p))))
         return {
-          reason: `its input ${param.type} ${String(p)} (--${name}) no longer exists; restore it or run the task with a new path`,
+          reason: `its input ${param.type} ${displayName(String(p))} (--${name}) no longer exists; restore it or run the task with a new path`,
           never: false,
         };
     }

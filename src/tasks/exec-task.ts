@@ -4,6 +4,7 @@ import { ConfigError, UsageError, storeErrorFrom } from '../errors.js';
 import { sha256, type DigestCache } from '../key/digest.js';
 import { workingFolder } from './working-folder.js';
 import { KEY_FORMAT, keyOfInputs, type KeyInputs } from '../key/inputs.js';
+import { keyWorkingFolder } from '../key/working-folder.js';
 import { safeRelative } from '../store/place.js';
 import { resolveExecutable } from './command.js';
 import type { Params } from './params.js';
@@ -23,6 +24,8 @@ export interface ExecRequest {
   outputs: string[];
   name?: string;
   cwd: string;
+  /** What the working folder is keyed relative to (config/project-root.ts findKeyRoot); null: none found. */
+  keyRoot: string | null;
   /** The data folder: an input folder must not contain it (the store changes under every run). */
   dataFolder: string;
 }
@@ -101,8 +104,9 @@ function inputKey(
 /**
  * The key of an unregistered command: its literal argv, the content of each
  * `--input`, the value digest of each `--env` variable, the executable's
- * content and the declared outputs. The cwd itself does not enter the key,
- * so CI machines with different checkout paths share entries.
+ * content, the declared outputs and the working folder relative to the
+ * project root (relative, so CI machines with different checkout paths share
+ * entries; see key/working-folder.ts).
  */
 export function prepareExec(req: ExecRequest, digests: DigestCache): PreparedExec {
   if (!req.argv.length || req.argv[0] === '')
@@ -138,6 +142,7 @@ export function prepareExec(req: ExecRequest, digests: DigestCache): PreparedExe
     kind: 'exec',
     version: null,
     command: req.argv,
+    workingFolder: keyWorkingFolder(req.cwd, req.keyRoot),
     executable: { path: executable, digest: digests.digest(executable) },
     params: { inputs: inputRecords, outputs },
     env: Object.fromEntries(envNames.map((v) => [v, process.env[v] === undefined ? null : sha256(process.env[v]!)])),

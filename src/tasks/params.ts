@@ -3,7 +3,9 @@ import path from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
 import type { ParamSpec, ParamsSchema } from '../config/types.js';
 import { flagName } from './flags.js';
-import { workingFolder } from './working-folder.js';
+import { displayName, escapeName, hasRawBytes, nameBytes } from './name-bytes.js';
+import { rememberRealName } from './real-names.js';
+import { realWorkingFolder, workingFolder } from './working-folder.js';
 
 export type ParamValue = string | number | boolean | ParamValue[];
 export type Params = Record<string, ParamValue>;
@@ -49,12 +51,14 @@ function toPath(name: string, spec: ParamSpec, origin: string, raw: unknown, cwd
     stats = statSync(absolute);
   } catch {
     const alias = rawArgvPath(raw, cwd);
-    if (!alias) bad(name, origin, `names ${raw}, which does not exist; check the path`);
+    if (!alias) bad(name, origin, `names ${displayName(raw)}, which does not exist; check the path`);
     absolute = alias;
     stats = statSync(alias);
   }
-  if (spec.type === 'file' && !stats.isFile()) bad(name, origin, `names ${raw}, which is not a regular file`);
-  if (spec.type === 'dir' && !stats.isDirectory()) bad(name, origin, `names ${raw}, which is not a directory`);
+  if (spec.type === 'file' && !stats.isFile())
+    bad(name, origin, `names ${displayName(raw)}, which is not a regular file`);
+  if (spec.type === 'dir' && !stats.isDirectory())
+    bad(name, origin, `names ${displayName(raw)}, which is not a directory`);
   return absolute;
 }
 
@@ -64,15 +68,34 @@ function toPath(name: string, spec: ParamSpec, origin: string, raw: unknown, cwd
  * name. Linux keeps the raw bytes in /proc/self/cmdline: when an argument
  * decodes to `raw` and its bytes name an existing file, this opens it and
  * returns /proc/<pid>/fd/<n>, a path that the task (worker thread or child
- * process) can open for as long as cachex runs. Null when there is none.
+ * process) can open for as long as cachex runs, and remembers the real name
+ * behind it (real-names.ts). A name that arrives escaped (name-bytes.ts: a
+ * stored param given back by `rebuild`) is opened by its bytes the same way.
+ * Null when there is none.
  */
 function rawArgvPath(raw: string, cwd: string): string | null {
-  if (!raw.includes('\uFFFD') || process.platform !== 'linux') return null;
+  if (process.platform !== 'linux') return null;
+  const candidates = hasRawBytes(raw) ? [nameBytes(raw)] : raw.includes('\uFFFD') ? argvBytes(raw) : [];
+  for (const arg of candidates) {
+    const full = arg[0] === 0x2f ? arg : Buffer.concat([Buffer.from(`${workingFolder(cwd)}/`), arg]);
+    try {
+      const alias = `/proc/${process.pid}/fd/${openSync(full, 'r')}`;
+      rememberRealName(alias, path.resolve(realWorkingFolder(cwd), escapeName(arg)));
+      return alias;
+    } catch {
+      /* not this one */
+    }
+  }
+  return null;
+}
+
+/** The arguments (and `--flag=` values) of this process whose bytes decode to `raw`. */
+function argvBytes(raw: string): Buffer[] {
   let cmdline: Buffer;
   try {
     cmdline = readFileSync('/proc/self/cmdline');
   } catch {
-    return null;
+    return [];
   }
   const args: Buffer[] = [];
   for (let start = 0; start < cmdline.length; ) {
@@ -83,16 +106,7 @@ function rawArgvPath(raw: string, cwd: string): string | null {
     if (eq > 0) args.push(arg.subarray(eq + 1));
     start = end < 0 ? cmdline.length : end + 1;
   }
-  for (const arg of args) {
-    if (arg.toString('utf8') !== raw) continue;
-    const full = arg[0] === 0x2f ? arg : Buffer.concat([Buffer.from(`${workingFolder(cwd)}/`), arg]);
-    try {
-      return `/proc/${process.pid}/fd/${openSync(full, 'r')}`;
-    } catch {
-      /* not this one */
-    }
-  }
-  return null;
+  return args.filter((arg) => arg.toString('utf8') === raw);
 }
 
 /** Validates one value and brings it to its canonical form (`0.10` → 0.1, `"true"` → true). */
