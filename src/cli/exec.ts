@@ -37,7 +37,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
   addRunFlags(cmd);
   cmd.addHelpText(
     'after',
-    `\nExamples:\n  cachex exec --input src --output dist -- npm run build\n  cachex exec --input data.pcd --env QUALITY -- ./convert.sh data.pcd\n`,
+    `\nThe key holds the command line, the executable's content, each --input's content, each --env value (as a digest), the --output paths and the working folder relative to the project root (the config's folder, else the nearest one with .git or package.json).\n\nExamples:\n  cachex exec --input src --output dist -- npm run build\n  cachex exec --input data.pcd --env QUALITY -- ./convert.sh data.pcd\n`,
   );
   cmd.action(async (argv: string[], flags: ExecFlags) => {
     const raw = process.argv.slice(2);
