@@ -112,6 +112,19 @@ describe('the working folder in the key', () => {
     expect(readFileSync(path.join(two, 'packages', 'b', 'dist', 'x'), 'utf8')).toBe('input of b\n');
   });
 
+  it('rebuild runs a command entry again in the folder it was stored from, under the same key', () => {
+    ws = new Workspace();
+    const root = project('repo');
+    const run = ws.run(['run', 'readInput', '--json'], { cwd: path.join(root, 'packages', 'a') });
+    const { key } = JSON.parse(run.stdout);
+    writeFileSync(path.join(root, 'input.txt'), 'input of the root\n');
+    const rebuilt = ws.run(['rebuild', key.slice(0, 8), '--json'], { cwd: root });
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    expect(JSON.parse(rebuilt.stdout)).toMatchObject({ rebuilt: [{ key, newKey: null }], failed: [] });
+    expect(rebuilt.stderr).toContain('input of a');
+    expect(rebuilt.stderr).not.toContain('input of the root');
+  });
+
   it('a TypeScript task keeps one key in every folder', () => {
     ws = new Workspace();
     const root = project('repo');
