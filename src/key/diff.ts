@@ -68,9 +68,9 @@ function showValue(value: unknown): string {
 }
 
 function showPath(p: string, cwd: string | undefined): string {
-  if (!cwd || !path.isAbsolute(p)) return p;
+  if (!cwd || !path.isAbsolute(p)) return displayName(p);
   const rel = path.relative(cwd, p);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
+  return displayName(rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p);
 }
 
 interface PathInput {
@@ -172,7 +172,7 @@ function pathDifferences(
 ): KeyChange[] {
   const type: PathKind = options.schema?.[name]?.type === 'dir' ? 'dir' : 'file';
   const shownAt = (input: PathInput, given: unknown, index: number | undefined): string | null => {
-    if (input.path !== undefined) return input.path;
+    if (input.path !== undefined) return displayName(input.path);
     const value = index === undefined ? given : Array.isArray(given) ? given[index] : undefined;
     return typeof value === 'string' ? showPath(value, options.cwd) : null;
   };

@@ -1,3 +1,5 @@
+import type { ParamsSchema } from '../config/types.js';
+import type { Params, ParamValue } from './params.js';
 import { withoutCwdAlias } from './working-folder.js';
 
 /**
@@ -19,4 +21,19 @@ export function realName(p: string, cwd: string = process.cwd()): string {
     if (p.startsWith(`${alias}/`)) return real + p.slice(alias.length);
   }
   return withoutCwdAlias(p, cwd);
+}
+
+/** The params as recorded and shown (meta.yaml, --dry-run, why): file and dir values by their real names. */
+export function realParams(schema: ParamsSchema, params: Params): Params {
+  const out: Params = {};
+  for (const [name, value] of Object.entries(params)) {
+    const type = schema[name]?.type;
+    out[name] =
+      type !== 'file' && type !== 'dir'
+        ? value
+        : Array.isArray(value)
+          ? value.map((v: ParamValue) => realName(String(v)))
+          : realName(String(value));
+  }
+  return out;
 }

@@ -62,6 +62,12 @@ describe.runIf(process.platform === 'linux')('a file name that is not UTF-8', ()
     expect(second.code, second.stderr).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ status: 'hit', key });
 
+    // why and --dry-run see the same real name.
+    const why = await runWithName(['why', 'echoName']);
+    expect(why.stdout).toMatch(/would hit/);
+    const dry = JSON.parse((await runWithName(['run', 'echoName', '--dry-run', '--json'])).stdout);
+    expect(dry).toMatchObject({ status: 'hit', key, params: { file: `${ws.dir}/x\udcff.txt` } });
+
     // meta.yaml: the real name, its byte 0xFF as the escape \udcff (JSON, reversible).
     const meta = readFileSync(path.join(ws.data, 'cache', 'tasks', 'echoName', key, 'meta.yaml'), 'utf8');
     expect(meta).toContain(`value: ${JSON.stringify(`${ws.dir}/x\udcff.txt`)}`);
