@@ -44,7 +44,9 @@ export function registerExec(program: Command, ctx: CliContext): void {
     refuseFlagLikeValues(raw, VALUE_OPTIONS);
     if (!raw.includes('--') || !argv.length) throw new UsageError(`Put the command after -- (${USAGE}).`);
     checkRunFlags(flags);
-    process.exitCode = await execAction(ctx, argv, flags);
+    // The command line goes on byte for byte: arguments that are not UTF-8 keep their bytes (raw-argv.ts).
+    const { recoverTail } = await import('../tasks/raw-argv.js');
+    process.exitCode = await execAction(ctx, recoverTail(argv), flags);
   });
 }
 

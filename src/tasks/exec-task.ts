@@ -2,6 +2,9 @@ import { cpSync, existsSync, lstatSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, UsageError, storeErrorFrom } from '../errors.js';
 import { sha256, type DigestCache } from '../key/digest.js';
+import { displayName } from './name-bytes.js';
+import { openRawPath, recoverArg } from './raw-argv.js';
+import { realName } from './real-names.js';
 import { workingFolder } from './working-folder.js';
 import { KEY_FORMAT, keyOfInputs, type KeyInputs } from '../key/inputs.js';
 import { keyWorkingFolder } from '../key/working-folder.js';
@@ -75,21 +78,25 @@ function inputKey(
   const { cwd } = req;
   if (given === '' || given.includes('\0'))
     throw new UsageError(`--input needs a path to a file or folder, got ${JSON.stringify(given)}.`);
-  const absolute = path.resolve(workingFolder(cwd), given);
+  let absolute = path.resolve(workingFolder(cwd), given);
   let dir: boolean;
   try {
     dir = statSync(absolute).isDirectory();
   } catch {
-    throw new UsageError(`--input ${given} does not exist; check the path.`);
+    // A name that is not UTF-8 is opened by its bytes, through a /proc alias (raw-argv.ts).
+    const alias = openRawPath(given, cwd);
+    if (!alias) throw new UsageError(`--input ${displayName(given)} does not exist; check the path.`);
+    absolute = alias;
+    dir = statSync(alias).isDirectory();
   }
-  const inside = path.relative(absolute, req.dataFolder);
+  const inside = path.relative(realName(absolute, cwd), req.dataFolder);
   if (dir && !inside.startsWith('..') && !path.isAbsolute(inside)) {
     throw new UsageError(
       `--input ${given} contains the data folder ${req.dataFolder}, which changes on every run; name the folders the command reads instead (for example --input src).`,
     );
   }
   // The path as written enters the key too: the command line names it, and swapping two inputs is different work.
-  const shown = path.isAbsolute(given) ? absolute : path.normalize(given);
+  const shown = path.isAbsolute(given) ? realName(absolute, cwd) : path.normalize(recoverArg(given));
   return {
     record: {
       path: shown,

@@ -1,11 +1,11 @@
-import { openSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
 import type { ParamSpec, ParamsSchema } from '../config/types.js';
 import { flagName } from './flags.js';
-import { displayName, escapeName, hasRawBytes, nameBytes } from './name-bytes.js';
-import { rememberRealName } from './real-names.js';
-import { realWorkingFolder, workingFolder } from './working-folder.js';
+import { displayName } from './name-bytes.js';
+import { openRawPath } from './raw-argv.js';
+import { workingFolder } from './working-folder.js';
 
 export type ParamValue = string | number | boolean | ParamValue[];
 export type Params = Record<string, ParamValue>;
@@ -50,7 +50,7 @@ function toPath(name: string, spec: ParamSpec, origin: string, raw: unknown, cwd
   try {
     stats = statSync(absolute);
   } catch {
-    const alias = rawArgvPath(raw, cwd);
+    const alias = openRawPath(raw, cwd);
     if (!alias) bad(name, origin, `names ${displayName(raw)}, which does not exist; check the path`);
     absolute = alias;
     stats = statSync(alias);
@@ -60,53 +60,6 @@ function toPath(name: string, spec: ParamSpec, origin: string, raw: unknown, cwd
   if (spec.type === 'dir' && !stats.isDirectory())
     bad(name, origin, `names ${displayName(raw)}, which is not a directory`);
   return absolute;
-}
-
-/**
- * Node decodes argv as UTF-8, so a file name holding other bytes (Latin-1 from
- * an old archive, say) arrives with U+FFFD in it and cannot be opened by that
- * name. Linux keeps the raw bytes in /proc/self/cmdline: when an argument
- * decodes to `raw` and its bytes name an existing file, this opens it and
- * returns /proc/<pid>/fd/<n>, a path that the task (worker thread or child
- * process) can open for as long as cachex runs, and remembers the real name
- * behind it (real-names.ts). A name that arrives escaped (name-bytes.ts: a
- * stored param given back by `rebuild`) is opened by its bytes the same way.
- * Null when there is none.
- */
-function rawArgvPath(raw: string, cwd: string): string | null {
-  if (process.platform !== 'linux') return null;
-  const candidates = hasRawBytes(raw) ? [nameBytes(raw)] : raw.includes('\uFFFD') ? argvBytes(raw) : [];
-  for (const arg of candidates) {
-    const full = arg[0] === 0x2f ? arg : Buffer.concat([Buffer.from(`${workingFolder(cwd)}/`), arg]);
-    try {
-      const alias = `/proc/${process.pid}/fd/${openSync(full, 'r')}`;
-      rememberRealName(alias, path.resolve(realWorkingFolder(cwd), escapeName(arg)));
-      return alias;
-    } catch {
-      /* not this one */
-    }
-  }
-  return null;
-}
-
-/** The arguments (and `--flag=` values) of this process whose bytes decode to `raw`. */
-function argvBytes(raw: string): Buffer[] {
-  let cmdline: Buffer;
-  try {
-    cmdline = readFileSync('/proc/self/cmdline');
-  } catch {
-    return [];
-  }
-  const args: Buffer[] = [];
-  for (let start = 0; start < cmdline.length; ) {
-    const end = cmdline.indexOf(0, start);
-    const arg = cmdline.subarray(start, end < 0 ? cmdline.length : end);
-    args.push(arg);
-    const eq = arg.indexOf(0x3d); // --file=<bytes>
-    if (eq > 0) args.push(arg.subarray(eq + 1));
-    start = end < 0 ? cmdline.length : end + 1;
-  }
-  return args.filter((arg) => arg.toString('utf8') === raw);
 }
 
 /** Validates one value and brings it to its canonical form (`0.10` → 0.1, `"true"` → true). */

@@ -85,4 +85,34 @@ describe.runIf(process.platform === 'linux')('a file name that is not UTF-8', ()
     expect(JSON.parse(rebuilt.stdout)).toMatchObject({ rebuilt: [{ key, newKey: null }], failed: [] });
     expect(readFileSync(path.join(outDir, 'arg.bin')).equals(file)).toBe(true);
   });
+
+  it('exec passes a non-UTF-8 argument and --input byte for byte, keys them by their real names, and hits', async () => {
+    ws = new Workspace();
+    const file = Buffer.concat([Buffer.from(`${ws.dir}/`), NAME]);
+    writeFileSync(file, 'content\n');
+    const inner = 'mkdir -p out && printf %s "$1" > out/arg.bin && cat "$1" >> out/arg.bin';
+    const exec = (...extra: string[]): Promise<CliResult> => {
+      const script = `n=$(printf "x\\377.txt") && exec "$0" "$1" exec ${extra.join(' ')} --input "$n" --output out -- sh -c "$2" sh "$n"`;
+      const child = spawn('sh', ['-c', script, process.execPath, CLI, inner], {
+        cwd: ws.dir,
+        env: ws.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+    };
+    const first = await exec();
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/^miss sh /m);
+    expect(readFileSync(ws.path('out', 'arg.bin')).equals(Buffer.concat([NAME, Buffer.from('content\n')]))).toBe(true);
+    const dry = JSON.parse((await exec('--dry-run', '--json')).stdout);
+    expect(dry.status).toBe('hit');
+    expect(dry.keyInputs.command[4]).toBe('x\udcff.txt');
+    expect(dry.keyInputs.params.inputs[0].path).toBe('x\udcff.txt');
+    const second = await exec();
+    expect(second.stderr).toMatch(/^hit sh /m);
+  });
 });
