@@ -37,14 +37,16 @@ export function registerExec(program: Command, ctx: CliContext): void {
   addRunFlags(cmd);
   cmd.addHelpText(
     'after',
-    `\nExamples:\n  cachex exec --input src --output dist -- npm run build\n  cachex exec --input data.pcd --env QUALITY -- ./convert.sh data.pcd\n`,
+    `\nThe key holds the command line, the executable's content, each --input's content, each --env value (as a digest), the --output paths and the working folder relative to the project root (the config's folder, else the nearest one with .git or package.json).\n\nExamples:\n  cachex exec --input src --output dist -- npm run build\n  cachex exec --input data.pcd --env QUALITY -- ./convert.sh data.pcd\n`,
   );
   cmd.action(async (argv: string[], flags: ExecFlags) => {
     const raw = process.argv.slice(2);
     refuseFlagLikeValues(raw, VALUE_OPTIONS);
     if (!raw.includes('--') || !argv.length) throw new UsageError(`Put the command after -- (${USAGE}).`);
     checkRunFlags(flags);
-    process.exitCode = await execAction(ctx, argv, flags);
+    // The command line goes on byte for byte: arguments that are not UTF-8 keep their bytes (raw-argv.ts).
+    const { recoverTail } = await import('../tasks/raw-argv.js');
+    process.exitCode = await execAction(ctx, recoverTail(argv), flags);
   });
 }
 
@@ -59,6 +61,7 @@ async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Pr
   const settings = await ctx.settings();
   const store = await ctx.store(remoteChoiceOf(flags));
   const cwd = settings.cwd;
+  const { findKeyRoot } = await import('../config/project-root.js');
   const exec = prepareExec(
     {
       argv,
@@ -67,6 +70,7 @@ async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Pr
       outputs: flags.output ?? [],
       name: flags.name,
       cwd,
+      keyRoot: findKeyRoot(cwd, settings.configFile.value),
       dataFolder: store.root,
     },
     new DigestCache(store.layout.digests),

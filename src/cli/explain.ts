@@ -1,6 +1,7 @@
 import type { PreparedRun } from '../core/prepare.js';
 import { storedEntriesOf } from '../insight/entries.js';
 import { explainMiss, whyText } from '../insight/why.js';
+import { realParams } from '../tasks/real-names.js';
 
 /** The `cachex why` text for this run (for `run --explain` and `--dry-run`); reads the store, writes nothing. */
 export async function explainText(prepared: PreparedRun, cwd: string, force = false): Promise<string> {
@@ -10,7 +11,7 @@ export async function explainText(prepared: PreparedRun, cwd: string, force = fa
       task: prepared.task.name,
       key: prepared.key,
       inputs: prepared.inputs,
-      params: prepared.params,
+      params: realParams(prepared.task.params, prepared.params),
       schema: prepared.task.params,
       cwd,
     },

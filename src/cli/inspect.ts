@@ -9,6 +9,7 @@ import type { CliContext } from './context.js';
 import { entryRecord, isPathParam } from './ls.js';
 import { addParamFlags, refuseFlagLikeValues } from './task-flags.js';
 import { isSegment } from '../store/layout.js';
+import { displayName } from '../tasks/name-bytes.js';
 
 /** What a task name may look like; anything else (`../../etc`) can only be a key prefix. */
 
@@ -173,6 +174,8 @@ function keyInputLines(meta: EntryMeta): string[] {
   const lines = [`  kind: ${inputs.kind}`, `  version: ${JSON.stringify(inputs.version)}`];
   if (inputs.code) lines.push(`  code: ${inputs.code}`);
   if (inputs.command) lines.push(`  command: ${inputs.command.map(shellWord).join(' ')}`);
+  if (inputs.workingFolder !== undefined)
+    lines.push(`  working folder: ${displayName(inputs.workingFolder)} (relative to the project root)`);
   if (inputs.executable)
     lines.push(
       `  executable: ${inputs.executable.path} (${inputs.executable.digest ?? 'keyed by its version output'})`,
@@ -200,7 +203,7 @@ function toolLines(tool: KeyInputs['tool']): string[] {
 function pathInputText(value: unknown): string {
   if (Array.isArray(value)) return value.map(pathInputText).join(', ');
   const { path: p, digest } = (value ?? {}) as { path?: string; digest?: string };
-  return [p, digest && `digest ${digest}`].filter(Boolean).join(' ');
+  return [p && displayName(p), digest && `digest ${digest}`].filter(Boolean).join(' ');
 }
 
 /** The outputs manifest as an indented tree; it is already in walk order (parents before children). */
@@ -217,5 +220,6 @@ function outputTree(outputs: OutputRecord[], formatBytes: (n: number) => string)
 
 /** An argv word as a shell would need it, so the command line can be read (never executed). */
 function shellWord(word: string): string {
-  return /^[\w@%+=:,./{}$-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+  // Raw bytes of a non-UTF-8 name show as \xff (name-bytes.ts).
+  return /^[\w@%+=:,./{}$-]+$/.test(word) ? word : `'${displayName(word).replace(/'/g, `'\\''`)}'`;
 }

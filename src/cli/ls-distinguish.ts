@@ -1,5 +1,6 @@
 import { canonicalJson } from '../key/encode.js';
 import type { KeyInputs } from '../key/inputs.js';
+import { displayName } from '../tasks/name-bytes.js';
 import type { EntryMeta } from '../store/meta.js';
 
 const short = (text: string) => text.slice(0, 8);
@@ -10,6 +11,7 @@ function token(field: string, value: unknown): string {
   if (typeof value === 'object' && value && 'digest' in value && typeof value.digest === 'string')
     return `${field}@${short(value.digest)}`;
   if (typeof value === 'string' && /^[0-9a-f]{64}$/.test(value)) return `${field}@${short(value)}`;
+  if (field === 'folder' && typeof value === 'string') return `folder=${displayName(value)}`;
   const text = canonicalJson(value);
   return `${field}=${text.length > 24 ? `${text.slice(0, 21)}…` : text}`;
 }
@@ -17,8 +19,20 @@ function token(field: string, value: unknown): string {
 /** The key inputs of an entry, flattened to the names an ls reader knows (tool, code, $VAR, a param). */
 function flatInputs(inputs: KeyInputs): Map<string, unknown> {
   const flat = new Map<string, unknown>();
-  const { params, env, executable, format: _format, module: _module, task: _task, kind: _kind, ...rest } = inputs;
+  const {
+    params,
+    env,
+    executable,
+    workingFolder,
+    format: _format,
+    module: _module,
+    task: _task,
+    kind: _kind,
+    ...rest
+  } = inputs;
   if (executable) flat.set('tool', executable);
+  // Absent from entries stored before the working folder entered keys: that shows as folder=unset.
+  if (inputs.kind === 'command' || inputs.kind === 'exec') flat.set('folder', workingFolder);
   for (const [name, value] of Object.entries(rest)) flat.set(name, value);
   for (const [name, value] of Object.entries(env ?? {})) flat.set(`$${name}`, value);
   for (const [name, value] of Object.entries(params ?? {})) flat.set(name, value);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { displayName } from '../tasks/name-bytes.js';
 import type { ListedEntry as CatalogEntry } from '../store/entry-store.js';
 import type { EntryRef } from '../store/layout.js';
 import type { EntryMeta } from '../store/meta.js';
@@ -62,8 +63,9 @@ export function isPathParam(meta: EntryMeta, name: string): boolean {
 
 function showValue(value: unknown, isPath: boolean): string {
   if (Array.isArray(value)) return value.map((v) => showValue(v, isPath)).join(',');
-  if (isPath && typeof value === 'string') return path.basename(value);
-  if (typeof value === 'string') return /^[^\s"=,]+$/.test(value) ? value : JSON.stringify(value);
+  // A name that is not UTF-8 shows its raw bytes as \xff (name-bytes.ts).
+  if (isPath && typeof value === 'string') return displayName(path.basename(value));
+  if (typeof value === 'string') return /^[^\s"=,]+$/.test(value) ? displayName(value) : JSON.stringify(value);
   return String(value);
 }
 

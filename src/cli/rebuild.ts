@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { Settings } from '../config/settings.js';
 import type { CachexConfig } from '../config/types.js';
@@ -8,6 +9,8 @@ import type { EntryRef } from '../store/layout.js';
 import type { EntryMeta } from '../store/meta.js';
 import type { CliContext } from './context.js';
 import { isSegment } from '../store/layout.js';
+import { displayName, fsName, hasRawBytes } from '../tasks/name-bytes.js';
+import { keyWorkingFolder } from '../key/working-folder.js';
 
 interface RebuildFlags {
   task?: string;
@@ -141,14 +144,23 @@ function whyNotRebuildable(
     if (param.type !== 'file' && param.type !== 'dir') continue;
     const value = meta.params[name]?.value;
     for (const p of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
-      if (!existsSync(String(p)))
+      if (!existsSync(fsName(String(p))))
         return {
-          reason: `its input ${param.type} ${String(p)} (--${name}) no longer exists; restore it or run the task with a new path`,
+          reason: `its input ${param.type} ${displayName(String(p))} (--${name}) no longer exists; restore it or run the task with a new path`,
           never: false,
         };
     }
   }
   return null;
+}
+
+/** The folder a command entry ran in (its key's working folder, relative to the project root); else the current folder. */
+function storedWorkingFolder(meta: EntryMeta, settings: Settings): string {
+  const stored = meta.keyInputs?.workingFolder;
+  if (typeof stored !== 'string') return settings.cwd;
+  const cwd = path.resolve(settings.projectRoot, stored);
+  // The current folder keeps its own spelling: it may be a non-UTF-8 name that only the process's cwd reaches.
+  return keyWorkingFolder(settings.cwd, settings.projectRoot) === stored ? settings.cwd : cwd;
 }
 
 async function rebuildOne(
@@ -182,9 +194,21 @@ async function rebuildOne(
   const { runEvents } = await import('../output/run-report.js');
   const { storageWords } = await import('../output/not-stored.js');
   const given = Object.fromEntries(Object.entries(meta.params ?? {}).map(([name, record]) => [name, record.value]));
+  // A command ran in a folder of the project (its working folder is in the key): rebuild it there.
+  const cwd = storedWorkingFolder(meta, settings);
+  if (!existsSync(fsName(cwd)))
+    return {
+      ref,
+      reason: `${ref.task} ${short}: it was run in ${displayName(cwd)}, which no longer exists; recreate it or run the task again from another folder`,
+    };
+  if (cwd !== settings.cwd && hasRawBytes(cwd))
+    return {
+      ref,
+      reason: `${ref.task} ${short}: it was run in ${displayName(cwd)}, a folder name that is not UTF-8, which cachex can only run a command in from inside it; run \`cachex rebuild\` there`,
+    };
   let prepared;
   try {
-    prepared = await prepareRun(settings, ref.task, given);
+    prepared = await prepareRun(settings, ref.task, given, undefined, cwd);
   } catch (err) {
     if (err instanceof CachexError) return { ref, reason: `${ref.task} ${short}: ${err.message.replace(/\.$/, '')}` };
     throw err;
@@ -198,7 +222,7 @@ async function rebuildOne(
       stdout: progress.wrap(flags.json ? process.stderr : process.stdout),
       stderr: progress.wrap(process.stderr),
     },
-    door: { kind: 'cli', cwd: settings.cwd, configFile: settings.configFile.value },
+    door: { kind: 'cli', cwd, configFile: settings.configFile.value },
     events: runEvents(progress, `${ref.task} ${short}`),
   });
   progress.stop();

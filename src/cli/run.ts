@@ -88,7 +88,9 @@ async function runAction(
   if (flags.dryRun) {
     const found = await store.lookup(ref, prepared.inputs, { record: false });
     const ignored = task.ignore.filter((n) => n in prepared.params);
-    reportDryRun(found, { ref, inputs: prepared.inputs, params: prepared.params, ignored }, Boolean(flags.json));
+    const { realParams } = await import('../tasks/real-names.js');
+    const params = realParams(prepared.task.params, prepared.params);
+    reportDryRun(found, { ref, inputs: prepared.inputs, params, ignored }, Boolean(flags.json));
     if (!flags.json) process.stdout.write(`why: ${await explainText(prepared, settings.cwd, Boolean(flags.force))}`);
     return 0;
   }

@@ -25,6 +25,7 @@ export function registerWhy(program: Command, ctx: CliContext): void {
       const { prepareRun } = await import('../core/prepare.js');
       const { storedEntriesOf } = await import('../insight/entries.js');
       const { explainMiss, whyText } = await import('../insight/why.js');
+      const { realParams } = await import('../tasks/real-names.js');
       const prepared = await prepareRun(settings, name, parseTaskFlags(name, spec, flags));
       const entries = await storedEntriesOf(prepared.store, prepared.task, { withoutSizes: true });
       const verdict = explainMiss(
@@ -32,7 +33,7 @@ export function registerWhy(program: Command, ctx: CliContext): void {
           task: name,
           key: prepared.key,
           inputs: prepared.inputs,
-          params: prepared.params,
+          params: realParams(prepared.task.params, prepared.params),
           schema: prepared.task.params,
           cwd: settings.cwd,
         },

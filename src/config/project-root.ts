@@ -35,6 +35,22 @@ export function findProjectRoot(cwd: string, configFile: string | null = findCon
   return { dir: path.resolve(cwd), rule: 'cwd' };
 }
 
+/**
+ * The root `cachex exec` keys its working folder against (key/working-folder.ts):
+ * the config's folder when there is a config, else the nearest folder at or
+ * above `cwd` holding .git or package.json (a checkout's root), else null.
+ */
+export function findKeyRoot(cwd: string, configFile: string | null): string | null {
+  if (configFile) return path.dirname(configFile);
+  let dir = path.resolve(cwd);
+  for (;;) {
+    if (existsSync(path.join(dir, '.git')) || existsSync(path.join(dir, 'package.json'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
 export function describeRootRule(rule: RootRule): string {
   switch (rule) {
     case 'config':

@@ -7,6 +7,7 @@ import type { EntryHandle, KeyLockHandle, StagedRun, Storage } from '../store/en
 import type { EntryRef } from '../store/layout.js';
 import type { ParamRecord } from '../store/meta.js';
 import type { Params } from '../tasks/params.js';
+import { realParams } from '../tasks/real-names.js';
 import type { TaskDef } from '../tasks/task.js';
 import { inputStamps } from './input-stamps.js';
 import type { RunOutcome, RunRequest } from './run-task.js';
@@ -40,7 +41,8 @@ function openLogs(staged: StagedRun, req: RunRequest): { stdout: LogSink; stderr
 
 export function paramRecords(task: TaskDef, params: Params): Record<string, ParamRecord> {
   const records: Record<string, ParamRecord> = {};
-  for (const [name, value] of Object.entries(params)) {
+  // A non-UTF-8 file name is recorded by its real name (escaped), which `rebuild` can open again.
+  for (const [name, value] of Object.entries(realParams(task.params, params))) {
     records[name] = task.ignore.includes(name) ? { value, ignored: true } : { value };
   }
   return records;

@@ -24,6 +24,8 @@ export async function prepareRun(
   given: Record<string, unknown>,
   /** Run paths pass this to put the remote tier in front of the store (others stay local). */
   remote?: Omit<RemoteChoice, 'config'>,
+  /** Where the task runs: the current folder, or (rebuild) the folder the entry was stored from. */
+  cwd: string = settings.cwd,
 ): Promise<PreparedRun> {
   const config = await settings.config();
   const spec = config.tasks[taskName];
@@ -31,12 +33,12 @@ export async function prepareRun(
   const task = taskFromSpec(taskName, spec);
   const fileDefaults = (await settings.paramDefaults())[taskName];
   const paramsFile = settings.paramsFile().value;
-  const params = resolveParams(task.params, { given, fileDefaults, paramsFile, cwd: settings.cwd });
+  const params = resolveParams(task.params, { given, fileDefaults, paramsFile, cwd });
   const store = openStore(
     (await settings.dataFolder()).value,
     remote && { remote: { ...remote, config: config.remote } },
   );
   const digests = new DigestCache(store.layout.digests);
-  const { key, inputs } = computeKey(task, params, { digests, cwd: settings.cwd, projectRoot: settings.projectRoot });
+  const { key, inputs } = computeKey(task, params, { digests, cwd, projectRoot: settings.projectRoot });
   return { store, task, params, key, inputs };
 }

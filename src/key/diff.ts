@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { ParamsSchema } from '../config/types.js';
 import { flagName } from '../tasks/flags.js';
+import { displayName } from '../tasks/name-bytes.js';
 import { canonicalJson } from './encode.js';
 import type { KeyInputs } from './inputs.js';
 
@@ -20,6 +21,8 @@ export type KeyChange =
   | { kind: 'code' }
   | { kind: 'command'; before: readonly string[]; after: readonly string[] }
   | { kind: 'executable'; before: string; after: string }
+  /** Relative to the project root; `before` absent: the entry was stored before the working folder entered keys. */
+  | { kind: 'working-folder'; before?: string; after?: string }
   | { kind: 'param'; param: string; before?: unknown; after?: unknown }
   | { kind: 'key-by'; param: string; before: KeyBy; after: KeyBy }
   | {
@@ -65,9 +68,9 @@ function showValue(value: unknown): string {
 }
 
 function showPath(p: string, cwd: string | undefined): string {
-  if (!cwd || !path.isAbsolute(p)) return p;
+  if (!cwd || !path.isAbsolute(p)) return displayName(p);
   const rel = path.relative(cwd, p);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
+  return displayName(rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p);
 }
 
 interface PathInput {
@@ -112,6 +115,15 @@ function words(c: KeyChange): [string, string] {
           : `executable ${c.after}: content changed (was ${c.before})`,
         'executable changed',
       ];
+    case 'working-folder': {
+      const shown = (p: string | undefined) => (p === undefined ? '(not in the key)' : displayName(p));
+      if (c.before === undefined)
+        return [
+          `working folder ${shown(c.after)} (the entry was stored before cachex keyed the working folder)`,
+          'working folder now in the key',
+        ];
+      return [`working folder ${shown(c.before)} → ${shown(c.after)}`, 'working folder changed'];
+    }
     case 'param':
       return [`${flag(c.param)} ${showValue(c.before)} → ${showValue(c.after)}`, `${flag(c.param)} changed`];
     case 'key-by':
@@ -160,7 +172,7 @@ function pathDifferences(
 ): KeyChange[] {
   const type: PathKind = options.schema?.[name]?.type === 'dir' ? 'dir' : 'file';
   const shownAt = (input: PathInput, given: unknown, index: number | undefined): string | null => {
-    if (input.path !== undefined) return input.path;
+    if (input.path !== undefined) return displayName(input.path);
     const value = index === undefined ? given : Array.isArray(given) ? given[index] : undefined;
     return typeof value === 'string' ? showPath(value, options.cwd) : null;
   };
@@ -263,6 +275,12 @@ export function diffKeyInputs(stored: KeySide, current: KeySide, options: DiffOp
     changes.push({ kind: 'command', before: b.command, after: a.command });
   if (b.executable && a.executable && b.executable.digest !== a.executable.digest)
     changes.push({ kind: 'executable', before: b.executable.path, after: a.executable.path });
+  if (b.workingFolder !== a.workingFolder && b.kind === a.kind)
+    changes.push({
+      kind: 'working-folder',
+      ...(b.workingFolder === undefined ? {} : { before: b.workingFolder }),
+      ...(a.workingFolder === undefined ? {} : { after: a.workingFolder }),
+    });
   changes.push(...paramDifferences(stored, current, options));
   changes.push(...envDifferences(b.env, a.env));
   return changes.map(describe);

@@ -2,9 +2,11 @@ import path from 'node:path';
 import type { ParamSpec } from '../config/types.js';
 import type { Params, ParamValue } from '../tasks/params.js';
 import type { TaskDef } from '../tasks/task.js';
+import { realName } from '../tasks/real-names.js';
 import { envRefs, expandCommand, resolveExecutable } from '../tasks/command.js';
 import { type DigestCache, sha256 } from './digest.js';
 import { keyOf } from './encode.js';
+import { keyWorkingFolder } from './working-folder.js';
 import { type ToolInputs, toolIdentity } from './tool.js';
 
 /** Bumped when the encoding changes, so old entries can never be mistaken for new ones. */
@@ -20,6 +22,12 @@ export interface KeyInputs {
   command?: readonly string[];
   /** `digest` is absent when a tool.versionCommand's output stands for the executable */
   executable?: { path: string; digest?: string };
+  /**
+   * Command tasks and exec only: the working folder relative to the project
+   * root (key/working-folder.ts). Absent for TypeScript tasks and library
+   * functions, whose keys stay as they were.
+   */
+  workingFolder?: string;
   /** Command tasks only: the libraries shipped with the executable, tool.inputs, tool.versionCommand. */
   tool?: ToolInputs;
   params: Record<string, unknown>;
@@ -35,8 +43,10 @@ export interface KeyContext {
 
 function pathInput(spec: ParamSpec, value: string, ctx: KeyContext): unknown {
   const keyBy = spec.keyBy ?? 'content';
-  const rel = path.relative(ctx.projectRoot, value);
-  const shownPath = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : value;
+  // A non-UTF-8 name is keyed by its real name, not the /proc alias it is opened through.
+  const real = realName(value, ctx.cwd);
+  const rel = path.relative(ctx.projectRoot, real);
+  const shownPath = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : real;
   const digest = spec.type === 'dir' ? ctx.digests.treeDigest(value) : ctx.digests.digest(value);
   if (keyBy === 'content') return { digest };
   if (keyBy === 'path') return { path: shownPath };
@@ -70,6 +80,7 @@ export function computeKey(task: TaskDef, params: Params, ctx: KeyContext): { ke
   if (task.kind === 'function') inputs.code = task.codeDigest;
   if (task.command) {
     inputs.command = task.command;
+    inputs.workingFolder = keyWorkingFolder(ctx.cwd, ctx.projectRoot);
     for (const name of envRefs(task.command.slice(1))) envNames.add(name);
     const argv0 = expandCommand(task.name, task.command.slice(0, 1), params, '')[0];
     const resolved = resolveExecutable(task.name, argv0, ctx.cwd);

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { spawnArgs } from './byte-args.js';
 import { GRACE_MS } from './interrupt.js';
 import { signalGroup, stopGroup } from './process-group.js';
 import type { RunIo, RunResult } from './types.js';
@@ -16,12 +17,14 @@ interface Ended {
 
 /**
  * Runs an argv without a shell: each element reaches the program as exactly
- * one argument, whatever characters it holds. The program runs in its own
+ * one argument, whatever characters it holds (raw bytes of a non-UTF-8 file
+ * name included: see byte-args.ts). The program runs in its own
  * process group, so that stopping it (Ctrl-C, SIGTERM to cachex) reaches the
  * children it started too, not only the program itself.
  */
 export async function runCommand(argv: string[], io: RunIo, cwd: string): Promise<RunResult> {
-  const child = spawn(argv[0], argv.slice(1), {
+  const { file, args } = spawnArgs(argv);
+  const child = spawn(file, args, {
     // The inherited working folder is the real one: a folder name that is not UTF-8 survives no string.
     cwd: cwd === process.cwd() ? undefined : cwd,
     stdio: ['inherit', 'pipe', 'pipe'],

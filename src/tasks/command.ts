@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync, realpathSync, statSync } from 'node:
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { ParamValue, Params } from './params.js';
+import { realName } from './real-names.js';
 import { workingFolder } from './working-folder.js';
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
@@ -25,8 +26,9 @@ function expandEnv(arg: string, task: string): string {
 
 function paramArg(value: ParamValue | undefined): string {
   if (value === undefined) return '';
-  if (Array.isArray(value)) return value.map(String).join(',');
-  return String(value);
+  // A file opened through a /proc alias (its name is not UTF-8) reaches the command by its real name.
+  if (Array.isArray(value)) return value.map((v) => realName(String(v))).join(',');
+  return realName(String(value));
 }
 
 /**

@@ -2,8 +2,12 @@ import { cpSync, existsSync, lstatSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, UsageError, storeErrorFrom } from '../errors.js';
 import { sha256, type DigestCache } from '../key/digest.js';
+import { displayName } from './name-bytes.js';
+import { openRawPath, recoverArg } from './raw-argv.js';
+import { realName } from './real-names.js';
 import { workingFolder } from './working-folder.js';
 import { KEY_FORMAT, keyOfInputs, type KeyInputs } from '../key/inputs.js';
+import { keyWorkingFolder } from '../key/working-folder.js';
 import { safeRelative } from '../store/place.js';
 import { resolveExecutable } from './command.js';
 import type { Params } from './params.js';
@@ -23,6 +27,8 @@ export interface ExecRequest {
   outputs: string[];
   name?: string;
   cwd: string;
+  /** What the working folder is keyed relative to (config/project-root.ts findKeyRoot); null: none found. */
+  keyRoot: string | null;
   /** The data folder: an input folder must not contain it (the store changes under every run). */
   dataFolder: string;
 }
@@ -72,21 +78,25 @@ function inputKey(
   const { cwd } = req;
   if (given === '' || given.includes('\0'))
     throw new UsageError(`--input needs a path to a file or folder, got ${JSON.stringify(given)}.`);
-  const absolute = path.resolve(workingFolder(cwd), given);
+  let absolute = path.resolve(workingFolder(cwd), given);
   let dir: boolean;
   try {
     dir = statSync(absolute).isDirectory();
   } catch {
-    throw new UsageError(`--input ${given} does not exist; check the path.`);
+    // A name that is not UTF-8 is opened by its bytes, through a /proc alias (raw-argv.ts).
+    const alias = openRawPath(given, cwd);
+    if (!alias) throw new UsageError(`--input ${displayName(given)} does not exist; check the path.`);
+    absolute = alias;
+    dir = statSync(alias).isDirectory();
   }
-  const inside = path.relative(absolute, req.dataFolder);
+  const inside = path.relative(realName(absolute, cwd), req.dataFolder);
   if (dir && !inside.startsWith('..') && !path.isAbsolute(inside)) {
     throw new UsageError(
       `--input ${given} contains the data folder ${req.dataFolder}, which changes on every run; name the folders the command reads instead (for example --input src).`,
     );
   }
   // The path as written enters the key too: the command line names it, and swapping two inputs is different work.
-  const shown = path.isAbsolute(given) ? absolute : path.normalize(given);
+  const shown = path.isAbsolute(given) ? realName(absolute, cwd) : path.normalize(recoverArg(given));
   return {
     record: {
       path: shown,
@@ -101,8 +111,9 @@ function inputKey(
 /**
  * The key of an unregistered command: its literal argv, the content of each
  * `--input`, the value digest of each `--env` variable, the executable's
- * content and the declared outputs. The cwd itself does not enter the key,
- * so CI machines with different checkout paths share entries.
+ * content, the declared outputs and the working folder relative to the
+ * project root (relative, so CI machines with different checkout paths share
+ * entries; see key/working-folder.ts).
  */
 export function prepareExec(req: ExecRequest, digests: DigestCache): PreparedExec {
   if (!req.argv.length || req.argv[0] === '')
@@ -138,6 +149,7 @@ export function prepareExec(req: ExecRequest, digests: DigestCache): PreparedExe
     kind: 'exec',
     version: null,
     command: req.argv,
+    workingFolder: keyWorkingFolder(req.cwd, req.keyRoot),
     executable: { path: executable, digest: digests.digest(executable) },
     params: { inputs: inputRecords, outputs },
     env: Object.fromEntries(envNames.map((v) => [v, process.env[v] === undefined ? null : sha256(process.env[v]!)])),

@@ -1,8 +1,10 @@
-import { openSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
 import type { ParamSpec, ParamsSchema } from '../config/types.js';
 import { flagName } from './flags.js';
+import { displayName } from './name-bytes.js';
+import { openRawPath } from './raw-argv.js';
 import { workingFolder } from './working-folder.js';
 
 export type ParamValue = string | number | boolean | ParamValue[];
@@ -48,51 +50,16 @@ function toPath(name: string, spec: ParamSpec, origin: string, raw: unknown, cwd
   try {
     stats = statSync(absolute);
   } catch {
-    const alias = rawArgvPath(raw, cwd);
-    if (!alias) bad(name, origin, `names ${raw}, which does not exist; check the path`);
+    const alias = openRawPath(raw, cwd);
+    if (!alias) bad(name, origin, `names ${displayName(raw)}, which does not exist; check the path`);
     absolute = alias;
     stats = statSync(alias);
   }
-  if (spec.type === 'file' && !stats.isFile()) bad(name, origin, `names ${raw}, which is not a regular file`);
-  if (spec.type === 'dir' && !stats.isDirectory()) bad(name, origin, `names ${raw}, which is not a directory`);
+  if (spec.type === 'file' && !stats.isFile())
+    bad(name, origin, `names ${displayName(raw)}, which is not a regular file`);
+  if (spec.type === 'dir' && !stats.isDirectory())
+    bad(name, origin, `names ${displayName(raw)}, which is not a directory`);
   return absolute;
-}
-
-/**
- * Node decodes argv as UTF-8, so a file name holding other bytes (Latin-1 from
- * an old archive, say) arrives with U+FFFD in it and cannot be opened by that
- * name. Linux keeps the raw bytes in /proc/self/cmdline: when an argument
- * decodes to `raw` and its bytes name an existing file, this opens it and
- * returns /proc/<pid>/fd/<n>, a path that the task (worker thread or child
- * process) can open for as long as cachex runs. Null when there is none.
- */
-function rawArgvPath(raw: string, cwd: string): string | null {
-  if (!raw.includes('\uFFFD') || process.platform !== 'linux') return null;
-  let cmdline: Buffer;
-  try {
-    cmdline = readFileSync('/proc/self/cmdline');
-  } catch {
-    return null;
-  }
-  const args: Buffer[] = [];
-  for (let start = 0; start < cmdline.length; ) {
-    const end = cmdline.indexOf(0, start);
-    const arg = cmdline.subarray(start, end < 0 ? cmdline.length : end);
-    args.push(arg);
-    const eq = arg.indexOf(0x3d); // --file=<bytes>
-    if (eq > 0) args.push(arg.subarray(eq + 1));
-    start = end < 0 ? cmdline.length : end + 1;
-  }
-  for (const arg of args) {
-    if (arg.toString('utf8') !== raw) continue;
-    const full = arg[0] === 0x2f ? arg : Buffer.concat([Buffer.from(`${workingFolder(cwd)}/`), arg]);
-    try {
-      return `/proc/${process.pid}/fd/${openSync(full, 'r')}`;
-    } catch {
-      /* not this one */
-    }
-  }
-  return null;
 }
 
 /** Validates one value and brings it to its canonical form (`0.10` → 0.1, `"true"` → true). */

@@ -4,7 +4,9 @@
  * built CLI's `run --dry-run --json` and `exec --dry-run --json`, and the
  * library's `key()` — must equal the keys recorded in
  * test/fixtures/golden-keys.json. A change here invalidates every user's
- * cache, so it must be deliberate: bump KEY_FORMAT in src/key/inputs.ts, then
+ * cache, so it must be deliberate: bump KEY_FORMAT in src/key/inputs.ts (or,
+ * when a new input enters the keys of some kinds only, check that only those
+ * keys moved, as when the working folder entered command and exec keys), then
  * re-record with
  *
  *   npm run build && CACHEX_RECORD_GOLDEN=1 npx vitest run test/e2e/golden-keys.test.ts
@@ -16,7 +18,7 @@
  * file outside the project root, `exec --input` given as an absolute path, and
  * commands found on PATH (`sh`: their bytes are the machine's, not ours).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, Workspace } from '../helpers/cli.js';
@@ -48,6 +50,8 @@ const CLI_CASES: Record<string, Case> = {
     '--tag',
     'y',
   ),
+  // The working folder is in the key of command tasks and exec (relative to the project root).
+  'command: from a sub-folder': { ...run('convert', '--file', 'a.txt'), cwd: 'in' },
   'command: another value of a declared env var': {
     ...run('convert', '--file', 'in/a.txt'),
     env: { GOLDEN_MODE: 'slow' },
@@ -63,6 +67,8 @@ const CLI_CASES: Record<string, Case> = {
   'ts: file and dir lists': run('files', '--file', 'in/a.txt', '--file', 'in/b.txt', '--dir', 'in/tree'),
   'ts: empty lists': run('files'),
   'exec: bare command': { args: ['exec', '--dry-run', '--json', '--', './bin/tool.sh', 'in/a.txt'] },
+  // The same argv as the bare command: only the working folder differs.
+  'exec: from a sub-folder': { args: ['exec', '--dry-run', '--json', '--', './bin/tool.sh', 'in/a.txt'], cwd: 'in' },
   'exec: inputs, env, outputs, name': {
     args: [
       ...['exec', '--input', 'in/a.txt', '--input', 'in/tree', '--env', 'GOLDEN_MODE', '--env', 'GOLDEN_UNSET'],
@@ -89,6 +95,8 @@ beforeAll(async () => {
   ws = new Workspace('cachex-golden-');
   goldenEnv(ws);
   project = copyGoldenProject(ws.path('some', 'where', 'project'));
+  // So that ./bin/tool.sh is found from in/ too (the sub-folder cases): the same file, keyed by its content.
+  symlinkSync('../bin', path.join(project, 'in', 'bin'));
   const results = await inPool(
     Object.values(CLI_CASES).map((c) => () => runAsync(ws, c.args, path.join(project, c.cwd ?? ''), c.env)),
   );
@@ -134,6 +142,12 @@ describe('golden keys', () => {
     expect(keys['command: ignored flag, explicit default']).toBe(keys['command: defaults']);
     expect(keys['ts: file by path, from a sub-folder']).toBe(keys['ts: file by path']);
     expect(keys['library: scale explicit factor, ignored logger']).toBe(keys['library: scale default factor']);
+    // The working folder, relative to the project root, is in command and exec keys only.
+    for (const [label, recorded] of Object.entries(inputs)) {
+      const folder = (recorded as { workingFolder?: string }).workingFolder;
+      if (/^(command|exec):/.test(label)) expect(folder, label).toBe(label.endsWith('from a sub-folder') ? 'in' : '.');
+      else expect(folder, label).toBeUndefined();
+    }
     const distinct = new Set(Object.values(keys));
     expect(distinct.size).toBe(Object.keys(keys).length - 3);
     for (const key of distinct) expect(key).toMatch(/^[0-9a-f]{64}$/);

@@ -32,6 +32,21 @@ describe('diffKeyInputs names each changed key input', () => {
     expect(diffKeyInputs(side(), side())).toEqual([]);
   });
 
+  it('the working folder of a command: working folder packages/a → packages/b', () => {
+    const command = { kind: 'command' as const, code: undefined, command: ['pwd'] };
+    const [d] = diffKeyInputs(
+      side({ ...command, workingFolder: 'packages/a' }),
+      side({ ...command, workingFolder: 'packages/b' }),
+    );
+    expect(d).toMatchObject({ kind: 'working-folder', before: 'packages/a', after: 'packages/b' });
+    expect(d.text).toBe('working folder packages/a → packages/b');
+    expect(d.short).toBe('working folder changed');
+    // An entry stored before the working folder entered keys.
+    expect(texts(side(command), side({ ...command, workingFolder: '.' }))).toEqual([
+      'working folder . (the entry was stored before cachex keyed the working folder)',
+    ]);
+  });
+
   it('a plain param: --resolution 0.1 → 0.2', () => {
     const current = side({ params: { resolution: 0.2, file: { digest: D1 } } });
     const [d] = diffKeyInputs(side(), current);

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DigestCache } from '../../src/key/digest.js';
-import { computeKey } from '../../src/key/inputs.js';
+import { computeKey, keyOfInputs } from '../../src/key/inputs.js';
 import { taskFromSpec } from '../../src/tasks/task.js';
 
 // The expected keys were computed by cachex before the tool identity (libraries, tool.inputs,
 // tool.versionCommand) entered command-task keys: TypeScript tasks, library functions and
-// commands that load no library of their own must keep their entries.
+// commands that load no library of their own must keep their entries. The working folder
+// (issue 12 item 10) deliberately moved command-task keys: only by that one input.
 const dir = mkdtempSync(path.join(tmpdir(), 'cachex-keys-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const ctx = { digests: new DigestCache(null), cwd: dir, projectRoot: dir };
@@ -39,6 +40,12 @@ describe('keys that the tool identity must not move', () => {
     chmodSync(script, 0o755);
     process.env.CACHEX_KEY_TEST_TOOL = script; // argv[0]'s variable is not keyed: its path may differ between machines
     const task = taskFromSpec('sh', { command: ['${CACHEX_KEY_TEST_TOOL}', '{out}'] });
-    expect(computeKey(task, {}, ctx).key).toBe('7003504e3be0899da918323f30ef89641efe9e6e1e79b0422d0edbe6f34aa5c6');
+    const { key, inputs } = computeKey(task, {}, ctx);
+    expect(inputs.workingFolder).toBe('.');
+    expect(key).toBe('b71869149aad88ba3cd29b50696e2a4acb0b7b3bd9b00d3ab6af8de7de2ae27c');
+    // Without the working folder it is the key from before: nothing else moved.
+    expect(keyOfInputs({ ...inputs, workingFolder: undefined })).toBe(
+      '7003504e3be0899da918323f30ef89641efe9e6e1e79b0422d0edbe6f34aa5c6',
+    );
   });
 });

@@ -34,4 +34,14 @@ describe('ls distinguishers', () => {
     expect(found.get(b)).toEqual(['version=2', '$TOKEN=unset', 'file@eeeeeeee']);
     expect(distinguishers([a, b], (e) => e.name).size).toBe(0);
   });
+
+  it('tells apart command entries run in different folders (folder=unset: stored before the folder was keyed)', () => {
+    const a = entry('a', inputs({ workingFolder: 'packages/a' }));
+    const b = entry('b', inputs({ workingFolder: 'caf\uDCE9' }));
+    const old = entry('old', inputs({}));
+    const found = distinguishers([a, b, old], () => 'same');
+    expect(found.get(a)).toEqual(['folder=packages/a']);
+    expect(found.get(b)).toEqual(['folder=caf\\xe9']);
+    expect(found.get(old)).toEqual(['folder=unset']);
+  });
 });

@@ -90,6 +90,7 @@ describe('cachex exec requests', () => {
     env: [],
     outputs: [],
     cwd,
+    keyRoot: cwd,
     dataFolder: path.join(cwd, '.cachex'),
     ...over,
   });

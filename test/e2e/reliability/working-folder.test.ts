@@ -48,10 +48,19 @@ describe('a working folder whose name is not UTF-8', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).toMatch(/^hit potree /m);
     expect(second.stdout).toBe(first.stdout);
-    // The same content elsewhere is the same key: the relative path was resolved to this very file.
-    copyFileSync(SAMPLE_PCD, ws.path('b.pcd'));
-    expect(ws.run(cx(['run', 'potree', '--file', 'b.pcd'])).stderr).toMatch(/^hit potree /m);
+    // The same content under another name in this folder is the same key: the relative path was resolved to this very file.
+    copyFileSync(SAMPLE_PCD, Buffer.concat([folder, Buffer.from('/b.pcd')]));
+    expect((await runIn(cx(['run', 'potree', '--file', 'b.pcd']))).stderr).toMatch(/^hit potree /m);
     expect(ws.converterRuns()).toBe(1);
+    // The working folder is in a command task's key by its real bytes (0xE9 escaped as U+DCE9), not the lossy name.
+    const dry = await runIn(cx(['run', 'potree', '--file', 'a.pcd', '--dry-run', '--json']));
+    const workingFolder: string = JSON.parse(dry.stdout).keyInputs.workingFolder;
+    expect(workingFolder.endsWith(`${path.basename(ws.dir)}/caf\udce9`), workingFolder).toBe(true);
+    // The parent folder is other work.
+    copyFileSync(SAMPLE_PCD, ws.path('b.pcd'));
+    expect(ws.run(cx(['run', 'potree', '--file', 'b.pcd'])).stderr).toMatch(
+      /^miss potree \S+ \(working folder changed;/m,
+    );
   });
 
   it('exec --input with a relative path hashes the file there and runs the command in that folder', async () => {
