@@ -32,7 +32,7 @@ import { OutputRefused } from './outputs.js';
 import { removeEntry } from './remove.js';
 import { encodeResult } from './result.js';
 import { Staging } from './staging.js';
-import { restoreSwappedOut } from './sweep.js';
+import { restoreAbandoned } from './swapped-out.js';
 import { statStamp } from '../../key/stamp.js';
 
 const CHUNKED_FILE = 'result.v8c';
@@ -67,7 +67,8 @@ export class LocalStore implements EntryStore {
   }
 
   async lookup(ref: EntryRef, expected: KeyInputs, opts: LookupOptions = {}): Promise<Lookup> {
-    if (opts.repair) restoreSwappedOut(this.layout, ref);
+    // Under the lock no run can be mid-replace; without it, only a swap whose run died is put back.
+    restoreAbandoned(this.layout, ref, Boolean(opts.repair));
     const found = await loadEntry(this.layout, ref, expected);
     if (found.status === 'hit') {
       if (opts.record !== false) recordHit(found.entry.dir);
@@ -175,6 +176,7 @@ export class LocalStore implements EntryStore {
   }
 
   async open(ref: EntryRef): Promise<EntryHandle | null> {
+    restoreAbandoned(this.layout, ref);
     const dir = this.layout.entryDir(ref);
     const read = await readEntryMeta(dir, ref);
     return 'meta' in read ? new LocalHandle(ref, dir, read.meta) : null;
@@ -198,6 +200,7 @@ export class LocalStore implements EntryStore {
   }
 
   list(query: ListQuery = {}): Promise<ListedEntry[]> {
+    restoreAbandoned(this.layout);
     return listEntries(this.layout, query);
   }
 

@@ -1,12 +1,13 @@
-import { readFileSync, readdirSync, renameSync, rmSync, statSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { isLockHeld, readOwner } from '../../lock/key-lock.js';
 import { isDeadLocal, isLocal, isAlive, type Owner } from '../../lock/owner.js';
 import { findStaleTempOwners, isSweptLockFile, removeStaleTempOwner } from '../../lock/temp-owners.js';
 import { diskUsage } from './catalog.js';
-import { ENTRY_FILES, assertRef, type EntryRef, type Layout } from '../layout.js';
+import { assertRef, type EntryRef, type Layout } from '../layout.js';
 import { INIT_PREFIX, STAGING_OWNER, TRASH_PREFIX } from './staging.js';
 import { ASIDE_PREFIXES } from './remove.js';
+import { putBack, refFromMeta } from './swapped-out.js';
 
 /** Leftovers older than this with no owner to ask are considered abandoned (clocks jump: keep it long). */
 const ORPHAN_AGE_MS = 60 * 60 * 1000;
@@ -215,60 +216,7 @@ function removeTree(target: string): void {
   }
 }
 
-/**
- * Called by a run holding the key's lock: when the entry is missing because a
- * --force run died between swapping the old entry out and the new one in, the
- * old one is put back (no other run can be between those renames: they hold the lock).
- */
-export function restoreSwappedOut(layout: Layout, ref: EntryRef): void {
-  if (existsSync(layout.entryDir(ref))) return;
-  let names: string[];
-  try {
-    names = readdirSync(layout.tmp);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (
-      name.startsWith(`${TRASH_PREFIX}${ref.key.slice(0, 12)}-`) &&
-      restoreTrash(layout, path.join(layout.tmp, name), ref)
-    )
-      return;
-  }
-}
-
-/** The entry a staged or swapped-out folder belongs to, from its meta.yaml; null when unreadable. */
-function refFromMeta(dir: string): EntryRef | null {
-  let text: string;
-  try {
-    text = readFileSync(path.join(dir, ENTRY_FILES.meta), 'utf8');
-  } catch {
-    return null;
-  }
-  // meta.yaml quotes its strings (meta-yaml.ts); older entries did not.
-  const ref = {
-    module: /^module: "?([^"\n]+)"?$/m.exec(text)?.[1] ?? '',
-    task: /^task: "?([^"\n]+)"?$/m.exec(text)?.[1] ?? '',
-    key: /^key: "?([0-9a-f]{64})"?$/m.exec(text)?.[1] ?? '',
-  };
-  try {
-    assertRef(ref);
-    return ref;
-  } catch {
-    return null;
-  }
-}
-
-function restoreTrash(layout: Layout, dir: string, only?: EntryRef): boolean {
+function restoreTrash(layout: Layout, dir: string): boolean {
   const ref = refFromMeta(dir);
-  if (!ref) return false;
-  if (only && (ref.key !== only.key || ref.task !== only.task || ref.module !== only.module)) return false;
-  try {
-    const target = layout.entryDir(ref);
-    if (existsSync(target)) return false;
-    renameSync(dir, target);
-    return true;
-  } catch {
-    return false;
-  }
+  return ref !== null && putBack(layout, { ref, dir });
 }

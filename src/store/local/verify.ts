@@ -4,6 +4,7 @@ import type { EntryRef, Layout } from '../layout.js';
 import { loadEntry } from './load.js';
 import { removeEntry } from './remove.js';
 import { findLeftovers, removeLeftovers, type Leftover } from './sweep.js';
+import { restoreAbandoned, swappedOut } from './swapped-out.js';
 
 export interface CorruptEntry {
   ref: EntryRef;
@@ -39,6 +40,8 @@ export interface VerifyOptions {
  */
 export async function verifyStore(layout: Layout, options: VerifyOptions = {}): Promise<VerifyReport> {
   const fix = Boolean(options.fix);
+  // An entry a killed --force left moved aside is the store's committed state: put it back before looking.
+  restoreAbandoned(layout);
   const leftovers = findLeftovers(layout);
   if (fix) removeLeftovers(layout, leftovers);
   const report: VerifyReport = { checked: 0, corrupt: [], inUse: [], leftovers, fixed: fix };
@@ -73,6 +76,8 @@ export async function verifyStore(layout: Layout, options: VerifyOptions = {}): 
     }
     report.corrupt.push(problem);
   }
+  // Moved aside by a --force that is storing its new entry right now: in use, like any key being replaced.
+  for (const aside of swappedOut(layout)) if (isLockHeld(layout.lockTarget(aside.ref))) report.inUse.push(aside.ref);
   return report;
 }
 
