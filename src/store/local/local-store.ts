@@ -13,6 +13,7 @@ import type {
   ListedEntry,
   ListQuery,
   LoadedEntry,
+  NotStoredReason,
   Lookup,
   LookupOptions,
   PutOutcome,
@@ -33,6 +34,7 @@ import { removeEntry } from './remove.js';
 import { encodeResult } from './result.js';
 import { Staging } from './staging.js';
 import { restoreAbandoned } from './swapped-out.js';
+import { freeSpace, type MinFreeSpace, requiredFreeBytes } from '../free-space.js';
 import { statStamp } from '../../key/stamp.js';
 
 const CHUNKED_FILE = 'result.v8c';
@@ -58,8 +60,10 @@ class LocalHandle implements EntryHandle {
  */
 export class LocalStore implements EntryStore {
   readonly layout: Layout;
-  constructor(dataFolder: string) {
+  private readonly minFreeSpace: MinFreeSpace;
+  constructor(dataFolder: string, options: { minFreeSpace?: MinFreeSpace } = {}) {
     this.layout = new Layout(dataFolder);
+    this.minFreeSpace = options.minFreeSpace ?? { kind: 'default' };
   }
 
   get root(): string {
@@ -122,6 +126,11 @@ export class LocalStore implements EntryStore {
         result: encoded.record,
         logs: run.logs,
       };
+      const short = await this.makeRoom(ref, run.replace);
+      if (short) {
+        staging.discard();
+        return { storage: { kind: 'not-stored', reason: short }, entry: null, resultBytes: null };
+      }
       const committed = await staging.commit(meta, sealed.stamps, run.replace);
       const entry = new LocalHandle(ref, this.layout.entryDir(ref), meta);
       if (committed === 'kept-existing') {
@@ -143,6 +152,30 @@ export class LocalStore implements EntryStore {
         err instanceof CachexError ? err : storeErrorFrom(err, `storing the entry ${ref.task} ${ref.key.slice(0, 12)}`);
       return { storage: { kind: 'store-failed', error }, entry: null, resultBytes: null };
     }
+  }
+
+  /**
+   * minFreeSpace: the staged entry already takes its space (the commit is a
+   * rename), so what is free now is what storing leaves. When that is too
+   * little, least recently used entries are pruned by `prune`'s rules (never
+   * one in use or hit in the last minute); still too little, and the run is
+   * not stored. A --force replace frees its old entry as it commits.
+   */
+  private async makeRoom(ref: EntryRef, replace: boolean): Promise<NotStoredReason | null> {
+    const space = freeSpace(this.layout.root);
+    if (!space) return null; // statfs unsupported: the disk-full errors still guard
+    const need = requiredFreeBytes(this.minFreeSpace, space.totalBytes);
+    const replaced = replace ? diskUsage(this.layout.entryDir(ref)) : 0;
+    if (space.freeBytes + replaced >= need) return null;
+    try {
+      const { prune } = await import('./prune.js');
+      await prune(this.layout, { freeBytes: need - space.freeBytes - replaced }, { dryRun: false });
+    } catch {
+      /* judged by what is free now */
+    }
+    const after = freeSpace(this.layout.root) ?? space;
+    if (after.freeBytes + replaced >= need) return null;
+    return { kind: 'no-space', freeBytes: after.freeBytes, minFreeBytes: need };
   }
 
   /** Chooses the result's encoding: v8, v8+gzip, or streamed big typed arrays (chunked.ts). */

@@ -23,6 +23,8 @@ export interface PruneSelectors {
   unusedForMs?: number;
   /** Remove least recently used entries until the entries in scope take at most this many bytes. */
   maxSizeBytes?: number;
+  /** Remove least recently used entries until this many bytes are freed (leftovers swept count too): minFreeSpace. */
+  freeBytes?: number;
   /** Only entries of this task (`task` or `module/task`). */
   task?: string;
   /** Never remove the newest N entries of each task. */
@@ -55,6 +57,7 @@ export function hasSelector(sel: PruneSelectors): boolean {
     sel.olderThanMs !== undefined ||
     sel.unusedForMs !== undefined ||
     sel.maxSizeBytes !== undefined ||
+    sel.freeBytes !== undefined ||
     sel.task !== undefined ||
     sel.keep !== undefined ||
     Boolean(sel.all)
@@ -219,7 +222,12 @@ async function removeLocked(layout: Layout, chosen: PrunedEntry, seen: CatalogEn
  * their integrity check, then the entries the selectors choose. Entries in
  * use are never removed; they are reported as skipped.
  */
-export async function prune(layout: Layout, sel: PruneSelectors, options: { dryRun: boolean }): Promise<PruneResult> {
+export async function prune(
+  layout: Layout,
+  selectors: PruneSelectors,
+  options: { dryRun: boolean },
+): Promise<PruneResult> {
+  let sel = selectors;
   const result: PruneResult = {
     removed: [],
     skipped: [],
@@ -266,6 +274,13 @@ export async function prune(layout: Layout, sel: PruneSelectors, options: { dryR
     const candidate = { ...toCandidate(entry), busy: busyReason(layout, entry, now, Boolean(sel.all)) };
     byCandidate.set(candidate, entry);
     healthy.push(candidate);
+  }
+  if (sel.freeBytes !== undefined) {
+    // Bytes to free become a size for the entries in scope, so --max-size's LRU rules (and its safety) apply.
+    const scopeBytes = healthy.filter((c) => inScope(c.ref, sel.task)).reduce((n, c) => n + c.bytes, 0);
+    const stillToFree = sel.freeBytes - result.freedBytes - chosen.reduce((n, c) => n + c.pruned.bytes, 0);
+    const maxSizeBytes = Math.max(0, scopeBytes - Math.max(0, stillToFree));
+    sel = { ...sel, freeBytes: undefined, maxSizeBytes: Math.min(maxSizeBytes, sel.maxSizeBytes ?? maxSizeBytes) };
   }
   const plan = planPrune(healthy, sel, now);
   for (const { candidate, reason } of plan.skipped) result.skipped.push({ ref: candidate.ref, reason });
