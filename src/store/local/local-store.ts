@@ -34,6 +34,7 @@ import { removeEntry } from './remove.js';
 import { encodeResult } from './result.js';
 import { Staging } from './staging.js';
 import { restoreAbandoned } from './swapped-out.js';
+import { countTakeOver, recordRecovery } from './recovery.js';
 import { freeSpace, type MinFreeSpace, requiredFreeBytes } from '../free-space.js';
 import { statStamp } from '../../key/stamp.js';
 
@@ -81,14 +82,25 @@ export class LocalStore implements EntryStore {
       return { status: 'hit', source: 'local', entry };
     }
     if (found.status === 'corrupt') {
-      if (opts.repair) await this.remove(ref, { why: 'corrupt', ifBusy: 'skip', locked: true });
+      this.countCorrupt(ref, found.file, found.reason);
+      if (opts.repair && (await this.remove(ref, { why: 'corrupt', ifBusy: 'skip', locked: true })) === 'removed')
+        recordRecovery(this.layout, 'set-aside', ref);
       return { status: 'miss', corrupt: { file: found.file, reason: found.reason } };
     }
     return { status: 'miss', corrupt: null };
   }
 
+  /** Counted once per damaged entry and process: the look under the lock finds what the first look found. */
+  private readonly corruptSeen = new Set<string>();
+  private countCorrupt(ref: EntryRef, file: string, reason: string): void {
+    const seen = `${ref.module}/${ref.task}/${ref.key}@${this.identity(ref)}`;
+    if (this.corruptSeen.has(seen)) return;
+    this.corruptSeen.add(seen);
+    recordRecovery(this.layout, 'corrupt-found', ref, { reason: `${file}: ${reason}` });
+  }
+
   lock(ref: EntryRef, opts: { onWait?: (owner: Partial<Owner> | null) => void } = {}): Promise<KeyLockHandle> {
-    return acquireKeyLock(this.layout.lockTarget(ref), { onWait: opts.onWait });
+    return acquireKeyLock(this.layout.lockTarget(ref), { onWait: opts.onWait, ...countTakeOver(this.layout, ref) });
   }
 
   stage(ref: EntryRef): StagedRun {
@@ -253,8 +265,8 @@ export class LocalStore implements EntryStore {
     if (opts.locked) return removeEntry(this.layout, ref, opts.why);
     const lock =
       opts.ifBusy === 'wait'
-        ? await acquireKeyLock(this.layout.lockTarget(ref))
-        : await tryAcquireKeyLock(this.layout.lockTarget(ref));
+        ? await acquireKeyLock(this.layout.lockTarget(ref), countTakeOver(this.layout, ref))
+        : await tryAcquireKeyLock(this.layout.lockTarget(ref), countTakeOver(this.layout, ref));
     if (!lock) return 'busy';
     try {
       return removeEntry(this.layout, ref, opts.why);

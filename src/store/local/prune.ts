@@ -7,6 +7,7 @@ import { ENTRY_FILES, type EntryRef, type Layout } from '../layout.js';
 import { checkSizes } from './load.js';
 import { removeEntry } from './remove.js';
 import { findLeftovers, removeLeftovers, type Leftover } from './sweep.js';
+import { countTakeOver, recordRecovery } from './recovery.js';
 
 /**
  * A hit reads the entry's outputs (for --out/--publish) after it appended to
@@ -191,7 +192,7 @@ type Removal = { ok: true } | { ok: false; reason: string };
  * hit, or found corrupt only because it was being replaced while we read it.
  */
 async function removeLocked(layout: Layout, chosen: PrunedEntry, seen: CatalogEntry, all: boolean): Promise<Removal> {
-  const lock = await tryAcquireKeyLock(layout.lockTarget(chosen.ref));
+  const lock = await tryAcquireKeyLock(layout.lockTarget(chosen.ref), countTakeOver(layout, chosen.ref));
   if (!lock) return { ok: false, reason: 'a running command holds its key' };
   try {
     if (!existsSync(layout.entryDir(chosen.ref))) return { ok: false, reason: 'it is gone already' };
@@ -208,6 +209,7 @@ async function removeLocked(layout: Layout, chosen: PrunedEntry, seen: CatalogEn
     }
     try {
       if (removeEntry(layout, chosen.ref, 'pruned') === 'gone') return { ok: false, reason: 'it is gone already' };
+      if (chosen.reasons.includes('corrupt')) recordRecovery(layout, 'set-aside', chosen.ref);
     } catch (err) {
       throw storeErrorFrom(err, `removing the entry ${chosen.ref.task} ${chosen.ref.key.slice(0, 12)}`);
     }
@@ -259,7 +261,8 @@ export async function prune(
     if (problem) {
       if (isLockHeld(layout.lockTarget(entry.ref)))
         result.skipped.push({ ref: entry.ref, reason: 'a running command holds its key' });
-      else
+      else {
+        recordRecovery(layout, 'corrupt-found', entry.ref, { reason: `${problem.file}: ${problem.reason}` });
         chosen.push({
           entry,
           pruned: {
@@ -269,6 +272,7 @@ export async function prune(
             detail: `${problem.file}: ${problem.reason}`,
           },
         });
+      }
       continue;
     }
     const candidate = { ...toCandidate(entry), busy: busyReason(layout, entry, now, Boolean(sel.all)) };

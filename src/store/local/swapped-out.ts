@@ -3,6 +3,7 @@ import path from 'node:path';
 import { isLockHeld } from '../../lock/key-lock.js';
 import { ENTRY_FILES, assertRef, type EntryRef, type Layout } from '../layout.js';
 import { TRASH_PREFIX } from './staging.js';
+import { recordRecovery } from './recovery.js';
 
 /**
  * A --force replace moves the old entry to tmp/trash-<key12>-… and then
@@ -81,6 +82,7 @@ export function putBack(layout: Layout, aside: SwappedOut): boolean {
 export function restoreAbandoned(layout: Layout, only?: EntryRef, locked = false): void {
   if (only && existsSync(layout.entryDir(only))) return; // the usual case: one stat
   for (const aside of swappedOut(layout, only)) {
-    if (locked || !isLockHeld(layout.lockTarget(aside.ref))) putBack(layout, aside);
+    if ((locked || !isLockHeld(layout.lockTarget(aside.ref))) && putBack(layout, aside))
+      recordRecovery(layout, 'entry-restored', aside.ref);
   }
 }

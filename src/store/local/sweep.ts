@@ -8,6 +8,7 @@ import { assertRef, type EntryRef, type Layout } from '../layout.js';
 import { INIT_PREFIX, STAGING_OWNER, TRASH_PREFIX } from './staging.js';
 import { ASIDE_PREFIXES } from './remove.js';
 import { putBack, refFromMeta } from './swapped-out.js';
+import { recordRecovery } from './recovery.js';
 
 /** Leftovers older than this with no owner to ask are considered abandoned (clocks jump: keep it long). */
 const ORPHAN_AGE_MS = 60 * 60 * 1000;
@@ -180,9 +181,15 @@ function findLockTargets(dir: string): string[] {
 export function removeLeftovers(layout: Layout, leftovers: Leftover[]): void {
   let held: string[] | null = null;
   const heldKeys = (): string[] => (held ??= heldLockKeys(layout));
+  // Only what is really gone is counted (statistics: leftovers swept, entries put back).
+  const swept = (leftover: Leftover): void => {
+    if (!existsSync(leftover.path))
+      recordRecovery(layout, 'leftover-swept', null, { reason: leftover.kind, bytes: leftover.bytes });
+  };
   for (const leftover of leftovers) {
     if (leftover.kind === 'lock' && isSweptLockFile(leftover.path)) {
       removeStaleTempOwner(leftover.path);
+      swept(leftover);
       continue;
     }
     if (leftover.kind === 'lock') {
@@ -190,6 +197,7 @@ export function removeLeftovers(layout: Layout, leftovers: Leftover[]): void {
       if (isLockHeld(target)) continue; // taken again since we looked
       rmSync(`${target}.owner.json`, { force: true });
       rmSync(leftover.path, { recursive: true, force: true });
+      swept(leftover);
       continue;
     }
     if (leftover.kind === 'trash' || leftover.kind === 'corrupt') {
@@ -198,8 +206,15 @@ export function removeLeftovers(layout: Layout, leftovers: Leftover[]): void {
       const prefix = outgoingPrefix(name);
       if (prefix && outgoingInUse(leftover.path, name.slice(prefix.length), heldKeys)) continue;
     }
-    if (leftover.kind === 'trash' && restoreTrash(layout, leftover.path)) continue;
+    if (leftover.kind === 'trash') {
+      const ref = refFromMeta(leftover.path);
+      if (ref && putBack(layout, { ref, dir: leftover.path })) {
+        recordRecovery(layout, 'entry-restored', ref);
+        continue;
+      }
+    }
     removeTree(leftover.path);
+    swept(leftover);
   }
 }
 
@@ -214,9 +229,4 @@ function removeTree(target: string): void {
   } catch {
     /* swept next time */
   }
-}
-
-function restoreTrash(layout: Layout, dir: string): boolean {
-  const ref = refFromMeta(dir);
-  return ref !== null && putBack(layout, { ref, dir });
 }

@@ -5,6 +5,7 @@ import { loadEntry } from './load.js';
 import { removeEntry } from './remove.js';
 import { findLeftovers, removeLeftovers, type Leftover } from './sweep.js';
 import { restoreAbandoned, swappedOut } from './swapped-out.js';
+import { countTakeOver, recordRecovery } from './recovery.js';
 
 export interface CorruptEntry {
   ref: EntryRef;
@@ -62,6 +63,7 @@ export async function verifyStore(layout: Layout, options: VerifyOptions = {}): 
       continue;
     }
     report.checked++;
+    recordRecovery(layout, 'corrupt-found', ref, { reason: `${outcome.file}: ${outcome.reason}` });
     const problem: CorruptEntry = {
       ref,
       file: outcome.file,
@@ -88,12 +90,13 @@ export async function verifyStore(layout: Layout, options: VerifyOptions = {}): 
  */
 async function removeCorrupt(layout: Layout, ref: EntryRef): Promise<'removed' | 'healthy' | 'in use'> {
   // Never wait for a running task: skip the key, as prune does.
-  const lock = await tryAcquireKeyLock(layout.lockTarget(ref));
+  const lock = await tryAcquireKeyLock(layout.lockTarget(ref), countTakeOver(layout, ref));
   if (!lock) return 'in use';
   try {
     const again = await loadEntry(layout, ref, undefined, { rehashOutputs: true });
     if (again.status === 'hit') return 'healthy';
-    if (again.status === 'corrupt') removeEntry(layout, ref, 'corrupt');
+    if (again.status === 'corrupt' && removeEntry(layout, ref, 'corrupt') === 'removed')
+      recordRecovery(layout, 'set-aside', ref);
     return 'removed'; // a miss: someone else removed it meanwhile
   } finally {
     await lock.release();
