@@ -59,7 +59,9 @@ export function prepareCall(options: ResolvedOptions, given: Record<string, unkn
     recorded[name] = value;
   }
   Object.assign(recorded, params);
-  const store = openStore(dataFolderOf(options), { minFreeSpace: minFreeSpace(null) });
+  const store = openStore(dataFolderOf(options), {
+    minFreeSpace: minFreeSpace({ minFreeSpace: options.minFreeSpace }),
+  });
   const { key, inputs } = computeKey(task, recorded as Params, {
     digests: new MemoDigestCache(store.layout.digests),
     cwd: process.cwd(),

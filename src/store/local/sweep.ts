@@ -213,6 +213,7 @@ export function removeLeftovers(layout: Layout, leftovers: Leftover[]): void {
         continue;
       }
     }
+    if (!existsSync(leftover.path)) continue; // put back or removed by another reader meanwhile
     removeTree(leftover.path);
     swept(leftover);
   }
