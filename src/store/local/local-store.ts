@@ -82,7 +82,8 @@ export class LocalStore implements EntryStore {
       return { status: 'hit', source: 'local', entry };
     }
     if (found.status === 'corrupt') {
-      this.countCorrupt(ref, found.file, found.reason);
+      // A dry run only looks: it is not counted (as it counts no hit).
+      if (opts.record !== false) this.countCorrupt(ref, found.file, found.reason);
       if (opts.repair && (await this.remove(ref, { why: 'corrupt', ifBusy: 'skip', locked: true })) === 'removed')
         recordRecovery(this.layout, 'set-aside', ref);
       return { status: 'miss', corrupt: { file: found.file, reason: found.reason } };

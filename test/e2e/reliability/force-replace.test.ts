@@ -133,8 +133,9 @@ describe.skipIf(cannotStrace())(
         '-e',
         'trace=rename',
         '-e',
-        `inject=rename:delay_enter=8000000:when=${commit}`,
+        `inject=rename:delay_enter=20000000:when=${commit}`,
       ]);
+      // Held 20 s at the rename: ample for the three readers below, even on a busy machine (checked after them).
       await waitFor(() => entryDirs(ws.data).length === 0 && trashIn(ws.data).length === 1, 60_000, 'the swap-out');
       const listed = lsJson();
       expect(listed.map((e) => [e.key, e.created, e.problem])).toEqual([[key, created, null]]);

@@ -55,6 +55,9 @@ describe('recovery counters in the statistics', () => {
 
     // A damaged entry found by a run: one finding (the look under the lock sees the same damage), set aside once.
     damage(entryOf(a));
+    // A dry run only looks: not counted.
+    expect(ws.run(cx(['run', 'potree', '--file', a, '--dry-run'])).code).toBe(0);
+    expect(recovery()).toEqual(none);
     const rerun = ws.run(cx(['run', 'potree', '--file', a]));
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.stderr).toMatch(/corrupt/i);
