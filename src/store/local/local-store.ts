@@ -139,11 +139,9 @@ export class LocalStore implements EntryStore {
         result: encoded.record,
         logs: run.logs,
       };
+      // Not stored for want of room: the staging stays until the run ends, so --out can still place its outputs.
       const short = await this.makeRoom(ref, run.replace);
-      if (short) {
-        staging.discard();
-        return { storage: { kind: 'not-stored', reason: short }, entry: null, resultBytes: null };
-      }
+      if (short) return { storage: { kind: 'not-stored', reason: short }, entry: null, resultBytes: null };
       const committed = await staging.commit(meta, sealed.stamps, run.replace);
       const entry = new LocalHandle(ref, this.layout.entryDir(ref), meta);
       if (committed === 'kept-existing') {

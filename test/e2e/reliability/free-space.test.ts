@@ -6,7 +6,7 @@
  * the task's code. A task that cannot even write its outputs still ends with
  * exit 4 (resources.test.ts).
  */
-import { statfsSync } from 'node:fs';
+import { statfsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Workspace } from '../../helpers/cli.js';
@@ -85,7 +85,8 @@ describe.skipIf(cannotMount())(withReason('minFreeSpace on a small tmpfs data fo
     const min = free() - MiB / 2;
     const env = { CACHEX_MIN_FREE_SPACE: String(min) };
     const calls = ws.converterRuns();
-    const run = ws.run(cx(['run', 'potree', '--file', b]), { env });
+    const out = ws.path('out-b'); // outside the tmpfs: a run not stored still places its outputs as asked
+    const run = ws.run(cx(['run', 'potree', '--file', b, '--out', out]), { env });
     expect(run.code, run.stderr).toBe(0); // the task's exit code
     expect(run.stdout).toBe('converted b.pcd\n');
     expect(ws.converterRuns()).toBe(calls + 1);
@@ -93,6 +94,8 @@ describe.skipIf(cannotMount())(withReason('minFreeSpace on a small tmpfs data fo
       /^miss potree [0-9a-f]{12} \(.*ran .*, not stored: storing it would leave .* free on the data folder's disk, less than the .* to keep free \(minFreeSpace, CACHEX_MIN_FREE_SPACE\), even after pruning the least recently used entries not in use\)$/m,
     );
     expect(keysStored()).toEqual([key12(storeA.stderr)]);
+    expect(list(out)).toContain('metadata.json');
+    expect(statSync(path.join(out, 'cloud.bin')).size).toBe(MiB);
     expect(list(path.join(data(), 'tmp'))).toEqual([]);
     expect(list(path.join(data(), 'locks', 'tasks', 'potree'))).toEqual([]);
     expect((await checkStore(data())).corrupt).toEqual([]);
