@@ -1,3 +1,4 @@
+import { minFreeSpace } from '../config/free-space.js';
 import { Settings } from '../config/settings.js';
 import { openStore, type LocalStore, type RemoteChoice } from '../store/open.js';
 import type { Globals } from './globals.js';
@@ -17,9 +18,10 @@ export class CliContext {
   async store(remote?: Omit<RemoteChoice, 'config'>): Promise<LocalStore> {
     const settings = await this.settings();
     const folder = (await settings.dataFolder()).value;
+    // Without a remote choice the command stores nothing (run and rebuild open theirs in core/prepare.ts).
     if (!remote) return openStore(folder);
     // exec runs without a config file; the remote section is read only when there is one.
-    const config = settings.hasConfig ? (await settings.config()).remote : undefined;
-    return openStore(folder, { remote: { ...remote, config } });
+    const config = settings.hasConfig ? await settings.config() : null;
+    return openStore(folder, { remote: { ...remote, config: config?.remote }, minFreeSpace: minFreeSpace(config) });
   }
 }

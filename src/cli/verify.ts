@@ -18,7 +18,13 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .action(async (opts: { fix?: boolean; json?: boolean }) => {
       const store = await ctx.store();
       const report = await store.verify({ fix: Boolean(opts.fix) });
-      process.stdout.write(opts.json ? `${JSON.stringify(jsonReport(report), null, 2)}\n` : await textReport(report));
+      if (opts.json) {
+        // The store's repairs as the statistics log has them (this verify's included), for a fleet's operators.
+        const { EventLog } = await import('../store/events.js');
+        const { summarise } = await import('../insight/stats.js');
+        const recovery = summarise(new EventLog(store.root).read()).recovery;
+        process.stdout.write(`${JSON.stringify({ ...jsonReport(report), recovery }, null, 2)}\n`);
+      } else process.stdout.write(await textReport(report));
       const remaining = report.fixed ? report.corrupt.filter((c) => !c.removed) : report.corrupt;
       if (remaining.length) process.exitCode = CORRUPT_EXIT;
     });

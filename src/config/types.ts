@@ -87,6 +87,8 @@ export interface CachexConfig {
   maxSize?: number | string;
   /** Entries unused for this long are pruned automatically after a store step (`30d` or milliseconds). */
   pruneUnusedFor?: number | string;
+  /** A store step keeps at least this free on the data folder's disk, pruning least-recently-used entries first (`1GB`, `5%`, bytes, 0 = off; CACHEX_MIN_FREE_SPACE wins; default 1 GiB or 5 % of the disk, whichever is less). */
+  minFreeSpace?: number | string;
   tasks: Record<string, TaskSpec>;
   /** The remote tier (issue 9); its URL and secrets come from the environment only. */
   remote?: RemoteConfig;
@@ -105,6 +107,8 @@ export function defineConfig<const P extends Record<string, unknown>>(config: {
   maxSize?: number | string;
   /** Entries unused for this long are pruned automatically after a store step (`30d` or milliseconds). */
   pruneUnusedFor?: number | string;
+  /** A store step keeps at least this free on the data folder's disk, pruning least-recently-used entries first (`1GB`, `5%`, bytes, 0 = off; CACHEX_MIN_FREE_SPACE wins; default 1 GiB or 5 % of the disk, whichever is less). */
+  minFreeSpace?: number | string;
   tasks: ConfigTasks<P>;
   remote?: RemoteConfig;
 }): CachexConfig {

@@ -1,3 +1,4 @@
+import { parseMinFreeSpace } from './free-space.js';
 import { ConfigError } from '../errors.js';
 import type { CachexConfig, ParamSpec, TaskSpec, ToolSpec } from './types.js';
 import { flagName } from '../tasks/flags.js';
@@ -30,7 +31,7 @@ export const RESERVED_FLAGS = new Set([
 ]);
 
 /** The keys each level of a config may use; anything else is a typo or an option from another tool. */
-export const CONFIG_KEYS = ['dataFolder', 'maxSize', 'pruneUnusedFor', 'tasks', 'remote'] as const;
+export const CONFIG_KEYS = ['dataFolder', 'maxSize', 'pruneUnusedFor', 'minFreeSpace', 'tasks', 'remote'] as const;
 export const REMOTE_KEYS = ['signing', 'namespace', 'lease', 'maxArtifactSize'] as const;
 export const TASK_KEYS = [
   'description',
@@ -80,6 +81,7 @@ export function validateConfig(value: unknown, file: string): CachexConfig {
   if (config.remote !== undefined) validateRemote(config.remote, file);
   configSize(file, 'maxSize', config.maxSize);
   configDuration(file, 'pruneUnusedFor', config.pruneUnusedFor);
+  if (config.minFreeSpace !== undefined) parseMinFreeSpace(config.minFreeSpace, `${file}: \`minFreeSpace\``);
   for (const [name, task] of Object.entries(config.tasks)) validateTask(name, task, file);
   return config;
 }

@@ -1,3 +1,4 @@
+import { minFreeSpace } from '../config/free-space.js';
 import type { Settings } from '../config/settings.js';
 import { UsageError } from '../errors.js';
 import { DigestCache } from '../key/digest.js';
@@ -34,10 +35,10 @@ export async function prepareRun(
   const fileDefaults = (await settings.paramDefaults())[taskName];
   const paramsFile = settings.paramsFile().value;
   const params = resolveParams(task.params, { given, fileDefaults, paramsFile, cwd });
-  const store = openStore(
-    (await settings.dataFolder()).value,
-    remote && { remote: { ...remote, config: config.remote } },
-  );
+  const store = openStore((await settings.dataFolder()).value, {
+    ...(remote && { remote: { ...remote, config: config.remote } }),
+    minFreeSpace: minFreeSpace(config),
+  });
   const digests = new DigestCache(store.layout.digests);
   const { key, inputs } = computeKey(task, params, { digests, cwd, projectRoot: settings.projectRoot });
   return { store, task, params, key, inputs };

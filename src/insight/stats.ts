@@ -1,4 +1,4 @@
-import type { CacheEvent } from '../store/events.js';
+import type { CacheEvent, RecoveryKind } from '../store/events.js';
 
 /** Counts for one task, or for all of them. */
 export interface TaskStats {
@@ -22,6 +22,27 @@ export interface TaskStats {
   notStoredReasons: Record<string, number>;
 }
 
+/** What the store repaired (corruptions found, entries set aside, locks taken over, leftovers swept, entries put back). */
+export interface RecoveryCounts {
+  corruptFound: number;
+  setAside: number;
+  locksTakenOver: number;
+  leftoversSwept: number;
+  entriesRestored: number;
+}
+
+const RECOVERY_FIELD: Record<RecoveryKind, keyof RecoveryCounts> = {
+  'corrupt-found': 'corruptFound',
+  'set-aside': 'setAside',
+  'lock-taken-over': 'locksTakenOver',
+  'leftover-swept': 'leftoversSwept',
+  'entry-restored': 'entriesRestored',
+};
+
+export function noRecoveries(): RecoveryCounts {
+  return { corruptFound: 0, setAside: 0, locksTakenOver: 0, leftoversSwept: 0, entriesRestored: 0 };
+}
+
 export interface StatsSummary {
   /** The window: the first and last event counted (ms since the epoch), null when none. */
   from: number | null;
@@ -29,6 +50,8 @@ export interface StatsSummary {
   events: number;
   overall: TaskStats;
   tasks: TaskStats[];
+  /** Store-wide repairs (a leftover belongs to no task; with a task filter, only that task's entries count). */
+  recovery: RecoveryCounts;
 }
 
 function empty(task: string, module: string): TaskStats {
@@ -90,19 +113,25 @@ export function summarise(events: readonly CacheEvent[], filter: { task?: string
   let from: number | null = null;
   let to: number | null = null;
   let counted = 0;
+  const recovery = noRecoveries();
   for (const e of events) {
     if (filter.task && e.task !== filter.task) continue;
+    counted++;
+    from = from === null ? e.t : Math.min(from, e.t);
+    to = to === null ? e.t : Math.max(to, e.t);
+    if (e.event === 'recovered') {
+      const field = e.recovery && RECOVERY_FIELD[e.recovery];
+      if (field) recovery[field]++;
+      continue;
+    }
     const id = `${e.module}/${e.task}`;
     let s = byTask.get(id);
     if (!s) byTask.set(id, (s = empty(e.task, e.module)));
     add(s, e);
     add(overall, e);
-    counted++;
-    from = from === null ? e.t : Math.min(from, e.t);
-    to = to === null ? e.t : Math.max(to, e.t);
   }
   const tasks = [...byTask.values()]
     .map(finish)
     .sort((a, b) => a.module.localeCompare(b.module) || a.task.localeCompare(b.task));
-  return { from, to, events: counted, overall: finish(overall), tasks };
+  return { from, to, events: counted, overall: finish(overall), tasks, recovery };
 }

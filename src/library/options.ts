@@ -10,6 +10,7 @@ import type { CacheOptions, CachableFunction } from './types.js';
 import { isSegment } from '../store/layout.js';
 import type { Lifetime } from '../core/lifetime.js';
 import { taskLifetime } from '../config/lifetime.js';
+import { parseMinFreeSpace } from '../config/free-space.js';
 
 const KNOWN = new Set([
   'name',
@@ -23,6 +24,7 @@ const KNOWN = new Set([
   'streamThreshold',
   'maxAge',
   'staleWhileRevalidate',
+  'minFreeSpace',
 ]);
 
 export const DEFAULT_MEMORY = { maxBytes: 64 * 1024 * 1024, maxEntries: 1000 };
@@ -39,6 +41,8 @@ export interface ResolvedOptions {
   dataFolder: string | undefined;
   streamThreshold: number;
   lifetime: Lifetime | undefined;
+  /** As given (checked here); the environment may override it per call (config/free-space.ts). */
+  minFreeSpace: number | string | undefined;
 }
 
 function wrong(problem: string): never {
@@ -130,6 +134,15 @@ export function resolveOptions(fn: CachableFunction, options: CacheOptions, defa
   if (options.dataFolder !== undefined && (typeof options.dataFolder !== 'string' || options.dataFolder === ''))
     wrong('`dataFolder` must be a folder path');
 
+  if (options.minFreeSpace !== undefined) {
+    try {
+      parseMinFreeSpace(options.minFreeSpace, '`minFreeSpace`');
+    } catch (err) {
+      if (err instanceof ConfigError) wrong(err.message.replace(/\.$/, ''));
+      throw err;
+    }
+  }
+
   const schema = schemaOf(options.params as ParamsSchema | undefined, defaults as Record<string, unknown>, name);
   const extraDefaults: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(defaults)) if (!(k in schema)) extraDefaults[k] = v;
@@ -157,5 +170,6 @@ export function resolveOptions(fn: CachableFunction, options: CacheOptions, defa
         ? DEFAULT_STREAM_THRESHOLD
         : count(options.streamThreshold, 'streamThreshold'),
     lifetime: lifetimeOf(options, name),
+    minFreeSpace: options.minFreeSpace,
   };
 }

@@ -1,3 +1,4 @@
+import { minFreeSpace } from '../config/free-space.js';
 import { UsageError } from '../errors.js';
 import { computeKey, type KeyInputs } from '../key/inputs.js';
 import type { EntryStore } from '../store/entry-store.js';
@@ -58,7 +59,9 @@ export function prepareCall(options: ResolvedOptions, given: Record<string, unkn
     recorded[name] = value;
   }
   Object.assign(recorded, params);
-  const store = openStore(dataFolderOf(options));
+  const store = openStore(dataFolderOf(options), {
+    minFreeSpace: minFreeSpace({ minFreeSpace: options.minFreeSpace }),
+  });
   const { key, inputs } = computeKey(task, recorded as Params, {
     digests: new MemoDigestCache(store.layout.digests),
     cwd: process.cwd(),

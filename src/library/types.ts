@@ -45,6 +45,12 @@ export interface CacheOptions<I extends string = string, D = object, P = ParamsS
   maxAge?: number | string;
   /** Past maxAge, return the old result at once for this long and refresh it in the background. */
   staleWhileRevalidate?: number | string;
+  /**
+   * Keep at least this free on the store's disk: a result that would leave less is stored only after pruning
+   * least-recently-used entries makes room, else returned unstored (`1GB`, `5%`, bytes, 0 = off;
+   * CACHEX_MIN_FREE_SPACE wins; default 1 GiB or 5 % of the disk, whichever is less).
+   */
+  minFreeSpace?: number | string;
 }
 
 type Writable<T> = T extends (...args: never[]) => unknown

@@ -29,6 +29,8 @@ export interface HeldLock {
 export interface AcquireOptions {
   /** Called once, when the lock is busy and this process starts waiting. */
   onWait?: (owner: Partial<Owner> | null) => void;
+  /** Called when this process broke the lock of a dead or silent holder (a recovery the statistics count). */
+  onTakeOver?: (holder: 'dead' | 'silent') => void;
 }
 
 /**
@@ -47,10 +49,16 @@ export async function acquireKeyLock(target: string, options: AcquireOptions = {
     const held = await lockOnce(target);
     if (held) return held;
     const holder = judgeHolder(target);
-    if (holder.state === 'dead' && breakDeadLock(target, holder.owner)) continue;
+    if (holder.state === 'dead' && breakDeadLock(target, holder.owner)) {
+      options.onTakeOver?.('dead');
+      continue;
+    }
     if (holder.state === 'heartbeat') {
       const stamp = heartbeatStamp(lockDir(target));
-      if (stamp && watch.unchangedFor(stamp) >= STALE_MS && breakSilentLock(target, stamp, holder.owner)) continue;
+      if (stamp && watch.unchangedFor(stamp) >= STALE_MS && breakSilentLock(target, stamp, holder.owner)) {
+        options.onTakeOver?.('silent');
+        continue;
+      }
     }
     if (!announced) {
       announced = true;
@@ -65,7 +73,10 @@ export async function acquireKeyLock(target: string, options: AcquireOptions = {
  * while a live process holds it. For prune and verify, which skip busy
  * entries rather than wait for them.
  */
-export async function tryAcquireKeyLock(target: string): Promise<HeldLock | null> {
+export async function tryAcquireKeyLock(
+  target: string,
+  options: Pick<AcquireOptions, 'onTakeOver'> = {},
+): Promise<HeldLock | null> {
   ensureLocksFolder(target);
   const held = await lockOnce(target);
   if (held) return held;
@@ -73,9 +84,11 @@ export async function tryAcquireKeyLock(target: string): Promise<HeldLock | null
   if (holder.state === 'alive') return null;
   if (holder.state === 'dead') {
     if (!breakDeadLock(target, holder.owner)) return null;
+    options.onTakeOver?.('dead');
   } else {
     const stamp = heartbeatStamp(lockDir(target));
     if (!stamp || !silentInFileSystemClock(target) || !breakSilentLock(target, stamp, holder.owner)) return null;
+    options.onTakeOver?.('silent');
   }
   return lockOnce(target);
 }

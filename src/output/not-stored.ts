@@ -1,3 +1,4 @@
+import { formatBytes } from './format.js';
 import type { NotStoredReason, Storage } from '../store/entry-store.js';
 
 /** Why a run was not stored, in words that name no CLI flag (both doors show them). */
@@ -17,6 +18,8 @@ export function notStoredWords(reason: NotStoredReason): string {
       return `the declared output ${reason.path} was not produced`;
     case 'output-refused':
       return reason.detail;
+    case 'no-space':
+      return `storing it would leave ${formatBytes(reason.freeBytes)} free on the data folder's disk, less than the ${formatBytes(reason.minFreeBytes)} to keep free (minFreeSpace, CACHEX_MIN_FREE_SPACE), even after pruning the least recently used entries not in use`;
   }
 }
 

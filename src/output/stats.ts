@@ -1,4 +1,4 @@
-import type { StatsSummary, TaskStats } from '../insight/stats.js';
+import type { RecoveryCounts, StatsSummary, TaskStats } from '../insight/stats.js';
 import { formatBytes, formatDuration } from './format.js';
 import { renderTable } from './table.js';
 
@@ -16,6 +16,20 @@ function row(label: string, s: TaskStats): string[] {
     formatBytes(s.storedBytes),
     String(s.notStored),
   ];
+}
+
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
+/** The store's repairs in one line, or null when there were none. */
+export function recoveryText(r: RecoveryCounts): string | null {
+  if (!Object.values(r).some((n) => n > 0)) return null;
+  return `recovery: ${[
+    plural(r.corruptFound, 'corrupt entry found', 'corrupt entries found'),
+    `${r.setAside} set aside`,
+    plural(r.locksTakenOver, 'lock taken over', 'locks taken over'),
+    plural(r.leftoversSwept, 'leftover swept', 'leftovers swept'),
+    plural(r.entriesRestored, 'swapped-out entry put back', 'swapped-out entries put back'),
+  ].join(', ')}`;
 }
 
 /** `cachex stats` as a table like `ccache -s`: one row per task and a total. */
@@ -38,5 +52,7 @@ export async function statsText(summary: StatsSummary, window: { since?: number;
   const lines = [`Cache statistics${scope}${when} (${summary.events} events)`, table.trimEnd()];
   const reasons = Object.entries(summary.overall.notStoredReasons).sort((a, b) => b[1] - a[1]);
   if (reasons.length) lines.push(`not stored: ${reasons.map(([why, n]) => `${why} (${n})`).join(', ')}`);
+  const repaired = recoveryText(summary.recovery);
+  if (repaired) lines.push(repaired);
   return `${lines.join('\n')}\n`;
 }

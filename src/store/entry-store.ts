@@ -131,7 +131,9 @@ export type NotStoredReason =
   | { kind: 'unserialisable'; detail: string }
   | { kind: 'input-changed' }
   | { kind: 'output-missing'; path: string }
-  | { kind: 'output-refused'; detail: string };
+  | { kind: 'output-refused'; detail: string }
+  /** Storing would leave less than minFreeSpace free on the data folder's disk, even after pruning. */
+  | { kind: 'no-space'; freeBytes: number; minFreeBytes: number };
 
 /** Whether a finished run became an entry. */
 export type Storage =

@@ -34,7 +34,24 @@ export type EventKind =
   /** A run's result was stored. */
   | 'stored'
   /** A run's result was not stored (`reason` says why). */
-  | 'not-stored';
+  | 'not-stored'
+  /** The store repaired something (`recovery` says what): counted by `stats` for a fleet's operators. */
+  | 'recovered';
+
+/**
+ * What a recovery was: an entry that failed its integrity check, one moved out
+ * of cache/ for that, a dead or silent holder's lock broken, a crash leftover
+ * (staging folder, swapped-out or set-aside folder, stale lock or temporary
+ * owner file) removed, a swapped-out entry of a killed --force put back.
+ */
+export const RECOVERY_KINDS = [
+  'corrupt-found',
+  'set-aside',
+  'lock-taken-over',
+  'leftover-swept',
+  'entry-restored',
+] as const;
+export type RecoveryKind = (typeof RECOVERY_KINDS)[number];
 
 export interface CacheEvent {
   v: 1;
@@ -53,13 +70,15 @@ export interface CacheEvent {
   savedMs?: number;
   /** hit: bytes of the entry's outputs; stored: bytes stored. */
   bytes?: number;
-  /** miss: which key input changed (short form); not-stored: why. */
+  /** miss: which key input changed (short form); not-stored: why; recovered: a detail (the leftover's kind). */
   reason?: string;
+  /** recovered: what was repaired. */
+  recovery?: RecoveryKind;
 }
 
 export type NewEvent = Omit<CacheEvent, 'v' | 't'> & { t?: number };
 
-const EVENT_KINDS = new Set<string>(['hit', 'miss', 'forced', 'stored', 'not-stored']);
+const EVENT_KINDS = new Set<string>(['hit', 'miss', 'forced', 'stored', 'not-stored', 'recovered']);
 
 function clip(text: string | undefined, max: number): string | undefined {
   return text === undefined || text.length <= max ? text : `${text.slice(0, max - 1)}…`;
@@ -79,6 +98,7 @@ export function eventLine(event: NewEvent): Buffer {
     ...(event.savedMs !== undefined && { savedMs: Math.round(event.savedMs) }),
     ...(event.bytes !== undefined && { bytes: event.bytes }),
     ...(event.reason !== undefined && { reason: clip(event.reason, 300) }),
+    ...(event.recovery !== undefined && { recovery: event.recovery }),
   };
   let line = Buffer.from(`${JSON.stringify(full)}\n`);
   // Multi-byte characters can still push it over: drop the free text rather than the event.

@@ -1,3 +1,4 @@
+import type { MinFreeSpace } from './free-space.js';
 import { LocalStore } from './local/local-store.js';
 import { type RemoteConfig, readRemoteSettings } from './remote/settings.js';
 import { TieredStore } from './tiered.js';
@@ -19,17 +20,22 @@ export interface RemoteChoice {
  * lookup, so a misconfigured remote fails a local hit too (a ConfigError,
  * exit 3) without loading any remote code.
  */
-export function openStore(dataFolder: string, opts: { remote?: RemoteChoice } = {}): LocalStore {
+export function openStore(
+  dataFolder: string,
+  opts: { remote?: RemoteChoice; minFreeSpace?: MinFreeSpace } = {},
+): LocalStore {
   const remote = opts.remote;
-  if (!remote || remote.disabled) return new LocalStore(dataFolder);
+  const local = { minFreeSpace: opts.minFreeSpace };
+  if (!remote || remote.disabled) return new LocalStore(dataFolder, local);
   const read = readRemoteSettings(remote.env ?? process.env, remote.config ?? {});
   if (!read.ok) throw read.error;
-  if (!read.settings) return new LocalStore(dataFolder);
+  if (!read.settings) return new LocalStore(dataFolder, local);
   const warn = remote.warn ?? ((line: string) => void process.stderr.write(`${line}\n`));
-  return new TieredStore(dataFolder, { settings: read.settings, warn });
+  return new TieredStore(dataFolder, { settings: read.settings, warn, ...local });
 }
 
 export type { LocalStore };
+export type { MinFreeSpace } from './free-space.js';
 export type { Leftover } from './local/sweep.js';
 export type { PruneReason, PruneResult, PruneSelectors } from './local/prune.js';
 

@@ -11,6 +11,7 @@ import type {
   StagedRun,
 } from './entry-store.js';
 import type { EntryRef } from './layout.js';
+import type { MinFreeSpace } from './free-space.js';
 import { LocalStore } from './local/local-store.js';
 import type { Staging } from './local/staging.js';
 import type { RemoteTier, RemoteTierOptions } from './remote/tier.js';
@@ -21,6 +22,7 @@ export interface TieredOptions {
   /** Where a warning line goes (once per distinct line). */
   warn: (line: string) => void;
   tier?: Partial<RemoteTierOptions>;
+  minFreeSpace?: MinFreeSpace;
 }
 
 const refId = (ref: EntryRef) => `${ref.module}/${ref.task}/${ref.key}`;
@@ -42,7 +44,7 @@ export class TieredStore extends LocalStore implements EntryStore {
     dataFolder: string,
     private readonly options: TieredOptions,
   ) {
-    super(dataFolder);
+    super(dataFolder, { minFreeSpace: options.minFreeSpace });
   }
 
   remoteReport(ref: EntryRef): RemoteReport {

@@ -49,6 +49,42 @@ describe('the statistics log', () => {
     expect(log.read({ since: 2000 }).map((e) => e.event)).toEqual(['stored', 'hit']);
   });
 
+  it('reads back recovery events with what was repaired, also those that belong to no entry', () => {
+    const log = new EventLog(path.join(dir, 'data'));
+    log.append({
+      event: 'recovered',
+      recovery: 'set-aside',
+      task: 'convert',
+      module: 'tasks',
+      key: 'a'.repeat(64),
+      t: 1,
+    });
+    log.append({
+      event: 'recovered',
+      recovery: 'leftover-swept',
+      task: '',
+      module: '',
+      key: '',
+      t: 2,
+      reason: 'staging',
+      bytes: 8192,
+    });
+    expect(log.read()).toEqual([
+      { v: 1, t: 1, event: 'recovered', recovery: 'set-aside', task: 'convert', module: 'tasks', key: 'aaaaaaaaaaaa' },
+      {
+        v: 1,
+        t: 2,
+        event: 'recovered',
+        recovery: 'leftover-swept',
+        task: '',
+        module: '',
+        key: '',
+        reason: 'staging',
+        bytes: 8192,
+      },
+    ]);
+  });
+
   it('keeps every line under MAX_EVENT_BYTES, however long the free text', () => {
     const long = 'é'.repeat(5000);
     const line = eventLine({ event: 'not-stored', task: long, module: long, key: 'b'.repeat(64), reason: long });

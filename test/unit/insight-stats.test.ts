@@ -14,6 +14,35 @@ const ev = (event: CacheEvent['event'], task: string, t: number, extra: Partial<
 });
 
 describe('summarise', () => {
+  it('counts recoveries store-wide, apart from the task rows; a task filter keeps only its entries', () => {
+    const events = [
+      ev('recovered', 'a', 1, { recovery: 'corrupt-found' }),
+      ev('recovered', 'a', 2, { recovery: 'set-aside' }),
+      ev('recovered', 'b', 3, { recovery: 'lock-taken-over' }),
+      ev('recovered', '', 4, { recovery: 'leftover-swept', module: '', reason: 'staging' }),
+      ev('recovered', 'a', 5, { recovery: 'entry-restored' }),
+      ev('hit', 'a', 6),
+    ];
+    const all = summarise(events);
+    expect(all.recovery).toEqual({
+      corruptFound: 1,
+      setAside: 1,
+      locksTakenOver: 1,
+      leftoversSwept: 1,
+      entriesRestored: 1,
+    });
+    expect(all.tasks.map((t) => t.task)).toEqual(['a']);
+    expect(all.overall.hits).toBe(1);
+    expect(all.events).toBe(6);
+    expect(summarise(events, { task: 'a' }).recovery).toEqual({
+      corruptFound: 1,
+      setAside: 1,
+      locksTakenOver: 0,
+      leftoversSwept: 0,
+      entriesRestored: 1,
+    });
+  });
+
   it('has no hit rate before any lookup, and forced runs do not count as lookups', () => {
     const s = summarise([ev('forced', 'a', 1), ev('stored', 'a', 2, { ms: 10, bytes: 5 })]);
     expect(s.overall).toMatchObject({

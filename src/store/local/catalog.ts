@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ENTRY_FILES, KEY_PATTERN, type EntryRef, type Layout } from '../layout.js';
 import type { ListedEntry, ListQuery } from '../entry-store.js';
 import { checkMeta, type EntryMeta } from '../meta.js';
+import { swappedOut } from './swapped-out.js';
 
 /** One entry as listings see it (the store interface's ListedEntry), with its folder for the store's own use. */
 export type CatalogEntry = ListedEntry;
@@ -80,8 +81,8 @@ export async function describeEntry(
   layout: Layout,
   ref: EntryRef,
   options: { withoutSizes?: boolean } = {},
+  dir = layout.entryDir(ref),
 ): Promise<CatalogEntry> {
-  const dir = layout.entryDir(ref);
   const read = await readEntryMeta(dir, ref);
   const meta = 'meta' in read ? read.meta : null;
   const usage = usageOf(dir);
@@ -99,7 +100,35 @@ export async function describeEntry(
   };
 }
 
+const refId = (ref: EntryRef): string => `${ref.module}/${ref.task}/${ref.key}`;
+
+function matches(ref: EntryRef, query: ListQuery): boolean {
+  return (
+    (!query.module || ref.module === query.module) &&
+    (!query.task || ref.task === query.task) &&
+    (!query.keyPrefix || ref.key.startsWith(query.keyPrefix))
+  );
+}
+
+/**
+ * Every entry matching the query. A key whose entry a --force run has just
+ * moved aside (tmp/trash-…) is listed from there, so the old or the new entry
+ * is visible at every instant; looked at after cache/, so a replace finishing
+ * meanwhile shows its new entry instead.
+ */
 export async function listEntries(layout: Layout, query: ListQuery = {}): Promise<CatalogEntry[]> {
-  const refs = entryRefs(layout, query).filter((ref) => !query.keyPrefix || ref.key.startsWith(query.keyPrefix));
-  return Promise.all(refs.map((ref) => describeEntry(layout, ref, query)));
+  const refs = entryRefs(layout, query).filter((ref) => matches(ref, query));
+  const listed = new Set(refs.map(refId));
+  const entries = refs.map((ref) => describeEntry(layout, ref, query));
+  for (const aside of swappedOut(layout)) {
+    if (!matches(aside.ref, query) || listed.has(refId(aside.ref))) continue;
+    listed.add(refId(aside.ref));
+    entries.push(
+      describeEntry(layout, aside.ref, query, aside.dir).then((entry) =>
+        // Deleted while we read it: the new entry is in place by then.
+        entry.meta ? entry : describeEntry(layout, aside.ref, query),
+      ),
+    );
+  }
+  return Promise.all(entries);
 }

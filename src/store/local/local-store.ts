@@ -13,6 +13,7 @@ import type {
   ListedEntry,
   ListQuery,
   LoadedEntry,
+  NotStoredReason,
   Lookup,
   LookupOptions,
   PutOutcome,
@@ -32,7 +33,9 @@ import { OutputRefused } from './outputs.js';
 import { removeEntry } from './remove.js';
 import { encodeResult } from './result.js';
 import { Staging } from './staging.js';
-import { restoreSwappedOut } from './sweep.js';
+import { restoreAbandoned } from './swapped-out.js';
+import { countTakeOver, recordRecovery } from './recovery.js';
+import { freeSpace, type MinFreeSpace, requiredFreeBytes } from '../free-space.js';
 import { statStamp } from '../../key/stamp.js';
 
 const CHUNKED_FILE = 'result.v8c';
@@ -58,8 +61,10 @@ class LocalHandle implements EntryHandle {
  */
 export class LocalStore implements EntryStore {
   readonly layout: Layout;
-  constructor(dataFolder: string) {
+  private readonly minFreeSpace: MinFreeSpace;
+  constructor(dataFolder: string, options: { minFreeSpace?: MinFreeSpace } = {}) {
     this.layout = new Layout(dataFolder);
+    this.minFreeSpace = options.minFreeSpace ?? { kind: 'default' };
   }
 
   get root(): string {
@@ -67,7 +72,8 @@ export class LocalStore implements EntryStore {
   }
 
   async lookup(ref: EntryRef, expected: KeyInputs, opts: LookupOptions = {}): Promise<Lookup> {
-    if (opts.repair) restoreSwappedOut(this.layout, ref);
+    // Under the lock no run can be mid-replace; without it, only a swap whose run died is put back.
+    restoreAbandoned(this.layout, ref, Boolean(opts.repair));
     const found = await loadEntry(this.layout, ref, expected);
     if (found.status === 'hit') {
       if (opts.record !== false) recordHit(found.entry.dir);
@@ -76,14 +82,26 @@ export class LocalStore implements EntryStore {
       return { status: 'hit', source: 'local', entry };
     }
     if (found.status === 'corrupt') {
-      if (opts.repair) await this.remove(ref, { why: 'corrupt', ifBusy: 'skip', locked: true });
+      // A dry run only looks: it is not counted (as it counts no hit).
+      if (opts.record !== false) this.countCorrupt(ref, found.file, found.reason);
+      if (opts.repair && (await this.remove(ref, { why: 'corrupt', ifBusy: 'skip', locked: true })) === 'removed')
+        recordRecovery(this.layout, 'set-aside', ref);
       return { status: 'miss', corrupt: { file: found.file, reason: found.reason } };
     }
     return { status: 'miss', corrupt: null };
   }
 
+  /** Counted once per damaged entry and process: the look under the lock finds what the first look found. */
+  private readonly corruptSeen = new Set<string>();
+  private countCorrupt(ref: EntryRef, file: string, reason: string): void {
+    const seen = `${ref.module}/${ref.task}/${ref.key}@${this.identity(ref)}`;
+    if (this.corruptSeen.has(seen)) return;
+    this.corruptSeen.add(seen);
+    recordRecovery(this.layout, 'corrupt-found', ref, { reason: `${file}: ${reason}` });
+  }
+
   lock(ref: EntryRef, opts: { onWait?: (owner: Partial<Owner> | null) => void } = {}): Promise<KeyLockHandle> {
-    return acquireKeyLock(this.layout.lockTarget(ref), { onWait: opts.onWait });
+    return acquireKeyLock(this.layout.lockTarget(ref), { onWait: opts.onWait, ...countTakeOver(this.layout, ref) });
   }
 
   stage(ref: EntryRef): StagedRun {
@@ -121,6 +139,9 @@ export class LocalStore implements EntryStore {
         result: encoded.record,
         logs: run.logs,
       };
+      // Not stored for want of room: the staging stays until the run ends, so --out can still place its outputs.
+      const short = await this.makeRoom(ref, run.replace);
+      if (short) return { storage: { kind: 'not-stored', reason: short }, entry: null, resultBytes: null };
       const committed = await staging.commit(meta, sealed.stamps, run.replace);
       const entry = new LocalHandle(ref, this.layout.entryDir(ref), meta);
       if (committed === 'kept-existing') {
@@ -142,6 +163,30 @@ export class LocalStore implements EntryStore {
         err instanceof CachexError ? err : storeErrorFrom(err, `storing the entry ${ref.task} ${ref.key.slice(0, 12)}`);
       return { storage: { kind: 'store-failed', error }, entry: null, resultBytes: null };
     }
+  }
+
+  /**
+   * minFreeSpace: the staged entry already takes its space (the commit is a
+   * rename), so what is free now is what storing leaves. When that is too
+   * little, least recently used entries are pruned by `prune`'s rules (never
+   * one in use or hit in the last minute); still too little, and the run is
+   * not stored. A --force replace frees its old entry as it commits.
+   */
+  private async makeRoom(ref: EntryRef, replace: boolean): Promise<NotStoredReason | null> {
+    const space = freeSpace(this.layout.root);
+    if (!space) return null; // statfs unsupported: the disk-full errors still guard
+    const need = requiredFreeBytes(this.minFreeSpace, space.totalBytes);
+    const replaced = replace ? diskUsage(this.layout.entryDir(ref)) : 0;
+    if (space.freeBytes + replaced >= need) return null;
+    try {
+      const { prune } = await import('./prune.js');
+      await prune(this.layout, { freeBytes: need - space.freeBytes - replaced }, { dryRun: false });
+    } catch {
+      /* judged by what is free now */
+    }
+    const after = freeSpace(this.layout.root) ?? space;
+    if (after.freeBytes + replaced >= need) return null;
+    return { kind: 'no-space', freeBytes: after.freeBytes, minFreeBytes: need };
   }
 
   /** Chooses the result's encoding: v8, v8+gzip, or streamed big typed arrays (chunked.ts). */
@@ -175,6 +220,7 @@ export class LocalStore implements EntryStore {
   }
 
   async open(ref: EntryRef): Promise<EntryHandle | null> {
+    restoreAbandoned(this.layout, ref);
     const dir = this.layout.entryDir(ref);
     const read = await readEntryMeta(dir, ref);
     return 'meta' in read ? new LocalHandle(ref, dir, read.meta) : null;
@@ -198,6 +244,7 @@ export class LocalStore implements EntryStore {
   }
 
   list(query: ListQuery = {}): Promise<ListedEntry[]> {
+    restoreAbandoned(this.layout);
     return listEntries(this.layout, query);
   }
 
@@ -217,8 +264,8 @@ export class LocalStore implements EntryStore {
     if (opts.locked) return removeEntry(this.layout, ref, opts.why);
     const lock =
       opts.ifBusy === 'wait'
-        ? await acquireKeyLock(this.layout.lockTarget(ref))
-        : await tryAcquireKeyLock(this.layout.lockTarget(ref));
+        ? await acquireKeyLock(this.layout.lockTarget(ref), countTakeOver(this.layout, ref))
+        : await tryAcquireKeyLock(this.layout.lockTarget(ref), countTakeOver(this.layout, ref));
     if (!lock) return 'busy';
     try {
       return removeEntry(this.layout, ref, opts.why);

@@ -7,6 +7,7 @@ import { ENTRY_FILES, type EntryRef, type Layout } from '../layout.js';
 import { checkSizes } from './load.js';
 import { removeEntry } from './remove.js';
 import { findLeftovers, removeLeftovers, type Leftover } from './sweep.js';
+import { countTakeOver, recordRecovery } from './recovery.js';
 
 /**
  * A hit reads the entry's outputs (for --out/--publish) after it appended to
@@ -23,6 +24,8 @@ export interface PruneSelectors {
   unusedForMs?: number;
   /** Remove least recently used entries until the entries in scope take at most this many bytes. */
   maxSizeBytes?: number;
+  /** Remove least recently used entries until this many bytes are freed (leftovers swept count too): minFreeSpace. */
+  freeBytes?: number;
   /** Only entries of this task (`task` or `module/task`). */
   task?: string;
   /** Never remove the newest N entries of each task. */
@@ -55,6 +58,7 @@ export function hasSelector(sel: PruneSelectors): boolean {
     sel.olderThanMs !== undefined ||
     sel.unusedForMs !== undefined ||
     sel.maxSizeBytes !== undefined ||
+    sel.freeBytes !== undefined ||
     sel.task !== undefined ||
     sel.keep !== undefined ||
     Boolean(sel.all)
@@ -188,7 +192,7 @@ type Removal = { ok: true } | { ok: false; reason: string };
  * hit, or found corrupt only because it was being replaced while we read it.
  */
 async function removeLocked(layout: Layout, chosen: PrunedEntry, seen: CatalogEntry, all: boolean): Promise<Removal> {
-  const lock = await tryAcquireKeyLock(layout.lockTarget(chosen.ref));
+  const lock = await tryAcquireKeyLock(layout.lockTarget(chosen.ref), countTakeOver(layout, chosen.ref));
   if (!lock) return { ok: false, reason: 'a running command holds its key' };
   try {
     if (!existsSync(layout.entryDir(chosen.ref))) return { ok: false, reason: 'it is gone already' };
@@ -205,6 +209,7 @@ async function removeLocked(layout: Layout, chosen: PrunedEntry, seen: CatalogEn
     }
     try {
       if (removeEntry(layout, chosen.ref, 'pruned') === 'gone') return { ok: false, reason: 'it is gone already' };
+      if (chosen.reasons.includes('corrupt')) recordRecovery(layout, 'set-aside', chosen.ref);
     } catch (err) {
       throw storeErrorFrom(err, `removing the entry ${chosen.ref.task} ${chosen.ref.key.slice(0, 12)}`);
     }
@@ -219,7 +224,12 @@ async function removeLocked(layout: Layout, chosen: PrunedEntry, seen: CatalogEn
  * their integrity check, then the entries the selectors choose. Entries in
  * use are never removed; they are reported as skipped.
  */
-export async function prune(layout: Layout, sel: PruneSelectors, options: { dryRun: boolean }): Promise<PruneResult> {
+export async function prune(
+  layout: Layout,
+  selectors: PruneSelectors,
+  options: { dryRun: boolean },
+): Promise<PruneResult> {
+  let sel = selectors;
   const result: PruneResult = {
     removed: [],
     skipped: [],
@@ -251,7 +261,8 @@ export async function prune(layout: Layout, sel: PruneSelectors, options: { dryR
     if (problem) {
       if (isLockHeld(layout.lockTarget(entry.ref)))
         result.skipped.push({ ref: entry.ref, reason: 'a running command holds its key' });
-      else
+      else {
+        recordRecovery(layout, 'corrupt-found', entry.ref, { reason: `${problem.file}: ${problem.reason}` });
         chosen.push({
           entry,
           pruned: {
@@ -261,11 +272,19 @@ export async function prune(layout: Layout, sel: PruneSelectors, options: { dryR
             detail: `${problem.file}: ${problem.reason}`,
           },
         });
+      }
       continue;
     }
     const candidate = { ...toCandidate(entry), busy: busyReason(layout, entry, now, Boolean(sel.all)) };
     byCandidate.set(candidate, entry);
     healthy.push(candidate);
+  }
+  if (sel.freeBytes !== undefined) {
+    // Bytes to free become a size for the entries in scope, so --max-size's LRU rules (and its safety) apply.
+    const scopeBytes = healthy.filter((c) => inScope(c.ref, sel.task)).reduce((n, c) => n + c.bytes, 0);
+    const stillToFree = sel.freeBytes - result.freedBytes - chosen.reduce((n, c) => n + c.pruned.bytes, 0);
+    const maxSizeBytes = Math.max(0, scopeBytes - Math.max(0, stillToFree));
+    sel = { ...sel, freeBytes: undefined, maxSizeBytes: Math.min(maxSizeBytes, sel.maxSizeBytes ?? maxSizeBytes) };
   }
   const plan = planPrune(healthy, sel, now);
   for (const { candidate, reason } of plan.skipped) result.skipped.push({ ref: candidate.ref, reason });

@@ -1,13 +1,14 @@
-import { readFileSync, readdirSync, renameSync, rmSync, statSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { isLockHeld, readOwner } from '../../lock/key-lock.js';
 import { isDeadLocal, isLocal, isAlive, type Owner } from '../../lock/owner.js';
 import { findStaleTempOwners, isSweptLockFile, removeStaleTempOwner } from '../../lock/temp-owners.js';
 import { diskUsage } from './catalog.js';
-import { ENTRY_FILES, assertRef, type EntryRef, type Layout } from '../layout.js';
+import { assertRef, type EntryRef, type Layout } from '../layout.js';
 import { INIT_PREFIX, STAGING_OWNER, TRASH_PREFIX } from './staging.js';
 import { ASIDE_PREFIXES } from './remove.js';
-import { checkMeta } from '../meta.js';
+import { putBack, refFromMeta } from './swapped-out.js';
+import { recordRecovery } from './recovery.js';
 
 /** Leftovers older than this with no owner to ask are considered abandoned (clocks jump: keep it long). */
 const ORPHAN_AGE_MS = 60 * 60 * 1000;
@@ -180,9 +181,15 @@ function findLockTargets(dir: string): string[] {
 export function removeLeftovers(layout: Layout, leftovers: Leftover[]): void {
   let held: string[] | null = null;
   const heldKeys = (): string[] => (held ??= heldLockKeys(layout));
+  // Only what is really gone is counted (statistics: leftovers swept, entries put back).
+  const swept = (leftover: Leftover): void => {
+    if (!existsSync(leftover.path))
+      recordRecovery(layout, 'leftover-swept', null, { reason: leftover.kind, bytes: leftover.bytes });
+  };
   for (const leftover of leftovers) {
     if (leftover.kind === 'lock' && isSweptLockFile(leftover.path)) {
       removeStaleTempOwner(leftover.path);
+      swept(leftover);
       continue;
     }
     if (leftover.kind === 'lock') {
@@ -190,6 +197,7 @@ export function removeLeftovers(layout: Layout, leftovers: Leftover[]): void {
       if (isLockHeld(target)) continue; // taken again since we looked
       rmSync(`${target}.owner.json`, { force: true });
       rmSync(leftover.path, { recursive: true, force: true });
+      swept(leftover);
       continue;
     }
     if (leftover.kind === 'trash' || leftover.kind === 'corrupt') {
@@ -198,8 +206,16 @@ export function removeLeftovers(layout: Layout, leftovers: Leftover[]): void {
       const prefix = outgoingPrefix(name);
       if (prefix && outgoingInUse(leftover.path, name.slice(prefix.length), heldKeys)) continue;
     }
-    if (leftover.kind === 'trash' && restoreTrash(layout, leftover.path)) continue;
+    if (leftover.kind === 'trash') {
+      const ref = refFromMeta(leftover.path);
+      if (ref && putBack(layout, { ref, dir: leftover.path })) {
+        recordRecovery(layout, 'entry-restored', ref);
+        continue;
+      }
+    }
+    if (!existsSync(leftover.path)) continue; // put back or removed by another reader meanwhile
     removeTree(leftover.path);
+    swept(leftover);
   }
 }
 
@@ -213,60 +229,5 @@ function removeTree(target: string): void {
     rmSync(target, { recursive: true, force: true, maxRetries: 3, retryDelay: 100 });
   } catch {
     /* swept next time */
-  }
-}
-
-/**
- * Called by a run holding the key's lock: when the entry is missing because a
- * --force run died between swapping the old entry out and the new one in, the
- * old one is put back (no other run can be between those renames: they hold the lock).
- */
-export function restoreSwappedOut(layout: Layout, ref: EntryRef): void {
-  if (existsSync(layout.entryDir(ref))) return;
-  let names: string[];
-  try {
-    names = readdirSync(layout.tmp);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (
-      name.startsWith(`${TRASH_PREFIX}${ref.key.slice(0, 12)}-`) &&
-      restoreTrash(layout, path.join(layout.tmp, name), ref)
-    )
-      return;
-  }
-}
-
-/** The entry a staged or swapped-out folder belongs to, from its checked meta.yaml; null when unreadable or altered. */
-function refFromMeta(dir: string): EntryRef | null {
-  let text: string;
-  try {
-    text = readFileSync(path.join(dir, ENTRY_FILES.meta), 'utf8');
-  } catch {
-    return null;
-  }
-  const read = checkMeta(text);
-  if (!('meta' in read)) return null;
-  const ref = { module: read.meta.module, task: read.meta.task, key: read.meta.key };
-  try {
-    assertRef(ref);
-    return ref;
-  } catch {
-    return null;
-  }
-}
-
-function restoreTrash(layout: Layout, dir: string, only?: EntryRef): boolean {
-  const ref = refFromMeta(dir);
-  if (!ref) return false;
-  if (only && (ref.key !== only.key || ref.task !== only.task || ref.module !== only.module)) return false;
-  try {
-    const target = layout.entryDir(ref);
-    if (existsSync(target)) return false;
-    renameSync(dir, target);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -4,6 +4,8 @@ import type { EntryRef, Layout } from '../layout.js';
 import { loadEntry } from './load.js';
 import { removeEntry } from './remove.js';
 import { findLeftovers, removeLeftovers, type Leftover } from './sweep.js';
+import { restoreAbandoned, swappedOut } from './swapped-out.js';
+import { countTakeOver, recordRecovery } from './recovery.js';
 
 export interface CorruptEntry {
   ref: EntryRef;
@@ -39,6 +41,8 @@ export interface VerifyOptions {
  */
 export async function verifyStore(layout: Layout, options: VerifyOptions = {}): Promise<VerifyReport> {
   const fix = Boolean(options.fix);
+  // An entry a killed --force left moved aside is the store's committed state: put it back before looking.
+  restoreAbandoned(layout);
   const leftovers = findLeftovers(layout);
   if (fix) removeLeftovers(layout, leftovers);
   const report: VerifyReport = { checked: 0, corrupt: [], inUse: [], leftovers, fixed: fix };
@@ -59,6 +63,7 @@ export async function verifyStore(layout: Layout, options: VerifyOptions = {}): 
       continue;
     }
     report.checked++;
+    recordRecovery(layout, 'corrupt-found', ref, { reason: `${outcome.file}: ${outcome.reason}` });
     const problem: CorruptEntry = {
       ref,
       file: outcome.file,
@@ -73,6 +78,8 @@ export async function verifyStore(layout: Layout, options: VerifyOptions = {}): 
     }
     report.corrupt.push(problem);
   }
+  // Moved aside by a --force that is storing its new entry right now: in use, like any key being replaced.
+  for (const aside of swappedOut(layout)) if (isLockHeld(layout.lockTarget(aside.ref))) report.inUse.push(aside.ref);
   return report;
 }
 
@@ -83,12 +90,13 @@ export async function verifyStore(layout: Layout, options: VerifyOptions = {}): 
  */
 async function removeCorrupt(layout: Layout, ref: EntryRef): Promise<'removed' | 'healthy' | 'in use'> {
   // Never wait for a running task: skip the key, as prune does.
-  const lock = await tryAcquireKeyLock(layout.lockTarget(ref));
+  const lock = await tryAcquireKeyLock(layout.lockTarget(ref), countTakeOver(layout, ref));
   if (!lock) return 'in use';
   try {
     const again = await loadEntry(layout, ref, undefined, { rehashOutputs: true });
     if (again.status === 'hit') return 'healthy';
-    if (again.status === 'corrupt') removeEntry(layout, ref, 'corrupt');
+    if (again.status === 'corrupt' && removeEntry(layout, ref, 'corrupt') === 'removed')
+      recordRecovery(layout, 'set-aside', ref);
     return 'removed'; // a miss: someone else removed it meanwhile
   } finally {
     await lock.release();
