@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors.js';
 import { LocalStore } from './local/local-store.js';
 import { type RemoteConfig, readRemoteSettings } from './remote/settings.js';
 import { TieredStore } from './tiered.js';
@@ -7,6 +8,8 @@ export interface RemoteChoice {
   config?: RemoteConfig;
   /** `--no-remote`: the local store only, whatever the environment says. */
   disabled?: boolean;
+  /** `--remote-only`: the remote answers; the local entry is neither a hit nor kept (see TieredStore). */
+  only?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Where remote warnings go (default stderr). */
   warn?: (line: string) => void;
@@ -24,9 +27,15 @@ export function openStore(dataFolder: string, opts: { remote?: RemoteChoice } = 
   if (!remote || remote.disabled) return new LocalStore(dataFolder);
   const read = readRemoteSettings(remote.env ?? process.env, remote.config ?? {});
   if (!read.ok) throw read.error;
-  if (!read.settings) return new LocalStore(dataFolder);
+  if (!read.settings) {
+    if (remote.only)
+      throw new ConfigError(
+        '--remote-only needs a remote; set CACHEX_REMOTE_URL (and unset CACHEX_REMOTE=off) or drop --remote-only.',
+      );
+    return new LocalStore(dataFolder);
+  }
   const warn = remote.warn ?? ((line: string) => void process.stderr.write(`${line}\n`));
-  return new TieredStore(dataFolder, { settings: read.settings, warn });
+  return new TieredStore(dataFolder, { settings: read.settings, warn, remoteOnly: remote.only });
 }
 
 export type { LocalStore };

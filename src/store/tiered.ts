@@ -21,6 +21,13 @@ export interface TieredOptions {
   /** Where a warning line goes (once per distinct line). */
   warn: (line: string) => void;
   tier?: Partial<RemoteTierOptions>;
+  /**
+   * `--remote-only`: the local entry is not a hit source. Lookups without the
+   * key's lock answer miss; under the lock only the remote is asked; a remote
+   * hit (verified like any) replaces the local entry, and a run after a
+   * remote miss replaces it too and uploads.
+   */
+  remoteOnly?: boolean;
 }
 
 const refId = (ref: EntryRef) => `${ref.module}/${ref.task}/${ref.key}`;
@@ -56,7 +63,9 @@ export class TieredStore extends LocalStore implements EntryStore {
   }
 
   override async lookup(ref: EntryRef, expected: KeyInputs, opts: LookupOptions = {}): Promise<Lookup> {
-    const local = await super.lookup(ref, expected, opts);
+    const local: Lookup = this.options.remoteOnly
+      ? { status: 'miss', corrupt: null }
+      : await super.lookup(ref, expected, opts);
     // Asked only under the key's lock: one fetch per key however many local processes wait for it.
     if (local.status === 'hit' || !opts.repair) return local;
     const tier = await this.remote();
@@ -87,7 +96,7 @@ export class TieredStore extends LocalStore implements EntryStore {
 
   override async put(staged: StagedRun, run: PutRequest): Promise<PutOutcome> {
     const { ref } = staged;
-    const out = await super.put(staged, run);
+    const out = await super.put(staged, this.options.remoteOnly ? { ...run, replace: true } : run);
     const report = this.remoteReport(ref);
     if (out.storage.kind === 'stored' && out.entry) {
       const tier = await this.remote();
@@ -119,7 +128,7 @@ export class TieredStore extends LocalStore implements EntryStore {
       this.say(got.warnings);
       this.remoteReport(ref).lookup = got.status;
       if (got.status !== 'hit' || !got.stamps) return null;
-      await staging.commitAsIs(got.stamps);
+      await staging.commitAsIs(got.stamps, Boolean(this.options.remoteOnly));
       const stored = await super.lookup(ref, expected, { record: opts.record });
       return stored.status === 'hit' ? { ...stored, source: 'remote' } : null;
     } catch (err) {
