@@ -11,9 +11,10 @@ import type {
   StagedRun,
 } from './entry-store.js';
 import type { EntryRef } from './layout.js';
+import type { EntryMeta } from './meta.js';
 import { LocalStore } from './local/local-store.js';
 import type { Staging } from './local/staging.js';
-import type { RemoteTier, RemoteTierOptions } from './remote/tier.js';
+import type { RemoteTier, RemoteTierOptions, UploadOutcome } from './remote/tier.js';
 import { openRemoteTier, type RemoteSettings, secretsOf } from './remote/settings.js';
 
 export interface TieredOptions {
@@ -110,6 +111,43 @@ export class TieredStore extends LocalStore implements EntryStore {
     return out;
   }
 
+  /** The remote tier itself (`cachex remote …`). */
+  remoteTier(): Promise<RemoteTier> {
+    return this.remote();
+  }
+
+  /**
+   * `cachex remote pull`: fetches `ref` into the local store, verified as a
+   * remote hit is. `expected` null (a pull by key): the key inputs must hash
+   * to the key. An intact local entry is kept ('present').
+   */
+  async pull(ref: EntryRef, expected: KeyInputs | null): Promise<'pulled' | 'present' | RemoteReport['lookup']> {
+    if (await this.open(ref)) return 'present';
+    const tier = await this.remote();
+    const fetched = await this.fetch(tier, ref, expected, { record: false });
+    return fetched ? 'pulled' : this.remoteReport(ref).lookup;
+  }
+
+  /** `cachex remote push`: uploads a local entry unless the server has it; the same signed upload as after a miss. */
+  async push(ref: EntryRef): Promise<'present' | 'missing' | UploadOutcome['status']> {
+    const entry = await this.open(ref);
+    if (!entry) return 'missing';
+    const has = await this.remoteHas(ref);
+    if (has === true) return 'present';
+    if (has === null) return 'error';
+    const up = await (await this.remote()).upload(ref, this.layout.entryDir(ref), entry.meta().durationMs);
+    this.say(up.warnings);
+    return up.status;
+  }
+
+  /** Whether the server holds `ref`'s artifact (null: it could not say; the warning is printed). */
+  async remoteHas(ref: EntryRef): Promise<boolean | null> {
+    const tier = await this.remote();
+    const has = await tier.has(ref);
+    this.say(tier.policy.takeWarnings());
+    return has;
+  }
+
   /** The tier, imported on first use (a local hit never gets here). */
   private remote(): Promise<RemoteTier> {
     this.tier ??= openRemoteTier(this.options.settings, { dataFolder: this.root, ...this.options.tier });
@@ -119,7 +157,7 @@ export class TieredStore extends LocalStore implements EntryStore {
   private async fetch(
     tier: RemoteTier,
     ref: EntryRef,
-    expected: KeyInputs,
+    expected: KeyInputs | null,
     opts: LookupOptions,
   ): Promise<Lookup | null> {
     const staging = this.stage(ref) as Staging;
@@ -129,7 +167,7 @@ export class TieredStore extends LocalStore implements EntryStore {
       this.remoteReport(ref).lookup = got.status;
       if (got.status !== 'hit' || !got.stamps) return null;
       await staging.commitAsIs(got.stamps, Boolean(this.options.remoteOnly));
-      const stored = await super.lookup(ref, expected, { record: opts.record });
+      const stored = await super.lookup(ref, expected ?? (got.meta as EntryMeta).keyInputs, { record: opts.record });
       return stored.status === 'hit' ? { ...stored, source: 'remote' } : null;
     } catch (err) {
       // Committing into the local store failed: run locally, as for any remote trouble.

@@ -35,7 +35,8 @@ import {
 export interface ImportOptions {
   ref: EntryRef;
   namespace: string;
-  expectedKeyInputs: KeyInputs;
+  /** This run's key inputs; null (`remote pull <key-prefix>`): the key alone, which its inputs must hash to. */
+  expectedKeyInputs: KeyInputs | null;
   signingKey: Buffer | null;
   /** An existing folder (may hold an empty out/ and the staging owner file); filled like an entry folder. */
   stagingDir: string;
@@ -125,7 +126,7 @@ async function checkMeta(text: Buffer, header: ArtifactHeader, options: ImportOp
     throw new Refused('meta.yaml belongs to another entry');
   if (!meta.keyInputs || keyOfInputs(meta.keyInputs) !== ref.key)
     throw new Refused('its key inputs do not hash to the key');
-  if (!sameKeyInputs(meta.keyInputs, options.expectedKeyInputs))
+  if (options.expectedKeyInputs && !sameKeyInputs(meta.keyInputs, options.expectedKeyInputs))
     throw new Refused('its key inputs differ from this run (key collision)');
   return meta;
 }
