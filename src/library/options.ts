@@ -10,6 +10,26 @@ import type { CacheOptions, CachableFunction } from './types.js';
 import { isSegment } from '../store/layout.js';
 import type { Lifetime } from '../core/lifetime.js';
 import { taskLifetime } from '../config/lifetime.js';
+import type { RemoteConfig } from '../store/remote/settings.js';
+
+const REMOTE_OPTIONS = new Set(['signing', 'namespace', 'lease', 'maxArtifactSize']);
+
+function remoteOf(remote: unknown): RemoteConfig | false | undefined {
+  if (remote === undefined || remote === false) return remote;
+  if (!isPlainObject(remote)) wrong('`remote` must be false or { signing, namespace, lease, maxArtifactSize }');
+  const r = remote as Record<string, unknown>;
+  for (const k of Object.keys(r)) {
+    if (REMOTE_OPTIONS.has(k)) continue;
+    const near = nearestName(k, REMOTE_OPTIONS);
+    wrong(`unknown remote option "${k}"${near ? ` (did you mean "${near}"?)` : ''}`);
+  }
+  for (const k of ['signing', 'lease'])
+    if (r[k] !== undefined && typeof r[k] !== 'boolean') wrong(`\`remote.${k}\` must be true or false`);
+  if (r.namespace !== undefined && typeof r.namespace !== 'string') wrong('`remote.namespace` must be a string');
+  if (r.maxArtifactSize !== undefined && (typeof r.maxArtifactSize !== 'number' || !(r.maxArtifactSize > 0)))
+    wrong('`remote.maxArtifactSize` must be a positive number of bytes');
+  return r as RemoteConfig;
+}
 
 const KNOWN = new Set([
   'name',
@@ -23,6 +43,7 @@ const KNOWN = new Set([
   'streamThreshold',
   'maxAge',
   'staleWhileRevalidate',
+  'remote',
 ]);
 
 export const DEFAULT_MEMORY = { maxBytes: 64 * 1024 * 1024, maxEntries: 1000 };
@@ -39,6 +60,8 @@ export interface ResolvedOptions {
   dataFolder: string | undefined;
   streamThreshold: number;
   lifetime: Lifetime | undefined;
+  /** false: local only; otherwise the remote section the CLI reads from its config. */
+  remote: RemoteConfig | false | undefined;
 }
 
 function wrong(problem: string): never {
@@ -157,5 +180,6 @@ export function resolveOptions(fn: CachableFunction, options: CacheOptions, defa
         ? DEFAULT_STREAM_THRESHOLD
         : count(options.streamThreshold, 'streamThreshold'),
     lifetime: lifetimeOf(options, name),
+    remote: remoteOf(options.remote),
   };
 }

@@ -11,6 +11,8 @@ export interface RemoteChoice {
   /** `--remote-only`: the remote answers; the local entry is neither a hit nor kept (see TieredStore). */
   only?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Uploads after put() returns (the library); TieredStore.flush() awaits them. */
+  background?: boolean;
   /** Where remote warnings go (default stderr). */
   warn?: (line: string) => void;
 }
@@ -35,7 +37,12 @@ export function openStore(dataFolder: string, opts: { remote?: RemoteChoice } = 
     return new LocalStore(dataFolder);
   }
   const warn = remote.warn ?? ((line: string) => void process.stderr.write(`${line}\n`));
-  return new TieredStore(dataFolder, { settings: read.settings, warn, remoteOnly: remote.only });
+  return new TieredStore(dataFolder, {
+    settings: read.settings,
+    warn,
+    remoteOnly: remote.only,
+    backgroundUploads: remote.background,
+  });
 }
 
 export type { LocalStore };

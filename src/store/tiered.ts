@@ -29,6 +29,12 @@ export interface TieredOptions {
    * remote miss replaces it too and uploads.
    */
   remoteOnly?: boolean;
+  /**
+   * Uploads run after put() returns (the library: a call returns once its
+   * entry is stored locally); flush() awaits them. The lease is released
+   * when the upload ends, so waiters find the artifact.
+   */
+  backgroundUploads?: boolean;
 }
 
 const refId = (ref: EntryRef) => `${ref.module}/${ref.task}/${ref.key}`;
@@ -45,6 +51,7 @@ export class TieredStore extends LocalStore implements EntryStore {
   private readonly reports = new Map<string, RemoteReport>();
   private readonly leases = new Map<string, () => Promise<string[]>>();
   private readonly said = new Set<string>();
+  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(
     dataFolder: string,
@@ -64,6 +71,8 @@ export class TieredStore extends LocalStore implements EntryStore {
   }
 
   override async lookup(ref: EntryRef, expected: KeyInputs, opts: LookupOptions = {}): Promise<Lookup> {
+    // A long-lived store (the library) runs a key many times: each run starts with a fresh report.
+    if (!opts.repair) this.reports.delete(refId(ref));
     const local: Lookup = this.options.remoteOnly
       ? { status: 'miss', corrupt: null }
       : await super.lookup(ref, expected, opts);
@@ -84,6 +93,7 @@ export class TieredStore extends LocalStore implements EntryStore {
     opts: { onWait?: (owner: Partial<Owner> | null) => void } = {},
   ): Promise<KeyLockHandle> {
     const handle = await super.lock(ref, opts);
+    this.reports.delete(refId(ref));
     return {
       get compromised() {
         return handle.compromised;
@@ -99,16 +109,45 @@ export class TieredStore extends LocalStore implements EntryStore {
     const { ref } = staged;
     const out = await super.put(staged, this.options.remoteOnly ? { ...run, replace: true } : run);
     const report = this.remoteReport(ref);
+    if (out.storage.kind === 'stored' && out.entry && this.options.backgroundUploads) {
+      // The lease goes with the upload: released when the artifact is there (or the upload failed).
+      const release = this.leases.get(refId(ref));
+      this.leases.delete(refId(ref));
+      report.upload = 'pending';
+      const job = this.upload(ref, run.durationMs).then(async (status) => {
+        report.upload = status;
+        if (release) this.say(await release());
+        return status;
+      });
+      report.settled = job;
+      this.pending.add(job);
+      void job.finally(() => this.pending.delete(job));
+      return out;
+    }
     if (out.storage.kind === 'stored' && out.entry) {
-      const tier = await this.remote();
-      const up = await tier.upload(ref, this.layout.entryDir(ref), run.durationMs);
-      this.say(up.warnings);
-      report.upload = up.status;
+      report.upload = await this.upload(ref, run.durationMs);
     } else {
       report.upload = 'skipped';
     }
     await this.releaseLease(ref);
     return out;
+  }
+
+  private async upload(ref: EntryRef, durationMs: number): Promise<UploadOutcome['status']> {
+    try {
+      const tier = await this.remote();
+      const up = await tier.upload(ref, this.layout.entryDir(ref), durationMs);
+      this.say(up.warnings);
+      return up.status;
+    } catch (err) {
+      this.say([`remote ${this.options.settings.server}: uploading failed (${(err as Error).message})`]);
+      return 'error';
+    }
+  }
+
+  /** Waits for every background upload started so far (and those they start). */
+  async flush(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
   }
 
   /** The remote tier itself (`cachex remote …`). */
