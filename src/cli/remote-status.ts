@@ -18,15 +18,15 @@ export async function remoteStatus(store: TieredStore, json: boolean): Promise<n
     : saved.outages
       ? `on (${saved.outages} outage${saved.outages === 1 ? '' : 's'} in a row recorded in remote-state.json)`
       : 'on';
+  const credential = s.kind === 's3' ? 'credentials' : 'token';
   const tokenWords =
     probe.status === 'ok'
-      ? `accepted (HEAD answered ${probe.code} in ${probe.ms} ms)`
+      ? `${credential} accepted (HEAD answered ${probe.code} in ${probe.ms} ms)`
       : probe.status === 'refused'
-        ? `refused (${probe.code})`
+        ? `${credential} refused (${probe.code})`
         : probe.status === 'answered'
           ? `unclear: HEAD answered ${probe.code}`
           : `not checked: ${probe.reason}`;
-  const credential = s.kind === 's3' ? 'credentials' : 'token';
   if (json) {
     process.stdout.write(
       `${JSON.stringify(
@@ -62,7 +62,7 @@ export async function remoteStatus(store: TieredStore, json: boolean): Promise<n
       ['signing', s.signingKey ? 'on (CACHEX_REMOTE_SIGNING_KEY set)' : 'off (remote.signing: false)'],
       ['lease', s.lease ? 'on' : 'off (remote.lease: false)'],
       ['state', state],
-      [credential, tokenWords],
+      ['check', tokenWords],
     ];
     const width = Math.max(...rows.map(([name]) => name.length)) + 1;
     process.stdout.write(rows.map(([name, value]) => `${`${name}:`.padEnd(width)} ${value}\n`).join(''));

@@ -60,7 +60,7 @@ describe('remote status', () => {
     expect(r.stdout).toMatch(/^read-only: +no$/m);
     expect(r.stdout).toMatch(/^signing: +on/m);
     expect(r.stdout).toMatch(/^state: +on$/m);
-    expect(r.stdout).toMatch(/^token: +accepted \(HEAD answered 404/m);
+    expect(r.stdout).toMatch(/^check: +token accepted \(HEAD answered 404/m);
     expect(await proxy.counts()).toEqual({ HEAD: 1 });
     const json = JSON.parse(cli(workspace(), remoteEnv(proxy.url), ['remote', 'status', '--json']).stdout);
     expect(json).toMatchObject({ backend: 'api', team: 'team', namespace: 'main', readOnly: false, signing: true });
@@ -101,7 +101,7 @@ describe('remote status', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^backend: +S3$/m);
     expect(r.stdout).toMatch(/^url: +s3:\/\/cachex\/some\/prefix\/$/m);
-    expect(r.stdout).toMatch(/^credentials: +accepted/m);
+    expect(r.stdout).toMatch(/^check: +credentials accepted/m);
     expect(r.stdout).not.toContain('S3RVER');
   });
 
