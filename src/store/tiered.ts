@@ -52,6 +52,8 @@ export class TieredStore extends LocalStore implements EntryStore {
   private readonly leases = new Map<string, () => Promise<string[]>>();
   private readonly said = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
+  /** Each held key lock, so a --remote-only replace never overwrites a run that took over a compromised lock. */
+  private readonly held = new Map<string, KeyLockHandle>();
 
   constructor(
     dataFolder: string,
@@ -94,11 +96,13 @@ export class TieredStore extends LocalStore implements EntryStore {
   ): Promise<KeyLockHandle> {
     const handle = await super.lock(ref, opts);
     this.reports.delete(refId(ref));
+    this.held.set(refId(ref), handle);
     return {
       get compromised() {
         return handle.compromised;
       },
       release: async () => {
+        if (this.held.get(refId(ref)) === handle) this.held.delete(refId(ref));
         await this.releaseLease(ref);
         await handle.release();
       },
@@ -107,7 +111,9 @@ export class TieredStore extends LocalStore implements EntryStore {
 
   override async put(staged: StagedRun, run: PutRequest): Promise<PutOutcome> {
     const { ref } = staged;
-    const out = await super.put(staged, this.options.remoteOnly ? { ...run, replace: true } : run);
+    // --remote-only: the local entry is no source, so the run replaces it (unless the lock was compromised meanwhile).
+    const replace = run.replace || (Boolean(this.options.remoteOnly) && !this.held.get(refId(ref))?.compromised);
+    const out = await super.put(staged, { ...run, replace });
     const report = this.remoteReport(ref);
     if (out.storage.kind === 'stored' && out.entry && this.options.backgroundUploads) {
       // The lease goes with the upload: released when the artifact is there (or the upload failed).
