@@ -21,11 +21,11 @@ export async function remoteStatus(store: TieredStore, json: boolean): Promise<n
   const credential = s.kind === 's3' ? 'credentials' : 'token';
   const tokenWords =
     probe.status === 'ok'
-      ? `${credential} accepted (HEAD answered ${probe.code} in ${probe.ms} ms)`
+      ? `${credential} accepted (a GET answered ${probe.code} in ${probe.ms} ms)`
       : probe.status === 'refused'
         ? `${credential} refused (${probe.code})`
         : probe.status === 'answered'
-          ? `unclear: HEAD answered ${probe.code}`
+          ? `unclear: a GET answered ${probe.code}${probe.detail ? ` (${probe.detail})` : ''}`
           : `not checked: ${probe.reason}`;
   if (json) {
     process.stdout.write(
@@ -74,7 +74,7 @@ export async function remoteStatus(store: TieredStore, json: boolean): Promise<n
     throw new CachexError(`The remote ${s.server} refused ${what} (${probe.code}); ${fix}.`);
   if (probe.status === 'answered')
     throw new CachexError(
-      `The remote ${s.server} answered ${probe.code} to a HEAD request; check CACHEX_REMOTE_URL${s.kind === 'api' ? ' and CACHEX_REMOTE_TEAM' : ''}.`,
+      `The remote ${s.server} answered ${probe.code}${probe.detail ? ` (${probe.detail})` : ''} to a GET; check CACHEX_REMOTE_URL${s.kind === 'api' ? ' and CACHEX_REMOTE_TEAM' : ''}.`,
     );
   throw new CachexError(
     `The remote ${s.server} cannot be reached (${probe.reason}); check CACHEX_REMOTE_URL and the network.`,

@@ -60,8 +60,8 @@ describe('remote status', () => {
     expect(r.stdout).toMatch(/^read-only: +no$/m);
     expect(r.stdout).toMatch(/^signing: +on/m);
     expect(r.stdout).toMatch(/^state: +on$/m);
-    expect(r.stdout).toMatch(/^check: +token accepted \(HEAD answered 404/m);
-    expect(await proxy.counts()).toEqual({ HEAD: 1 });
+    expect(r.stdout).toMatch(/^check: +token accepted \(a GET answered 404/m);
+    expect(await proxy.counts()).toEqual({ GET: 1 });
     const json = JSON.parse(cli(workspace(), remoteEnv(proxy.url), ['remote', 'status', '--json']).stdout);
     expect(json).toMatchObject({ backend: 'api', team: 'team', namespace: 'main', readOnly: false, signing: true });
   });
@@ -88,6 +88,17 @@ describe('remote status', () => {
       'S3 with an unknown key id',
       () => s3Env(s3.url, { AWS_ACCESS_KEY_ID: 'NOBODY' }),
       /refused the S3 credentials \(403\)/,
+    ],
+    [
+      'S3 with a bucket that does not exist',
+      () =>
+        s3Env(s3.url, { CACHEX_REMOTE_URL: s3Env(s3.url).CACHEX_REMOTE_URL?.replace('s3://cachex/', 's3://nosuch/') }),
+      /answered 404 \(the bucket does not exist\)/,
+    ],
+    [
+      'Turborepo API without a team',
+      () => remoteEnv(api.url, { CACHEX_REMOTE_TEAM: '' }),
+      /answered 400 to a GET; check CACHEX_REMOTE_URL and CACHEX_REMOTE_TEAM/,
     ],
   ])('%s: exit 1 and one sentence', (_n, envOf, words) => {
     const r = cli(workspace(), envOf(), ['remote', 'status']);

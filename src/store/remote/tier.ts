@@ -6,7 +6,7 @@ import { ApiBackend } from './api-backend.js';
 import { importArtifact } from './artifact-import.js';
 import { PackRefused, packArtifact } from './artifact-pack.js';
 import type { Backend, Listed } from './backend.js';
-import { drain, type Timeouts, TransportError } from './http.js';
+import { drain, readBody, type Timeouts, TransportError } from './http.js';
 import { DEFAULT_LEASE_TIMINGS, LeaseClient, type LeaseTimings, LeaseUnavailable } from './lease.js';
 import { type Counters, RemotePolicy, type ServerState } from './policy.js';
 import { ListRefused, S3Backend } from './s3-backend.js';
@@ -36,7 +36,7 @@ export type FetchOutcome = {
 export type ProbeOutcome =
   | { status: 'ok'; code: number; ms: number }
   | { status: 'refused'; code: number; ms: number }
-  | { status: 'answered'; code: number; ms: number }
+  | { status: 'answered'; code: number; detail?: string; ms: number }
   | { status: 'unreachable'; reason: string; ms: number };
 
 /** A listing, or why there is none. */
@@ -95,7 +95,7 @@ export class RemoteTier {
   }
 
   /**
-   * One real request with the token (HEAD of an artifact nobody stores, within
+   * One real request with the token (GET of an artifact nobody stores, within
    * 10 s): 404 or 200 means the server took it; 401/403 that it refused it.
    * A diagnostic: it ignores a remote switched off by earlier outages.
    */
@@ -104,7 +104,12 @@ export class RemoteTier {
     const ms = () => Math.round(performance.now() - started);
     const ref = { module: 'cachex-status', task: 'probe', key: '0'.repeat(64) };
     try {
-      const code = await this.backend.head('artifact', ref, performance.now() + 10_000);
+      // GET, not HEAD: S3 says in the body whether the key or the whole bucket is missing.
+      const res = await this.backend.get('artifact', ref, performance.now() + 10_000);
+      const body = (await readBody(res.body, 64 * 1024).catch(() => Buffer.alloc(0))).toString('utf8');
+      const code = res.status;
+      if (code === 404 && /NoSuchBucket/.test(body))
+        return { status: 'answered', code, detail: 'the bucket does not exist', ms: ms() };
       if (code === 404 || code === 200) return { status: 'ok', code, ms: ms() };
       if (code === 401 || code === 403) return { status: 'refused', code, ms: ms() };
       return { status: 'answered', code, ms: ms() };
