@@ -48,7 +48,8 @@ export class TransportError extends Error {
   }
 }
 
-function classify(err: NodeJS.ErrnoException): TransportError {
+/** A socket or stream error as a TransportError (a body stream may surface the raw one, e.g. `aborted`). */
+export function classify(err: NodeJS.ErrnoException): TransportError {
   if (err instanceof TransportError) return err;
   switch (err.code) {
     case 'ECONNREFUSED':

@@ -6,7 +6,7 @@ import { ApiBackend } from './api-backend.js';
 import { importArtifact } from './artifact-import.js';
 import { PackRefused, packArtifact } from './artifact-pack.js';
 import type { Backend, Listed } from './backend.js';
-import { drain, readBody, type Timeouts, TransportError } from './http.js';
+import { classify, drain, readBody, type Timeouts, TransportError } from './http.js';
 import { DEFAULT_LEASE_TIMINGS, LeaseClient, type LeaseTimings, LeaseUnavailable } from './lease.js';
 import { type Counters, RemotePolicy, type ServerState } from './policy.js';
 import { ListRefused, S3Backend } from './s3-backend.js';
@@ -213,7 +213,8 @@ export class RemoteTier {
       }
       if (imported.transport) {
         c.errors++;
-        this.failed(imported.transport, `reading ${short(ref)}`);
+        // The body stream may report the raw socket error ("aborted") before send() classifies it: a reset is an outage.
+        this.failed(classify(imported.transport as NodeJS.ErrnoException), `reading ${short(ref)}`);
         return this.done({ status: 'error' });
       }
       c.rejected++;
