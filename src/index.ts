@@ -2,6 +2,7 @@
 // The config helpers are the light entry config files import (config-entry.ts); the library adds cache().
 export * from './config-entry.js';
 export { cache } from './library/cache.js';
+export { flushRemote } from './library/remote.js';
 export type {
   CacheOptions,
   CachedFunction,

@@ -13,6 +13,7 @@ import { registerCompletion } from './completion.js';
 import { registerWhy } from './why.js';
 import { registerStats } from './stats.js';
 import { registerReportHtml } from './report-html.js';
+import { registerRemote } from './remote.js';
 
 /** Every command besides `run`; each registers itself and loads its heavy parts lazily. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -29,4 +30,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerWhy(program, ctx);
   registerStats(program, ctx);
   registerReportHtml(program, ctx);
+  registerRemote(program, ctx);
 }

@@ -48,7 +48,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
 }
 
 /** The task spec when `target` names a task; null when it should be read as a key prefix. */
-async function taskNamed(ctx: CliContext, target: string): Promise<TaskSpec | null> {
+export async function taskNamed(ctx: CliContext, target: string): Promise<TaskSpec | null> {
   if (!isSegment(target)) return null;
   const settings = await ctx.settings();
   const looksLikePrefix = /^[0-9a-fA-F]{6,64}$/.test(target);

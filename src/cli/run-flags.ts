@@ -14,6 +14,7 @@ export interface RunFlags {
   quiet?: boolean;
   /** commander's name for --no-remote (false when given). */
   remote?: boolean;
+  remoteOnly?: boolean;
 }
 
 /** Options every `run` (and `exec`) takes, besides the task's own params. */
@@ -30,15 +31,28 @@ export function addRunFlags(cmd: Command): Command {
     .option('--publish <name>', 'publish the outputs as DATA_FOLDER/static/<name>')
     .option('--json', 'machine-readable summary on stdout; task output goes to stderr')
     .option('--quiet', "no status line or progress, only the task's own output")
-    .option('--no-remote', 'use the local store only, even with CACHEX_REMOTE_URL set');
+    .option('--no-remote', 'use the local store only, even with CACHEX_REMOTE_URL set')
+    .option(
+      '--remote-only',
+      'answer from the remote only: the local entry is neither a hit nor kept; a remote hit is verified and replaces it, a remote miss runs the task, replaces it and uploads',
+    );
 }
 
 /** The remote choice the flags make, for openStore. */
-export function remoteChoiceOf(flags: RunFlags): { disabled: boolean } {
-  return { disabled: flags.remote === false };
+export function remoteChoiceOf(flags: RunFlags): { disabled: boolean; only: boolean } {
+  return { disabled: flags.remote === false, only: Boolean(flags.remoteOnly) };
 }
 
 export function checkRunFlags(flags: RunFlags): void {
+  if (flags.remoteOnly) {
+    if (flags.remote === false) throw new UsageError('--remote-only and --no-remote contradict each other; drop one.');
+    if (flags.force)
+      throw new UsageError('--remote-only looks the key up on the remote and --force skips lookups; drop one.');
+    if (flags.dryRun)
+      throw new UsageError(
+        '--dry-run looks at the local store only; drop --remote-only (`cachex remote ls` shows the remote).',
+      );
+  }
   if (flags.link && !LINK_MODES.includes(flags.link as LinkMode))
     throw new UsageError(`--link must be one of ${LINK_MODES.join(', ')}, got ${JSON.stringify(flags.link)}.`);
   if (flags.out !== undefined && (flags.out === '' || flags.out.includes('\0')))

@@ -1,5 +1,7 @@
 import { deserialize } from 'node:v8';
 import type { EntryMeta } from '../store/meta.js';
+import type { RunOutcome } from '../core/run-task.js';
+import type { RemoteReport } from '../store/entry-store.js';
 import { callArgs } from './args.js';
 import { openStore } from '../store/open.js';
 import { clearEntries } from './clear.js';
@@ -27,7 +29,16 @@ function fresh(bytes: Buffer): unknown {
 export class CachedState {
   private readonly memory: MemoryLayer | null;
   private readonly inflight = new Map<string, Promise<Computed>>();
-  private readonly counts = { memoryHits: 0, diskHits: 0, misses: 0, joined: 0 };
+  private readonly counts = {
+    memoryHits: 0,
+    diskHits: 0,
+    misses: 0,
+    joined: 0,
+    remoteHits: 0,
+    remoteMisses: 0,
+    remoteUploads: 0,
+    remoteErrors: 0,
+  };
 
   constructor(
     private readonly fn: CachableFunction,
@@ -76,6 +87,7 @@ export class CachedState {
     this.inflight.set(call.memoryKey, promise);
     try {
       const done = await promise;
+      this.countRemote(done.outcome);
       this.remember(call, done, before);
       if (done.outcome.status === 'hit') {
         this.counts.diskHits++;
@@ -130,6 +142,21 @@ export class CachedState {
     const recordedAt = outcome.status === 'hit' ? Date.now() : 0;
     const created = outcome.entry?.meta().created;
     this.memory.set(call.memoryKey, { bytes: done.bytes, ref: call.ref, identity, recordedAt, created });
+  }
+
+  private countRemote(outcome: RunOutcome): void {
+    const remote = outcome.remote;
+    if (!remote) return;
+    const c = this.counts;
+    if (outcome.source === 'remote') c.remoteHits++;
+    else if (remote.lookup === 'miss' || remote.lookup === 'rejected' || remote.lookup === 'error') c.remoteMisses++;
+    if (remote.lookup === 'rejected' || remote.lookup === 'error') c.remoteErrors++;
+    const counted = (status: RemoteReport['upload']) => {
+      if (status === 'stored') c.remoteUploads++;
+      else if (status === 'error') c.remoteErrors++;
+    };
+    if (remote.settled) void remote.settled.then(counted);
+    else counted(remote.upload);
   }
 
   key(given: unknown[]): string {

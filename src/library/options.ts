@@ -11,6 +11,26 @@ import { isSegment } from '../store/layout.js';
 import type { Lifetime } from '../core/lifetime.js';
 import { taskLifetime } from '../config/lifetime.js';
 import { parseMinFreeSpace } from '../config/free-space.js';
+import type { RemoteConfig } from '../store/remote/settings.js';
+
+const REMOTE_OPTIONS = new Set(['signing', 'namespace', 'lease', 'maxArtifactSize']);
+
+function remoteOf(remote: unknown): RemoteConfig | false | undefined {
+  if (remote === undefined || remote === false) return remote;
+  if (!isPlainObject(remote)) wrong('`remote` must be false or { signing, namespace, lease, maxArtifactSize }');
+  const r = remote as Record<string, unknown>;
+  for (const k of Object.keys(r)) {
+    if (REMOTE_OPTIONS.has(k)) continue;
+    const near = nearestName(k, REMOTE_OPTIONS);
+    wrong(`unknown remote option "${k}"${near ? ` (did you mean "${near}"?)` : ''}`);
+  }
+  for (const k of ['signing', 'lease'])
+    if (r[k] !== undefined && typeof r[k] !== 'boolean') wrong(`\`remote.${k}\` must be true or false`);
+  if (r.namespace !== undefined && typeof r.namespace !== 'string') wrong('`remote.namespace` must be a string');
+  if (r.maxArtifactSize !== undefined && (typeof r.maxArtifactSize !== 'number' || !(r.maxArtifactSize > 0)))
+    wrong('`remote.maxArtifactSize` must be a positive number of bytes');
+  return r as RemoteConfig;
+}
 
 const KNOWN = new Set([
   'name',
@@ -25,6 +45,7 @@ const KNOWN = new Set([
   'maxAge',
   'staleWhileRevalidate',
   'minFreeSpace',
+  'remote',
 ]);
 
 export const DEFAULT_MEMORY = { maxBytes: 64 * 1024 * 1024, maxEntries: 1000 };
@@ -43,6 +64,8 @@ export interface ResolvedOptions {
   lifetime: Lifetime | undefined;
   /** As given (checked here); the environment may override it per call (config/free-space.ts). */
   minFreeSpace: number | string | undefined;
+  /** false: local only; otherwise the remote section the CLI reads from its config. */
+  remote: RemoteConfig | false | undefined;
 }
 
 function wrong(problem: string): never {
@@ -171,5 +194,6 @@ export function resolveOptions(fn: CachableFunction, options: CacheOptions, defa
         : count(options.streamThreshold, 'streamThreshold'),
     lifetime: lifetimeOf(options, name),
     minFreeSpace: options.minFreeSpace,
+    remote: remoteOf(options.remote),
   };
 }

@@ -3,7 +3,7 @@ import { UsageError } from '../errors.js';
 import { computeKey, type KeyInputs } from '../key/inputs.js';
 import type { EntryStore } from '../store/entry-store.js';
 import type { EntryRef } from '../store/layout.js';
-import { openStore } from '../store/open.js';
+import { libraryStore } from './remote.js';
 import { resolveParams, type Params } from '../tasks/params.js';
 import { recordable, unkeyable } from './args.js';
 import { libraryProjectRoot, resolveDataFolder } from './data-folder.js';
@@ -59,7 +59,7 @@ export function prepareCall(options: ResolvedOptions, given: Record<string, unkn
     recorded[name] = value;
   }
   Object.assign(recorded, params);
-  const store = openStore(dataFolderOf(options), {
+  const store = libraryStore(dataFolderOf(options), options.remote, {
     minFreeSpace: minFreeSpace({ minFreeSpace: options.minFreeSpace }),
   });
   const { key, inputs } = computeKey(task, recorded as Params, {

@@ -51,6 +51,14 @@ export interface CacheOptions<I extends string = string, D = object, P = ParamsS
    * CACHEX_MIN_FREE_SPACE wins; default 1 GiB or 5 % of the disk, whichever is less).
    */
   minFreeSpace?: number | string;
+  /**
+   * The remote tier, set up like the CLI's by CACHEX_REMOTE_URL and the other
+   * CACHEX_REMOTE_* variables (secrets only from the environment). This option
+   * stands in for the config file's `remote` section (`{ signing, namespace,
+   * lease, maxArtifactSize }`); `false` keeps this function local. Uploads run
+   * in the background: await `flushRemote()` before `process.exit()`.
+   */
+  remote?: false | { signing?: boolean; namespace?: string; lease?: boolean; maxArtifactSize?: number };
 }
 
 type Writable<T> = T extends (...args: never[]) => unknown
@@ -102,6 +110,14 @@ export interface CacheStats {
   /** Serialised bytes held in the memory layer. */
   bytesInMemory: number;
   entriesInMemory: number;
+  /** Disk misses answered by the remote (the artifact verified and stored locally). */
+  remoteHits: number;
+  /** Disk misses the remote could not answer (not there, refused, or the server failing). */
+  remoteMisses: number;
+  /** Results uploaded (counted when the background upload ends). */
+  remoteUploads: number;
+  /** Remote trouble: a refused artifact, a failing server on a lookup, a failed upload (each also a warning). */
+  remoteErrors: number;
 }
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};

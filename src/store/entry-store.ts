@@ -60,8 +60,10 @@ export type Lookup =
 export interface RemoteReport {
   /** off: no remote; skipped: a local hit; rejected: an artifact found and refused; error: the server failed. */
   lookup: 'off' | 'skipped' | 'hit' | 'miss' | 'rejected' | 'error';
-  /** null until an upload was due (a hit, or a run not stored). */
-  upload: 'stored' | 'skipped' | 'read-only' | 'error' | null;
+  /** null until an upload was due (a hit, or a run not stored); 'pending' while a background upload (library) runs. */
+  upload: 'stored' | 'skipped' | 'read-only' | 'error' | 'pending' | null;
+  /** A background upload's final status. */
+  settled?: Promise<'stored' | 'skipped' | 'read-only' | 'error'>;
 }
 
 export interface KeyLockHandle {

@@ -1,4 +1,5 @@
 import type { MinFreeSpace } from './free-space.js';
+import { ConfigError } from '../errors.js';
 import { LocalStore } from './local/local-store.js';
 import { type RemoteConfig, readRemoteSettings } from './remote/settings.js';
 import { TieredStore } from './tiered.js';
@@ -8,7 +9,11 @@ export interface RemoteChoice {
   config?: RemoteConfig;
   /** `--no-remote`: the local store only, whatever the environment says. */
   disabled?: boolean;
+  /** `--remote-only`: the remote answers; the local entry is neither a hit nor kept (see TieredStore). */
+  only?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Uploads after put() returns (the library); TieredStore.flush() awaits them. */
+  background?: boolean;
   /** Where remote warnings go (default stderr). */
   warn?: (line: string) => void;
 }
@@ -29,9 +34,21 @@ export function openStore(
   if (!remote || remote.disabled) return new LocalStore(dataFolder, local);
   const read = readRemoteSettings(remote.env ?? process.env, remote.config ?? {});
   if (!read.ok) throw read.error;
-  if (!read.settings) return new LocalStore(dataFolder, local);
+  if (!read.settings) {
+    if (remote.only)
+      throw new ConfigError(
+        '--remote-only needs a remote; set CACHEX_REMOTE_URL (and unset CACHEX_REMOTE=off) or drop --remote-only.',
+      );
+    return new LocalStore(dataFolder, local);
+  }
   const warn = remote.warn ?? ((line: string) => void process.stderr.write(`${line}\n`));
-  return new TieredStore(dataFolder, { settings: read.settings, warn, ...local });
+  return new TieredStore(dataFolder, {
+    settings: read.settings,
+    warn,
+    remoteOnly: remote.only,
+    backgroundUploads: remote.background,
+    ...local,
+  });
 }
 
 export type { LocalStore };

@@ -12,9 +12,10 @@ import type {
 } from './entry-store.js';
 import type { EntryRef } from './layout.js';
 import type { MinFreeSpace } from './free-space.js';
+import type { EntryMeta } from './meta.js';
 import { LocalStore } from './local/local-store.js';
 import type { Staging } from './local/staging.js';
-import type { RemoteTier, RemoteTierOptions } from './remote/tier.js';
+import type { RemoteTier, RemoteTierOptions, UploadOutcome } from './remote/tier.js';
 import { openRemoteTier, type RemoteSettings, secretsOf } from './remote/settings.js';
 
 export interface TieredOptions {
@@ -23,6 +24,19 @@ export interface TieredOptions {
   warn: (line: string) => void;
   tier?: Partial<RemoteTierOptions>;
   minFreeSpace?: MinFreeSpace;
+  /**
+   * `--remote-only`: the local entry is not a hit source. Lookups without the
+   * key's lock answer miss; under the lock only the remote is asked; a remote
+   * hit (verified like any) replaces the local entry, and a run after a
+   * remote miss replaces it too and uploads.
+   */
+  remoteOnly?: boolean;
+  /**
+   * Uploads run after put() returns (the library: a call returns once its
+   * entry is stored locally); flush() awaits them. The lease is released
+   * when the upload ends, so waiters find the artifact.
+   */
+  backgroundUploads?: boolean;
 }
 
 const refId = (ref: EntryRef) => `${ref.module}/${ref.task}/${ref.key}`;
@@ -39,6 +53,9 @@ export class TieredStore extends LocalStore implements EntryStore {
   private readonly reports = new Map<string, RemoteReport>();
   private readonly leases = new Map<string, () => Promise<string[]>>();
   private readonly said = new Set<string>();
+  private readonly pending = new Set<Promise<unknown>>();
+  /** Each held key lock, so a --remote-only replace never overwrites a run that took over a compromised lock. */
+  private readonly held = new Map<string, KeyLockHandle>();
 
   constructor(
     dataFolder: string,
@@ -58,7 +75,11 @@ export class TieredStore extends LocalStore implements EntryStore {
   }
 
   override async lookup(ref: EntryRef, expected: KeyInputs, opts: LookupOptions = {}): Promise<Lookup> {
-    const local = await super.lookup(ref, expected, opts);
+    // A long-lived store (the library) runs a key many times: each run starts with a fresh report.
+    if (!opts.repair) this.reports.delete(refId(ref));
+    const local: Lookup = this.options.remoteOnly
+      ? { status: 'miss', corrupt: null }
+      : await super.lookup(ref, expected, opts);
     // Asked only under the key's lock: one fetch per key however many local processes wait for it.
     if (local.status === 'hit' || !opts.repair) return local;
     const tier = await this.remote();
@@ -76,11 +97,14 @@ export class TieredStore extends LocalStore implements EntryStore {
     opts: { onWait?: (owner: Partial<Owner> | null) => void } = {},
   ): Promise<KeyLockHandle> {
     const handle = await super.lock(ref, opts);
+    this.reports.delete(refId(ref));
+    this.held.set(refId(ref), handle);
     return {
       get compromised() {
         return handle.compromised;
       },
       release: async () => {
+        if (this.held.get(refId(ref)) === handle) this.held.delete(refId(ref));
         await this.releaseLease(ref);
         await handle.release();
       },
@@ -89,18 +113,86 @@ export class TieredStore extends LocalStore implements EntryStore {
 
   override async put(staged: StagedRun, run: PutRequest): Promise<PutOutcome> {
     const { ref } = staged;
-    const out = await super.put(staged, run);
+    // --remote-only: the local entry is no source, so the run replaces it (unless the lock was compromised meanwhile).
+    const replace = run.replace || (Boolean(this.options.remoteOnly) && !this.held.get(refId(ref))?.compromised);
+    const out = await super.put(staged, { ...run, replace });
     const report = this.remoteReport(ref);
+    if (out.storage.kind === 'stored' && out.entry && this.options.backgroundUploads) {
+      // The lease goes with the upload: released when the artifact is there (or the upload failed).
+      const release = this.leases.get(refId(ref));
+      this.leases.delete(refId(ref));
+      report.upload = 'pending';
+      const job = this.upload(ref, run.durationMs).then(async (status) => {
+        report.upload = status;
+        if (release) this.say(await release());
+        return status;
+      });
+      report.settled = job;
+      this.pending.add(job);
+      void job.finally(() => this.pending.delete(job));
+      return out;
+    }
     if (out.storage.kind === 'stored' && out.entry) {
-      const tier = await this.remote();
-      const up = await tier.upload(ref, this.layout.entryDir(ref), run.durationMs);
-      this.say(up.warnings);
-      report.upload = up.status;
+      report.upload = await this.upload(ref, run.durationMs);
     } else {
       report.upload = 'skipped';
     }
     await this.releaseLease(ref);
     return out;
+  }
+
+  private async upload(ref: EntryRef, durationMs: number): Promise<UploadOutcome['status']> {
+    try {
+      const tier = await this.remote();
+      const up = await tier.upload(ref, this.layout.entryDir(ref), durationMs);
+      this.say(up.warnings);
+      return up.status;
+    } catch (err) {
+      this.say([`remote ${this.options.settings.server}: uploading failed (${(err as Error).message})`]);
+      return 'error';
+    }
+  }
+
+  /** Waits for every background upload started so far (and those they start). */
+  async flush(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
+  /** The remote tier itself (`cachex remote …`). */
+  remoteTier(): Promise<RemoteTier> {
+    return this.remote();
+  }
+
+  /**
+   * `cachex remote pull`: fetches `ref` into the local store, verified as a
+   * remote hit is. `expected` null (a pull by key): the key inputs must hash
+   * to the key. An intact local entry is kept ('present').
+   */
+  async pull(ref: EntryRef, expected: KeyInputs | null): Promise<'pulled' | 'present' | RemoteReport['lookup']> {
+    if (await this.open(ref)) return 'present';
+    const tier = await this.remote();
+    const fetched = await this.fetch(tier, ref, expected, { record: false });
+    return fetched ? 'pulled' : this.remoteReport(ref).lookup;
+  }
+
+  /** `cachex remote push`: uploads a local entry unless the server has it; the same signed upload as after a miss. */
+  async push(ref: EntryRef): Promise<'present' | 'missing' | UploadOutcome['status']> {
+    const entry = await this.open(ref);
+    if (!entry) return 'missing';
+    const has = await this.remoteHas(ref);
+    if (has === true) return 'present';
+    if (has === null) return 'error';
+    const up = await (await this.remote()).upload(ref, this.layout.entryDir(ref), entry.meta().durationMs);
+    this.say(up.warnings);
+    return up.status;
+  }
+
+  /** Whether the server holds `ref`'s artifact (null: it could not say; the warning is printed). */
+  async remoteHas(ref: EntryRef): Promise<boolean | null> {
+    const tier = await this.remote();
+    const has = await tier.has(ref);
+    this.say(tier.policy.takeWarnings());
+    return has;
   }
 
   /** The tier, imported on first use (a local hit never gets here). */
@@ -112,7 +204,7 @@ export class TieredStore extends LocalStore implements EntryStore {
   private async fetch(
     tier: RemoteTier,
     ref: EntryRef,
-    expected: KeyInputs,
+    expected: KeyInputs | null,
     opts: LookupOptions,
   ): Promise<Lookup | null> {
     const staging = this.stage(ref) as Staging;
@@ -121,8 +213,8 @@ export class TieredStore extends LocalStore implements EntryStore {
       this.say(got.warnings);
       this.remoteReport(ref).lookup = got.status;
       if (got.status !== 'hit' || !got.stamps) return null;
-      await staging.commitAsIs(got.stamps);
-      const stored = await super.lookup(ref, expected, { record: opts.record });
+      await staging.commitAsIs(got.stamps, Boolean(this.options.remoteOnly));
+      const stored = await super.lookup(ref, expected ?? (got.meta as EntryMeta).keyInputs, { record: opts.record });
       return stored.status === 'hit' ? { ...stored, source: 'remote' } : null;
     } catch (err) {
       // Committing into the local store failed: run locally, as for any remote trouble.

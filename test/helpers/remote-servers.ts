@@ -134,14 +134,21 @@ export async function startFaultProxy(target: string) {
     /fault-proxy listening on (http:\/\/127\.0\.0\.1:\d+)/,
     'fault-proxy',
   );
+  // One retry: a kept-alive control connection the proxy closed meanwhile fails once ("other side closed").
+  const control = async (where: string, init?: RequestInit): Promise<string> => {
+    try {
+      return await (await fetch(`${server.url}${where}`, init)).text();
+    } catch {
+      return (await fetch(`${server.url}${where}`, init)).text();
+    }
+  };
   const post = async (where: string, body: unknown) => {
-    const res = await fetch(`${server.url}${where}`, { method: 'POST', body: JSON.stringify(body) });
-    await res.text();
+    await control(where, { method: 'POST', body: JSON.stringify(body) });
   };
   return {
     ...server,
     fault: (fault: Record<string, unknown>) => post('/__fault', fault),
     reset: () => post('/__reset', {}),
-    counts: async (): Promise<Record<string, number>> => (await fetch(`${server.url}/__counts`)).json(),
+    counts: async (): Promise<Record<string, number>> => JSON.parse(await control('/__counts')),
   };
 }

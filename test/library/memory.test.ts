@@ -195,6 +195,10 @@ describe('memory layer', () => {
       joined: 0,
       bytesInMemory: f.stats().bytesInMemory,
       entriesInMemory: 2,
+      remoteHits: 0,
+      remoteMisses: 0,
+      remoteUploads: 0,
+      remoteErrors: 0,
     });
     expect(f.stats().bytesInMemory).toBeGreaterThan(1600);
     expect(fresh.stats()).toMatchObject({ memoryHits: 1, diskHits: 1, misses: 0, entriesInMemory: 1 });

@@ -123,6 +123,24 @@ describe('a failing server costs at most its budget and one warning', () => {
     }
   });
 
+  it('a reset mid-body is an outage every time, however the socket error surfaces (20 tries)', async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      await proxy.reset();
+      await proxy.fault({ mode: 'reset', afterBytes: 100, methods: ['GET'] });
+      const { got, data } = await lookup(remoteEnv(proxy.url));
+      data.cleanup();
+      expect(got.status).toBe('error');
+      seen.add(got.warnings.join('|').replace(/127\.0\.0\.1:\d+/, 'proxy'));
+    }
+    // Node reports a reset body as ECONNRESET or as "aborted"; both are the one outage warning.
+    expect([...seen]).toEqual([
+      'remote http://proxy: reading make ' +
+        entry.ref.key.slice(0, 12) +
+        ': connection reset; running without it for the rest of this process',
+    ]);
+  });
+
   it('a refused token (401) switches the remote off for the process after one request', async () => {
     await proxy.reset();
     const { got, tier, data } = await lookup(remoteEnv(proxy.url, { CACHEX_REMOTE_TOKEN: 'wrong' }));

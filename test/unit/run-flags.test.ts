@@ -143,3 +143,13 @@ describe('cachex exec requests', () => {
     expect(swapped.key).not.toBe(a.key);
   });
 });
+
+describe('--remote-only', () => {
+  it('goes alone with ordinary run flags', () =>
+    expect(() => checkRunFlags({ remoteOnly: true, json: true, out: 'x' })).not.toThrow());
+  it.each([
+    [{ remote: false }, /contradict/],
+    [{ force: true }, /--force skips lookups/],
+    [{ dryRun: true }, /--dry-run looks at the local store only/],
+  ])('refuses %j with it', (flags, message) => refused(() => checkRunFlags({ remoteOnly: true, ...flags }), message));
+});

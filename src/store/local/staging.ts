@@ -99,14 +99,14 @@ export class Staging implements StagedRun {
    * artifact): meta.yaml stays byte for byte as it came, only verified.json
    * is written from the stamps taken when its outputs were laid out.
    */
-  commitAsIs(stamps: Record<string, string>): Promise<'stored' | 'kept-existing'> {
+  commitAsIs(stamps: Record<string, string>, replace = false): Promise<'stored' | 'kept-existing'> {
     try {
       writeFileSync(path.join(this.dir, ENTRY_FILES.verified), JSON.stringify(stamps));
     } catch (err) {
       this.discard();
       throw storeErrorFrom(err, `storing the entry ${this.ref.task} ${this.ref.key.slice(0, 12)}`);
     }
-    return this.moveIntoPlace(false);
+    return this.moveIntoPlace(replace);
   }
 
   private async moveIntoPlace(replace: boolean): Promise<'stored' | 'kept-existing'> {

@@ -22,7 +22,6 @@ import { type KeyInputs, keyOfInputs } from '../../key/inputs.js';
 import { ENTRY_FILES, type EntryRef } from '../layout.js';
 import { type EntryMeta, META_FORMAT, parseMeta } from '../meta.js';
 import { metaIntact } from '../meta-digest.js';
-import { asTransportError } from './http.js';
 import {
   type ArtifactHeader,
   HEADER_NAME,
@@ -36,7 +35,8 @@ import {
 export interface ImportOptions {
   ref: EntryRef;
   namespace: string;
-  expectedKeyInputs: KeyInputs;
+  /** This run's key inputs; null (`remote pull <key-prefix>`): the key alone, which its inputs must hash to. */
+  expectedKeyInputs: KeyInputs | null;
   signingKey: Buffer | null;
   /** An existing folder (may hold an empty out/ and the staging owner file); filled like an entry folder. */
   stagingDir: string;
@@ -126,7 +126,7 @@ async function checkMeta(text: Buffer, header: ArtifactHeader, options: ImportOp
     throw new Refused('meta.yaml belongs to another entry');
   if (!meta.keyInputs || keyOfInputs(meta.keyInputs) !== ref.key)
     throw new Refused('its key inputs do not hash to the key');
-  if (!sameKeyInputs(meta.keyInputs, options.expectedKeyInputs))
+  if (options.expectedKeyInputs && !sameKeyInputs(meta.keyInputs, options.expectedKeyInputs))
     throw new Refused('its key inputs differ from this run (key collision)');
   return meta;
 }
@@ -215,9 +215,7 @@ export async function importArtifact(source: Readable, options: ImportOptions): 
   const written = new Set<string>();
   let transport: Error | undefined;
   source.once('error', (err) => {
-    // The response stream may emit the socket's own error (ECONNRESET, "aborted") before the
-    // classified one, depending on timing: classify it here too, so a reset is an outage either way.
-    if (!(err instanceof Refused)) transport = asTransportError(err);
+    if (!(err instanceof Refused)) transport = err;
   });
   const compressed = new Limit(options.maxArtifactBytes, 'it is larger than the maximum artifact size');
   const unpacked = new Limit(

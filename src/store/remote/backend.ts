@@ -18,10 +18,19 @@ export interface Upload {
 export type Exchange = (spec: Omit<RequestSpec, 'timeouts' | 'deadline'>, deadline: number) => Promise<Response>;
 
 /** A server that stores artifacts: the Turborepo API or an S3 bucket. */
+/** One artifact a listing found. */
+export interface Listed {
+  ref: EntryRef;
+  size: number;
+  modified: string | null;
+}
+
 export interface Backend {
   readonly server: string;
   get(kind: ObjectKind, ref: EntryRef, deadline: number): Promise<Response>;
   head(kind: ObjectKind, ref: EntryRef, deadline: number): Promise<number>;
   /** Returns the final status (2xx stored). */
   put(kind: ObjectKind, ref: EntryRef, upload: Upload, deadline: number): Promise<number>;
+  /** The artifacts of the namespace; absent where the server cannot list (the Turborepo API). */
+  list?(deadline: number): Promise<Listed[]>;
 }

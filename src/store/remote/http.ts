@@ -48,8 +48,8 @@ export class TransportError extends Error {
   }
 }
 
-/** A socket or stream error as the kind of failure the remote policy acts on. */
-export function asTransportError(err: NodeJS.ErrnoException): TransportError {
+/** A socket or stream error as a TransportError (a body stream may surface the raw one, e.g. `aborted`). */
+export function classify(err: NodeJS.ErrnoException): TransportError {
   if (err instanceof TransportError) return err;
   switch (err.code) {
     case 'ECONNREFUSED':
@@ -112,10 +112,10 @@ export function send(spec: RequestSpec): Promise<Response> {
       });
     });
     req.on('finish', () => phase(timeouts.headersMs, 'no response headers'));
-    req.on('error', (err) => fail(asTransportError(err)));
+    req.on('error', (err) => fail(classify(err)));
     req.on('response', (res) => {
       clearTimeout(phaseTimer);
-      res.on('error', (err) => fail(asTransportError(err)));
+      res.on('error', (err) => fail(classify(err)));
       res.on('close', () => clearTimeout(deadlineTimer));
       res.on('end', () => clearTimeout(deadlineTimer));
       response = { status: res.statusCode ?? 0, headers: res.headers, body: res };

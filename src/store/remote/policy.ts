@@ -33,7 +33,7 @@ export interface PolicyOptions {
   switchOffMs?: number;
 }
 
-interface ServerState {
+export interface ServerState {
   outages: number;
   offUntil: number;
 }
@@ -183,6 +183,11 @@ export class RemotePolicy {
       }
       drain(res.body);
     }
+  }
+
+  /** This server's entry of remote-state.json (for `cachex remote status`). */
+  savedState(): ServerState {
+    return this.readState();
   }
 
   private stateOf(): Record<string, ServerState> {

@@ -1,7 +1,7 @@
 import type { EntryRef } from '../layout.js';
-import type { Backend, Exchange, ObjectKind, Upload } from './backend.js';
+import type { Backend, Exchange, Listed, ObjectKind, Upload } from './backend.js';
 import { drain, readBody, type RequestSpec, type Response } from './http.js';
-import { s3ArtifactKey, s3LeaseKey } from './ids.js';
+import { ARTIFACT_FORMAT, s3ArtifactKey, s3LeaseKey } from './ids.js';
 import type { RemoteSettings, S3Settings } from './settings.js';
 
 /** Above this an artifact goes up in parts of this size (S3's minimum part is 5 MiB). */
@@ -77,6 +77,34 @@ export class S3Backend implements Backend {
     return res.status;
   }
 
+  /** ListObjectsV2 under `<prefix>cachex/v1/<namespace>/`, page by page; artifacts only (leases are skipped). */
+  async list(deadline: number): Promise<Listed[]> {
+    const under = `${this.s3.prefix}cachex/v${ARTIFACT_FORMAT}/${this.settings.namespace}/`;
+    const found: Listed[] = [];
+    let token: string | null = null;
+    do {
+      const url = new URL(this.settings.url);
+      const query = new URLSearchParams({ 'list-type': '2', prefix: under });
+      if (token) query.set('continuation-token', token);
+      url.search = query.toString().replace(/\+/g, '%20');
+      const res = await this.exchange(await this.signed('GET', url, 'UNSIGNED-PAYLOAD'), deadline);
+      const xml = (await readBody(res.body, 64 * 1024 * 1024)).toString('utf8');
+      if (res.status !== 200) throw new ListRefused(res.status);
+      for (const m of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
+        const key = unxml(/<Key>([^<]*)<\/Key>/.exec(m[1])?.[1] ?? '');
+        if (!key.startsWith(under) || !key.endsWith('.tgz')) continue;
+        const parts = key.slice(under.length, -'.tgz'.length).split('/');
+        if (parts.length < 3) continue;
+        const ref = { key: parts.pop() as string, task: parts.pop() as string, module: parts.join('/') };
+        const size = Number(/<Size>(\d+)<\/Size>/.exec(m[1])?.[1] ?? 0);
+        found.push({ ref, size, modified: /<LastModified>([^<]*)<\/LastModified>/.exec(m[1])?.[1] ?? null });
+      }
+      const truncated = /<IsTruncated>true<\/IsTruncated>/.test(xml);
+      token = truncated ? unxml(/<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1] ?? '') : null;
+    } while (token);
+    return found;
+  }
+
   /** CreateMultipartUpload, one UploadPart per partSize bytes of the file, CompleteMultipartUpload; aborted on failure. */
   private async multipart(url: URL, upload: Upload, deadline: number): Promise<number> {
     const file = (upload.body as { file: string }).file;
@@ -131,4 +159,20 @@ export class S3Backend implements Backend {
     // S3 may answer 200 and report the failure in the body.
     return res.status === 200 && text.includes('<Error>') ? 500 : res.status;
   }
+}
+
+/** A listing the bucket refused (403 without s3:ListBucket, 401 …). */
+export class ListRefused extends Error {
+  constructor(readonly status: number) {
+    super(`listing answered ${status}`);
+  }
+}
+
+function unxml(text: string): string {
+  return text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 }

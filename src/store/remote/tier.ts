@@ -5,11 +5,11 @@ import type { EntryMeta } from '../meta.js';
 import { ApiBackend } from './api-backend.js';
 import { importArtifact } from './artifact-import.js';
 import { PackRefused, packArtifact } from './artifact-pack.js';
-import type { Backend } from './backend.js';
-import { drain, type Timeouts, TransportError } from './http.js';
+import type { Backend, Listed } from './backend.js';
+import { classify, drain, readBody, type Timeouts, TransportError } from './http.js';
 import { DEFAULT_LEASE_TIMINGS, LeaseClient, type LeaseTimings, LeaseUnavailable } from './lease.js';
-import { type Counters, RemotePolicy } from './policy.js';
-import { S3Backend } from './s3-backend.js';
+import { type Counters, RemotePolicy, type ServerState } from './policy.js';
+import { ListRefused, S3Backend } from './s3-backend.js';
 import type { RemoteSettings } from './settings.js';
 
 export interface RemoteTierOptions {
@@ -31,6 +31,19 @@ export type FetchOutcome = {
   stamps?: Record<string, string>;
   warnings: string[];
 };
+
+/** What a token check found (`cachex remote status`). */
+export type ProbeOutcome =
+  | { status: 'ok'; code: number; ms: number }
+  | { status: 'refused'; code: number; ms: number }
+  | { status: 'answered'; code: number; detail?: string; ms: number }
+  | { status: 'unreachable'; reason: string; ms: number };
+
+/** A listing, or why there is none. */
+export type ListOutcome =
+  | { status: 'listed'; artifacts: Listed[] }
+  | { status: 'cannot-list' }
+  | { status: 'error'; reason: string; code?: number };
 
 export type UploadOutcome = { status: 'stored' | 'skipped' | 'read-only' | 'error'; warnings: string[] };
 
@@ -76,6 +89,68 @@ export class RemoteTier {
     return this.policy.counters;
   }
 
+  /** remote-state.json's word on this server, as saved by earlier processes. */
+  savedState(): ServerState {
+    return this.policy.savedState();
+  }
+
+  /**
+   * One real request with the token (GET of an artifact nobody stores, within
+   * 10 s): 404 or 200 means the server took it; 401/403 that it refused it.
+   * A diagnostic: it ignores a remote switched off by earlier outages.
+   */
+  async probe(): Promise<ProbeOutcome> {
+    const started = performance.now();
+    const ms = () => Math.round(performance.now() - started);
+    const ref = { module: 'cachex-status', task: 'probe', key: '0'.repeat(64) };
+    try {
+      // GET, not HEAD: S3 says in the body whether the key or the whole bucket is missing.
+      const res = await this.backend.get('artifact', ref, performance.now() + 10_000);
+      const body = (await readBody(res.body, 64 * 1024).catch(() => Buffer.alloc(0))).toString('utf8');
+      const code = res.status;
+      if (code === 404 && /NoSuchBucket/.test(body))
+        return { status: 'answered', code, detail: 'the bucket does not exist', ms: ms() };
+      if (code === 404 || code === 200) return { status: 'ok', code, ms: ms() };
+      if (code === 401 || code === 403) return { status: 'refused', code, ms: ms() };
+      return { status: 'answered', code, ms: ms() };
+    } catch (err) {
+      return { status: 'unreachable', reason: (err as Error).message, ms: ms() };
+    }
+  }
+
+  /** Whether the server holds the artifact of `ref`: true, false, or null when it could not say. */
+  async has(ref: EntryRef): Promise<boolean | null> {
+    if (!this.policy.usable()) return null;
+    const deadline = this.policy.readDeadline();
+    if (deadline === null) return null;
+    const started = performance.now();
+    try {
+      const code = await this.backend.head('artifact', ref, deadline);
+      if (code === 200) return true;
+      if (code === 404) return false;
+      if (code === 401 || code === 403) this.policy.refusedRead(code);
+      else if (code >= 500) this.policy.outage(`asking for ${short(ref)} failed: server error ${code}`);
+      else this.policy.warn(`asking for ${short(ref)} answered ${code}`);
+      return null;
+    } catch (err) {
+      this.failed(err, `asking for ${short(ref)} failed`);
+      return null;
+    } finally {
+      this.policy.spentReading(performance.now() - started);
+    }
+  }
+
+  /** The namespace's artifacts, where the backend can list (S3); the Turborepo API cannot. */
+  async list(): Promise<ListOutcome> {
+    if (!this.backend.list) return { status: 'cannot-list' };
+    try {
+      return { status: 'listed', artifacts: await this.backend.list(performance.now() + 30_000) };
+    } catch (err) {
+      if (err instanceof ListRefused) return { status: 'error', reason: err.message, code: err.status };
+      return { status: 'error', reason: (err as Error).message };
+    }
+  }
+
   /** A server failure: an outage, or a refusal with its own rule. */
   private failed(err: unknown, what: string): void {
     if (err instanceof TransportError) this.policy.outage(`${what}: ${err.message}`);
@@ -91,7 +166,7 @@ export class RemoteTier {
   }
 
   /** Looks the entry up on the server and, on a hit, lays it out verified in stagingDir. */
-  async fetchInto(ref: EntryRef, keyInputs: KeyInputs, stagingDir: string): Promise<FetchOutcome> {
+  async fetchInto(ref: EntryRef, keyInputs: KeyInputs | null, stagingDir: string): Promise<FetchOutcome> {
     const c = this.policy.counters;
     if (!this.policy.usable()) return this.done({ status: 'error' });
     const deadline = this.policy.readDeadline();
@@ -138,7 +213,8 @@ export class RemoteTier {
       }
       if (imported.transport) {
         c.errors++;
-        this.failed(imported.transport, `reading ${short(ref)}`);
+        // The body stream may report the raw socket error ("aborted") before send() classifies it: a reset is an outage.
+        this.failed(classify(imported.transport as NodeJS.ErrnoException), `reading ${short(ref)}`);
         return this.done({ status: 'error' });
       }
       c.rejected++;
