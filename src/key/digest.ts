@@ -13,6 +13,7 @@ import {
 import path from 'node:path';
 import { statStamp } from './stamp.js';
 import { walkTree } from './walk.js';
+import { digestCap, noteWritten } from './digest-records.js';
 import { makeDirs } from '../store/make-dirs.js';
 import { UsageError } from '../errors.js';
 
@@ -138,11 +139,13 @@ export class DigestCache {
     }
     const digest = sha256File(absolute, this.onProgress);
     const ageMs = Date.now() - Number(st.mtimeMs);
-    if (this.folder && ageMs > 1000) this.remember(absolute, `${stamp}\n${digest}\n`);
+    // The path is kept too, so `prune` can drop records of files that are gone or changed.
+    if (this.folder && ageMs > 1000) this.remember(absolute, `${stamp}\n${digest}\n${absolute}\n`);
     return digest;
   }
 
   private remember(file: string, text: string): void {
+    const cap = digestCap(); // a wrong CACHEX_DIGEST_CACHE_ENTRIES is said, not ignored
     // Best effort: a read-only or full store must not fail a run over a cache of digests.
     try {
       const target = this.entryPath(file);
@@ -150,6 +153,7 @@ export class DigestCache {
       const temp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}`;
       writeFileSync(temp, text);
       renameSync(temp, target);
+      noteWritten(path.dirname(target), path.basename(target), cap);
     } catch {
       /* ignore */
     }

@@ -1,12 +1,13 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { storeErrorFrom } from '../../errors.js';
+import { CachexError, storeErrorFrom } from '../../errors.js';
 import { isLockHeld, tryAcquireKeyLock } from '../../lock/key-lock.js';
 import { describeEntry, listEntries, type CatalogEntry } from './catalog.js';
 import { ENTRY_FILES, type EntryRef, type Layout } from '../layout.js';
 import { checkSizes } from './load.js';
 import { removeEntry } from './remove.js';
 import { findLeftovers, removeLeftovers, type Leftover } from './sweep.js';
+import { type DigestTrim, trimDigestCache } from '../../key/digest-records.js';
 
 /**
  * A hit reads the entry's outputs (for --out/--publish) after it appended to
@@ -152,6 +153,8 @@ export interface PruneResult {
   dryRun: boolean;
   /** Bytes the remaining entries in scope (all, or those of --task) take. */
   remainingBytes: number;
+  /** The digest cache, pruned with the store: cleared by --all (of the whole store), else trimmed. */
+  digests: DigestTrim;
 }
 
 function lastHit(dir: string): number | null {
@@ -227,6 +230,7 @@ export async function prune(layout: Layout, sel: PruneSelectors, options: { dryR
     freedBytes: 0,
     dryRun: options.dryRun,
     remainingBytes: 0,
+    digests: { removed: 0, freedBytes: 0, entries: 0, bytes: 0 },
   };
   if (!options.dryRun) {
     try {
@@ -292,5 +296,16 @@ export async function prune(layout: Layout, sel: PruneSelectors, options: { dryR
   result.remainingBytes = entries
     .filter((e) => inScope(e.ref, sel.task) && !removedKeys.has(`${e.ref.module}/${e.ref.task}/${e.ref.key}`))
     .reduce((n, e) => n + e.diskBytes, 0);
+  try {
+    result.digests = trimDigestCache(layout.digests, {
+      all: Boolean(sel.all) && sel.task === undefined,
+      unusedForMs: sel.unusedForMs,
+      olderThanMs: sel.olderThanMs,
+      dryRun: options.dryRun,
+    });
+  } catch (err) {
+    if (err instanceof CachexError) throw err; // a wrong CACHEX_DIGEST_CACHE_ENTRIES
+    throw storeErrorFrom(err, 'pruning the digest cache');
+  }
   return result;
 }
