@@ -79,6 +79,9 @@ async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Pr
   }
   if (flags.publish) (await import('../store/place.js')).checkPublishTarget(store.layout.static, flags.publish);
 
+  const { storeCaps } = await import('../config/caps.js');
+  const { stillOverNote } = await import('./auto-prune-note.js');
+  const config = settings.hasConfig ? await settings.config() : null;
   const progress = new Progress(!flags.quiet && !flags.json);
   const outcome = await runTask({
     ...exec,
@@ -92,6 +95,7 @@ async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Pr
       stderr: progress.wrap(process.stderr),
     },
     events: runEvents(progress, `${exec.task.name} ${shortKey(exec.key)}`),
+    caps: storeCaps(config, store, process.env, (left, cap) => stillOverNote(left, cap, flags)),
   });
   progress.stop();
   const failure = reportRun(outcome, flags, false);

@@ -181,6 +181,8 @@ async function rebuildOne(
   const { freshLine } = await import('../output/terminal.js');
   const { runEvents } = await import('../output/run-report.js');
   const { storageWords } = await import('../output/not-stored.js');
+  const { storeCaps } = await import('../config/caps.js');
+  const { stillOverNote } = await import('./auto-prune-note.js');
   const given = Object.fromEntries(Object.entries(meta.params ?? {}).map(([name, record]) => [name, record.value]));
   let prepared;
   try {
@@ -200,6 +202,7 @@ async function rebuildOne(
     },
     door: { kind: 'cli', cwd: settings.cwd, configFile: settings.configFile.value },
     events: runEvents(progress, `${ref.task} ${short}`),
+    caps: storeCaps(config, prepared.store, process.env, (left, cap) => stillOverNote(left, cap, { quiet })),
   });
   progress.stop();
   if (!quiet) process.stderr.write(`${freshLine()}${statusLine(outcome)}\n`);

@@ -9,7 +9,8 @@ import { isPlainObject } from './args.js';
 import type { CacheOptions, CachableFunction } from './types.js';
 import { isSegment } from '../store/layout.js';
 import type { Lifetime } from '../core/lifetime.js';
-import { taskLifetime } from '../config/lifetime.js';
+import { configDuration, taskLifetime } from '../config/lifetime.js';
+import { configSize } from '../config/caps.js';
 
 const KNOWN = new Set([
   'name',
@@ -23,6 +24,8 @@ const KNOWN = new Set([
   'streamThreshold',
   'maxAge',
   'staleWhileRevalidate',
+  'maxSize',
+  'pruneUnusedFor',
 ]);
 
 export const DEFAULT_MEMORY = { maxBytes: 64 * 1024 * 1024, maxEntries: 1000 };
@@ -39,6 +42,8 @@ export interface ResolvedOptions {
   dataFolder: string | undefined;
   streamThreshold: number;
   lifetime: Lifetime | undefined;
+  /** The store's caps as the config would give them (checked here, at wrap time). */
+  caps: { maxSize?: number; pruneUnusedFor?: number };
 }
 
 function wrong(problem: string): never {
@@ -79,6 +84,18 @@ function schemaOf(params: ParamsSchema | undefined, defaults: Record<string, unk
     schema[param] = param in defaults ? { ...spec, default: defaults[param], required: false } : spec;
   }
   return schema;
+}
+
+function capsOf(options: CacheOptions, name: string): ResolvedOptions['caps'] {
+  try {
+    return {
+      maxSize: configSize(`cache(): ${name}`, 'maxSize', options.maxSize),
+      pruneUnusedFor: configDuration(`cache(): ${name}`, 'pruneUnusedFor', options.pruneUnusedFor),
+    };
+  } catch (err) {
+    if (err instanceof ConfigError) throw new TypeError(err.message);
+    throw err;
+  }
 }
 
 function lifetimeOf(options: CacheOptions, name: string): Lifetime | undefined {
@@ -157,5 +174,6 @@ export function resolveOptions(fn: CachableFunction, options: CacheOptions, defa
         ? DEFAULT_STREAM_THRESHOLD
         : count(options.streamThreshold, 'streamThreshold'),
     lifetime: lifetimeOf(options, name),
+    caps: capsOf(options, name),
   };
 }
