@@ -56,9 +56,11 @@ async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Pr
   const { shortKey } = await import('../output/format.js');
   const { reportDryRun, reportRun, runEvents } = await import('../output/run-report.js');
   const { reportError } = await import('./report.js');
+  const { showWorkProgress } = await import('../output/work-progress.js');
   const settings = await ctx.settings();
   const store = await ctx.store(remoteChoiceOf(flags));
   const cwd = settings.cwd;
+  showWorkProgress(!flags.quiet && !flags.json, cwd).dataFolder(store.root);
   const exec = prepareExec(
     {
       argv,

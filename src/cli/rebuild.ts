@@ -184,6 +184,9 @@ async function rebuildOne(
   const { storeCaps } = await import('../config/caps.js');
   const { stillOverNote } = await import('./auto-prune-note.js');
   const given = Object.fromEntries(Object.entries(meta.params ?? {}).map(([name, record]) => [name, record.value]));
+  const { showWorkProgress } = await import('../output/work-progress.js');
+  const work = showWorkProgress(!flags.quiet && !flags.json, settings.cwd);
+  work.dataFolder(store.root);
   let prepared;
   try {
     prepared = await prepareRun(settings, ref.task, given);
