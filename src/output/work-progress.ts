@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { type HashProgress, onHashProgress } from '../key/digest.js';
+import { onHashProgress } from '../key/digest.js';
+import { onPlaceProgress } from '../store/materialise.js';
 import { formatBytes, formatDuration } from './format.js';
 import { currentOverlay, freshLine, isInteractive, type Overlay, setOverlay } from './terminal.js';
 
@@ -9,14 +10,31 @@ import { currentOverlay, freshLine, isInteractive, type Overlay, setOverlay } fr
  * (milliseconds) changes both; it exists for tests, which cannot wait 5 s.
  */
 export const PLAIN_EVERY_MS = 5_000;
+/** A terminal's line is redrawn at most this often (placing many small files reports after each). */
+const REDRAW_MS = 100;
 
 function plainEvery(env: NodeJS.ProcessEnv): number {
   const n = Number(env.CACHEX_PROGRESS_EVERY);
   return env.CACHEX_PROGRESS_EVERY && Number.isFinite(n) && n >= 0 ? n : PLAIN_EVERY_MS;
 }
 
+/** One piece of long work as it is shown: which, what it is, how far. */
+interface Work {
+  id: string;
+  what: string;
+  bytes: number;
+  total: number;
+  elapsedMs: number;
+  done: boolean;
+}
+
+const shown = (file: string, cwd: string) => {
+  const rel = path.relative(cwd, file);
+  return rel === '' ? '.' : !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+};
+
 /** What a long hash is part of, from where the file lives: an input, an output being stored, a stored one checked. */
-function describe(file: string, dataFolder: string | null, cwd: string): string {
+function hashing(file: string, dataFolder: string | null, cwd: string): string {
   const inData = dataFolder === null ? '..' : path.relative(dataFolder, file);
   if (!inData.startsWith('..') && !path.isAbsolute(inData)) {
     const parts = inData.split(path.sep);
@@ -24,15 +42,14 @@ function describe(file: string, dataFolder: string | null, cwd: string): string 
     const rel = out >= 0 ? parts.slice(out).join('/') : inData;
     return parts[0] === 'cache' ? `checking stored ${rel}` : `storing ${rel}`;
   }
-  const rel = path.relative(cwd, file);
-  return `hashing ${!rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file}`;
+  return `hashing ${shown(file, cwd)}`;
 }
 
-const amount = (p: HashProgress) =>
-  p.total > 0
-    ? `${formatBytes(p.bytes)} of ${formatBytes(p.total)} (${Math.min(100, Math.floor((p.bytes * 100) / p.total))} %)`
-    : formatBytes(p.bytes);
-const rate = (p: HashProgress) => `${formatBytes(Math.round(p.rate))}/s`;
+const amount = (w: Work) =>
+  w.total > 0
+    ? `${formatBytes(w.bytes)} of ${formatBytes(w.total)} (${Math.min(100, Math.floor((w.bytes * 100) / w.total))} %)`
+    : formatBytes(w.bytes);
+const rate = (w: Work) => `${formatBytes(w.elapsedMs > 0 ? Math.round((w.bytes * 1000) / w.elapsedMs) : 0)}/s`;
 
 class ProgressLine implements Overlay {
   constructor(
@@ -46,57 +63,67 @@ class ProgressLine implements Overlay {
   }
 }
 
+/** On a terminal: one line redrawn in place (an overlay, so never over task output), erased when the work is done. */
+function onTerminal(stream: NodeJS.WriteStream): (w: Work) => void {
+  let line: ProgressLine | null = null;
+  let under: Overlay | null = null;
+  let drawn = 0;
+  return (w) => {
+    if (w.done) {
+      if (line) setOverlay(under, stream); // back to the spinner that was there, if any
+      line = null;
+      return;
+    }
+    const now = Date.now();
+    if (line && now - drawn < REDRAW_MS) return;
+    drawn = now;
+    const text = `${w.what}  ${amount(w)}, ${rate(w)}`;
+    if (!line) {
+      under = currentOverlay();
+      line = new ProgressLine(text, stream);
+    } else line.text = text;
+    setOverlay(line, stream);
+  };
+}
+
+/** Elsewhere: a plain line once the work has lasted `every`, then at most once per `every`, and one when it is done. */
+function plain(stream: NodeJS.WriteStream, every: number): (w: Work) => void {
+  let printed: { id: string; at: number } | null = null;
+  return (w) => {
+    if (w.done) {
+      if (printed?.id === w.id)
+        stream.write(
+          `${freshLine(stream)}cachex: ${w.what}: done, ${formatBytes(w.bytes)} in ${formatDuration(w.elapsedMs)}, ${rate(w)}\n`,
+        );
+      printed = null;
+      return;
+    }
+    if (w.elapsedMs < every) return;
+    const now = Date.now();
+    if (printed?.id === w.id && now - printed.at < every) return;
+    printed = { id: w.id, at: now };
+    stream.write(
+      `${freshLine(stream)}cachex: ${w.what}: ${amount(w)} after ${formatDuration(w.elapsedMs)}, ${rate(w)}\n`,
+    );
+  };
+}
+
 /**
- * Shows long hashing (inputs before a run, outputs as they are stored, stored
- * outputs re-checked on a hit) on stderr: a line redrawn in place on a
- * terminal (an overlay, so it never overwrites task output and is erased when
- * the file is done), else a plain line after PLAIN_EVERY_MS and then at most
- * that often. Work done within 100 ms (a hit, a small input) shows nothing.
+ * Shows long work on stderr: hashing inputs before a run, hashing outputs as
+ * they are stored, re-checking stored outputs on a hit, and placing outputs
+ * (`--out`, `--publish`). Work done within 100 ms (a hit, a small input)
+ * reports nothing, so it shows nothing.
  */
 export function showWorkProgress(enabled: boolean, cwd: string): { dataFolder(root: string): void } {
   // Known once the store is open (after the inputs are hashed): outputs are told apart from inputs by it.
   let root: string | null = null;
   const handle = { dataFolder: (folder: string) => void (root = path.resolve(folder)) };
   onHashProgress(undefined);
+  onPlaceProgress(undefined);
   if (!enabled) return handle;
   const stream = process.stderr;
-  if (isInteractive(stream) && stream.columns) {
-    let line: ProgressLine | null = null;
-    let under: Overlay | null = null;
-    onHashProgress((p) => {
-      if (p.done) {
-        if (line) setOverlay(under, stream); // back to the spinner that was there, if any
-        line = null;
-        return;
-      }
-      const text = `${describe(p.file, root, cwd)}  ${amount(p)}, ${rate(p)}`;
-      if (!line) {
-        under = currentOverlay();
-        line = new ProgressLine(text, stream);
-      } else line.text = text;
-      setOverlay(line, stream);
-    });
-    return handle;
-  }
-  const every = plainEvery(process.env);
-  let printed: { file: string; at: number } | null = null;
-  onHashProgress((p) => {
-    const what = describe(p.file, root, cwd);
-    if (p.done) {
-      if (printed?.file === p.file)
-        stream.write(
-          `${freshLine(stream)}cachex: ${what}: done, ${formatBytes(p.bytes)} in ${formatDuration(p.elapsedMs)}, ${rate(p)}\n`,
-        );
-      printed = null;
-      return;
-    }
-    if (p.elapsedMs < every) return;
-    const now = Date.now();
-    if (printed?.file === p.file && now - printed.at < every) return;
-    printed = { file: p.file, at: now };
-    stream.write(
-      `${freshLine(stream)}cachex: ${what}: ${amount(p)} after ${formatDuration(p.elapsedMs)}, ${rate(p)}\n`,
-    );
-  });
+  const show = isInteractive(stream) && stream.columns ? onTerminal(stream) : plain(stream, plainEvery(process.env));
+  onHashProgress((p) => show({ ...p, id: p.file, what: hashing(p.file, root, cwd) }));
+  onPlaceProgress((p) => show({ ...p, id: p.target, what: `placing outputs in ${shown(p.target, cwd)}` }));
   return handle;
 }

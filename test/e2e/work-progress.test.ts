@@ -41,19 +41,25 @@ function plainLines(stderr: string, verb: string): { line: string; ms: number }[
 }
 
 describe('progress on long work', () => {
-  it.skipIf(!hasScript)('on a terminal, hashing a large input shows bytes and a rate, erased when done', () => {
-    bigFile('big.bin', GiB);
-    const first = runOnTty(ws, hashBig());
-    expect(first.code).toBe(0);
-    expect(first.output).toMatch(/hashing big\.bin {2}\d+(\.\d)? [kMG]?B of 1\.1 GB \(\d+ %\), \d+(\.\d)? [kMG]?B\/s/);
-    const shown = screen(first.output);
-    expect(shown.some((l) => l.includes('hashing'))).toBe(false); // erased, never left behind
-    expect(shown.some((l) => /^miss hash [0-9a-f]{12}/.test(l))).toBe(true);
-    // A hit of the same input: its digest is remembered, so nothing long happens and nothing is shown.
-    const hit = runOnTty(ws, hashBig());
-    expect(screen(hit.output).some((l) => /^hit hash [0-9a-f]{12}/.test(l))).toBe(true);
-    expect(hit.output).not.toMatch(/hashing|B\/s|\u001b\[2K/);
-  });
+  it.skipIf(!hasScript)(
+    'on a terminal, hashing a large input shows bytes and a rate, erased when done',
+    () => {
+      bigFile('big.bin', GiB);
+      const first = runOnTty(ws, hashBig());
+      expect(first.code).toBe(0);
+      expect(first.output).toMatch(
+        /hashing big\.bin {2}\d+(\.\d)? [kMG]?B of 1\.1 GB \(\d+ %\), \d+(\.\d)? [kMG]?B\/s/,
+      );
+      const shown = screen(first.output);
+      expect(shown.some((l) => l.includes('hashing'))).toBe(false); // erased, never left behind
+      expect(shown.some((l) => /^miss hash [0-9a-f]{12}/.test(l))).toBe(true);
+      // A hit of the same input: its digest is remembered, so nothing long happens and nothing is shown.
+      const hit = runOnTty(ws, hashBig());
+      expect(screen(hit.output).some((l) => /^hit hash [0-9a-f]{12}/.test(l))).toBe(true);
+      expect(hit.output).not.toMatch(/hashing|B\/s|\u001b\[2K/);
+    },
+    180_000,
+  );
 
   it('without a terminal, a plain line only once the work has lasted the interval, then at most that often', () => {
     bigFile('big.bin', 2 * GiB);
@@ -68,7 +74,7 @@ describe('progress on long work', () => {
     expect(lines[0].ms).toBeGreaterThanOrEqual(every - 50);
     for (let i = 1; i < lines.length; i++) expect(lines[i].ms - lines[i - 1].ms).toBeGreaterThanOrEqual(every - 100);
     expect(run.stderr).toMatch(/^cachex: hashing big\.bin: done, 2\.1 GB in .+, .+B\/s$/m);
-  });
+  }, 180_000);
 
   it('storing a large output shows progress too', () => {
     ws.config(`import { defineConfig } from 'cachex';
@@ -78,7 +84,21 @@ export default defineConfig({ tasks: { big: { command: ['truncate', '-s', '2G', 
     expect(run.code, run.stderr).toBe(0);
     expect(plainLines(run.stderr, 'storing').length, run.stderr).toBeGreaterThanOrEqual(1);
     expect(run.stderr).toMatch(/^cachex: storing out\/big\.bin: .+ of 2\.1 GB \(\d+ %\) after .+, .+B\/s$/m);
-  });
+  }, 180_000);
+
+  it('placing many outputs (--out) shows how far it got', () => {
+    const script =
+      "const fs=require('fs');for(let i=0;i<2000;i++)fs.writeFileSync(process.argv[1]+'/f'+i+'.bin',Buffer.alloc(8192,i%251))";
+    ws.config(`import { defineConfig } from 'cachex';
+export default defineConfig({ tasks: { many: { command: [${JSON.stringify(process.execPath)}, '-e', ${JSON.stringify(script)}, '{out}'] } } });
+`);
+    expect(ws.run(['run', 'many']).code).toBe(0);
+    const hit = ws.run(['run', 'many', '--out', 'restored'], { env: { CACHEX_PROGRESS_EVERY: '50' } });
+    expect(hit.code, hit.stderr).toBe(0);
+    expect(hit.stderr).toMatch(/^hit many /m);
+    expect(hit.stderr).toMatch(/^cachex: placing outputs in restored: .+ of 16 MB \(\d+ %\) after .+, .+B\/s$/m);
+    expect(hit.stderr).toMatch(/^cachex: placing outputs in restored: done, 16 MB in .+$/m);
+  }, 180_000);
 
   it('quick work and hits print no progress at all', () => {
     ws.write('small.txt', 'small\n');
@@ -92,5 +112,5 @@ export default defineConfig({ tasks: { big: { command: ['truncate', '-s', '2G', 
     const hit = ws.run(hashBig(), { env });
     expect(hit.stderr).toMatch(/^hit hash [0-9a-f]{12}/);
     expect(hit.stderr.split('\n').filter(Boolean)).toHaveLength(1); // the status line alone
-  });
+  }, 180_000);
 });
