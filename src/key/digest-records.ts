@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { statStamp } from './stamp.js';
@@ -144,11 +144,27 @@ export interface DigestTrim {
   bytes: number;
 }
 
-/** Why a record is no use any more: its file is gone or changed since it was hashed (null: still good). */
+/** Reads a record without refreshing its atime (prune reading it is no use of it), where the kernel lets us. */
+function readNoAtime(file: string): string {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NOATIME ?? 0));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+    fd = openSync(file, 'r'); // O_NOATIME needs the file's owner
+  }
+  try {
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Whether a record is no use any more: its file is gone or changed since it was hashed. */
 function deadRecord(file: string): boolean {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readNoAtime(file);
   } catch {
     return false; // removed meanwhile: nothing to do
   }

@@ -100,6 +100,15 @@ describe('the digest cache (DATA_FOLDER/digests/)', () => {
     expect(JSON.parse(ws.run(['ls', '--json']).stdout)).toHaveLength(1);
   });
 
+  it('refuses a CACHEX_DIGEST_CACHE_ENTRIES that is not a number, in one sentence', () => {
+    inputs(3);
+    const run = hashAll({ CACHEX_DIGEST_CACHE_ENTRIES: 'lots' });
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(
+      'error: CACHEX_DIGEST_CACHE_ENTRIES must be a whole number of records (such as 50000), got "lots".',
+    );
+  });
+
   it('prune --task trims it but never clears it', () => {
     inputs(10);
     expect(hashAll().code).toBe(0);
