@@ -76,8 +76,9 @@ export function sha256File(file: string, own?: (progress: HashProgress) => void)
     }
   } finally {
     closeSync(fd);
+    // Also when reading failed half-way: a progress line shown must be taken down.
+    if (onProgress && reported !== started) report(true);
   }
-  if (onProgress && reported !== started) report(true);
   return hash.digest('hex');
 }
 

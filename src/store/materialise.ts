@@ -278,22 +278,26 @@ function build(sourceOut: string, outputs: OutputRecord[], staging: string, mode
   const total = hear ? outputs.reduce((n, o) => n + (o.type === 'file' ? o.size : 0), 0) : 0;
   let bytes = 0;
   let told = false;
-  for (const o of outputs) {
-    const dest = path.join(staging, o.path);
-    makeDirs(path.dirname(dest));
-    if (o.type === 'dir') makeDirs(dest);
-    else if (o.type === 'symlink') symlinkSync(o.target!, dest);
-    else placeFile(path.join(sourceOut, o.path), dest, mode, o, staging);
-    if (hear && o.type === 'file') {
-      bytes += o.size;
-      const elapsedMs = Date.now() - started;
-      if (elapsedMs >= 100) {
-        hear({ target, bytes, total, elapsedMs, done: false });
-        told = true;
+  try {
+    for (const o of outputs) {
+      const dest = path.join(staging, o.path);
+      makeDirs(path.dirname(dest));
+      if (o.type === 'dir') makeDirs(dest);
+      else if (o.type === 'symlink') symlinkSync(o.target!, dest);
+      else placeFile(path.join(sourceOut, o.path), dest, mode, o, staging);
+      if (hear && o.type === 'file') {
+        bytes += o.size;
+        const elapsedMs = Date.now() - started;
+        if (elapsedMs >= 100) {
+          hear({ target, bytes, total, elapsedMs, done: false });
+          told = true;
+        }
       }
     }
+  } finally {
+    // Also when placing failed half-way: a progress line shown must be taken down.
+    if (told) hear!({ target, bytes, total, elapsedMs: Date.now() - started, done: true });
   }
-  if (told) hear!({ target, bytes, total, elapsedMs: Date.now() - started, done: true });
 }
 
 function placeFile(source: string, dest: string, mode: LinkMode, record: OutputRecord, staging: string): void {
