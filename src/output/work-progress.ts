@@ -81,6 +81,9 @@ function onTerminal(stream: NodeJS.WriteStream): (w: Work) => void {
     if (!line) {
       under = currentOverlay();
       line = new ProgressLine(text, stream);
+      // The task ended mid-line ("Downloading... "): its line is ended, as the status line would, never drawn over.
+      const fresh = freshLine(stream);
+      if (fresh) stream.write(fresh);
     } else line.text = text;
     setOverlay(line, stream);
   };

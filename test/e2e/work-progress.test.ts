@@ -61,6 +61,23 @@ describe('progress on long work', () => {
     180_000,
   );
 
+  it.skipIf(!hasScript)(
+    'on a terminal, storing progress never draws over a line the task left unfinished',
+    () => {
+      ws.config(`import { defineConfig } from 'cachex';
+export default defineConfig({ tasks: { big: { command: ['sh', '-c', 'printf "Downloading... "; truncate -s 1G "$1/big.bin"', 'sh', '{out}'] } } });
+`);
+      const run = runOnTty(ws, ['run', 'big']);
+      expect(run.code).toBe(0);
+      expect(run.output).toMatch(/storing out\/big\.bin {2}.+ of 1\.1 GB \(\d+ %\), .+B\/s/);
+      const shown = screen(run.output);
+      expect(shown[0]).toBe('Downloading...'); // the task's own line, intact (trailing space trimmed by screen())
+      expect(shown.some((l) => l.includes('storing'))).toBe(false);
+      expect(shown.some((l) => /^miss big [0-9a-f]{12}/.test(l))).toBe(true);
+    },
+    180_000,
+  );
+
   it('without a terminal, a plain line only once the work has lasted the interval, then at most that often', () => {
     bigFile('big.bin', 2 * GiB);
     const every = 300; // CACHEX_PROGRESS_EVERY stands in for the 5 s a test cannot wait
