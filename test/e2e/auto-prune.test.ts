@@ -119,6 +119,23 @@ describe('automatic caps (maxSize, CACHEX_MAX_SIZE)', () => {
     expect(total()).toBeLessThanOrEqual(250 * 1024);
   });
 
+  it('rebuild --all keeps the cap once, after every entry is rebuilt (none is pruned before its turn)', () => {
+    ws.config(config(''));
+    for (const n of [1, 2, 3]) blob(n);
+    ws.env.CACHEX_MAX_SIZE = '250k';
+    const rebuilt = ws.run(['rebuild', '--all', '--json']);
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    const summary = JSON.parse(rebuilt.stdout);
+    expect(summary.rebuilt).toHaveLength(3);
+    expect(summary.failed).toHaveLength(0);
+    // The one rebuilt first is the least recently used afterwards: it alone goes.
+    const firstKey: string = summary.rebuilt[0].key;
+    const left = listed() as (Listed & { key: string })[];
+    expect(left).toHaveLength(2);
+    expect(left.map((e) => e.key)).not.toContain(firstKey);
+    expect(total()).toBeLessThanOrEqual(250 * 1024);
+  });
+
   it('refuses a maxSize that is not a size, in one sentence', () => {
     ws.config(config("maxSize: 'lots',"));
     const r = blob(1);
