@@ -82,8 +82,7 @@ async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Pr
   if (flags.publish) (await import('../store/place.js')).checkPublishTarget(store.layout.static, flags.publish);
 
   const { storeCaps } = await import('../config/caps.js');
-  const { stillOverNote } = await import('./auto-prune-note.js');
-  const config = settings.hasConfig ? await settings.config() : null;
+  storeCaps(null, store, process.env); // a wrong CACHEX_MAX_SIZE is said before the command runs
   const progress = new Progress(!flags.quiet && !flags.json);
   const outcome = await runTask({
     ...exec,
@@ -97,9 +96,16 @@ async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Pr
       stderr: progress.wrap(process.stderr),
     },
     events: runEvents(progress, `${exec.task.name} ${shortKey(exec.key)}`),
-    caps: storeCaps(config, store, process.env, (left, cap) => stillOverNote(left, cap, flags)),
   });
   progress.stop();
+  // The store's caps, after a store step only: a hit loads nothing for them (not even the config).
+  if (outcome.storage?.kind === 'stored') {
+    const { keepCaps } = await import('../core/auto-prune.js');
+    const { stillOverNote } = await import('./auto-prune-note.js');
+    const config = settings.hasConfig ? await settings.config() : null;
+    const caps = storeCaps(config, store, process.env, (left, cap) => stillOverNote(left, cap, flags));
+    await keepCaps(store.root, caps, outcome.storage.bytes);
+  }
   const failure = reportRun(outcome, flags, false);
   return failure ? reportError(failure, false) : outcome.exitCode;
 }
