@@ -58,10 +58,12 @@ async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Pr
   const { shortKey } = await import('../output/format.js');
   const { reportDryRun, reportRun, runEvents } = await import('../output/run-report.js');
   const { reportError } = await import('./report.js');
+  const { showWorkProgress } = await import('../output/work-progress.js');
   const settings = await ctx.settings();
   const store = await ctx.store(remoteChoiceOf(flags));
   const cwd = settings.cwd;
   const { findKeyRoot } = await import('../config/project-root.js');
+  showWorkProgress(!flags.quiet && !flags.json, cwd).dataFolder(store.root);
   const exec = prepareExec(
     {
       argv,
@@ -83,6 +85,8 @@ async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Pr
   }
   if (flags.publish) (await import('../store/place.js')).checkPublishTarget(store.layout.static, flags.publish);
 
+  const { storeCaps } = await import('../config/caps.js');
+  storeCaps(null, store, process.env); // a wrong CACHEX_MAX_SIZE is said before the command runs
   const progress = new Progress(!flags.quiet && !flags.json);
   const outcome = await runTask({
     ...exec,
@@ -98,6 +102,14 @@ async function execAction(ctx: CliContext, argv: string[], flags: ExecFlags): Pr
     events: runEvents(progress, `${exec.task.name} ${shortKey(exec.key)}`),
   });
   progress.stop();
+  // The store's caps, after a store step only: a hit loads nothing for them (not even the config).
+  if (outcome.storage?.kind === 'stored') {
+    const { keepCaps } = await import('../core/auto-prune.js');
+    const { stillOverNote } = await import('./auto-prune-note.js');
+    const config = settings.hasConfig ? await settings.config() : null;
+    const caps = storeCaps(config, store, process.env, (left, cap) => stillOverNote(left, cap, flags));
+    await keepCaps(store.root, caps, outcome.storage.bytes);
+  }
   const failure = reportRun(outcome, flags, false);
   return failure ? reportError(failure, false) : outcome.exitCode;
 }

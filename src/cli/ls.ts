@@ -185,8 +185,20 @@ export function registerLs(program: Command, ctx: CliContext): void {
         return;
       }
       process.stdout.write(await lsTable(entries));
+      // Store-wide, so only under a listing of the whole store.
+      if (!task && !clauses.length) process.stdout.write(await digestCacheLine(store.layout.digests));
       if (!entries.length && (task || clauses.length)) process.stderr.write(`${nothingMatched(task, opts.where)}\n`);
     });
+}
+
+/** The digest cache beside the entries: it takes disk space too, and `prune` trims it (nothing when it is empty). */
+export async function digestCacheLine(folder: string): Promise<string> {
+  const { digestCacheUsage } = await import('../key/digest-records.js');
+  const { formatBytes } = await import('../output/format.js');
+  const u = digestCacheUsage(folder);
+  if (!u.entries) return '';
+  const records = `${u.entries} ${u.entries === 1 ? 'record' : 'records'}`;
+  return `digest cache: ${records}, ${formatBytes(u.bytes)} on disk (at most ${u.cap} records)\n`;
 }
 
 /** Said when a filter leaves nothing, so an empty table is not mistaken for a listing that failed. */

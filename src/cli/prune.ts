@@ -110,6 +110,7 @@ function toJson(result: PruneResult, flags: PruneFlags): unknown {
     skipped: result.skipped.map((s) => ({ key: s.ref.key, task: s.ref.task, module: s.ref.module, reason: s.reason })),
     freedBytes: result.freedBytes,
     remainingBytes: result.remainingBytes,
+    digestCache: result.digests,
     dryRun: result.dryRun,
   };
 }
@@ -165,6 +166,11 @@ async function describe(result: PruneResult, root: string, flags: PruneFlags, se
   lines.push(
     `${result.dryRun ? 'would free' : 'freed'} ${formatBytes(result.freedBytes)} (${parts.join(', ')}); ${remaining}.`,
   );
+  const d = result.digests;
+  if (d.removed)
+    lines.push(
+      `digest cache: ${verb} ${plural(d.removed, 'record')} (${formatBytes(d.freedBytes)}); ${plural(d.entries, 'record')} (${formatBytes(d.bytes)}) remain.`,
+    );
   if (flags.maxSize !== undefined) {
     const target = parseSize(flags.maxSize, '--max-size');
     if (result.remainingBytes > target) lines.push(stillOver(result, flags));

@@ -24,6 +24,8 @@ interface Rebuilt {
   /** Set when the inputs changed since the entry was stored: the run went to a new entry. */
   newKey?: string;
   durationMs: number;
+  /** What the store step stored, for the store's caps (kept once, after the whole rebuild). */
+  storedBytes: number;
 }
 
 interface Failed {
@@ -76,6 +78,19 @@ export function registerRebuild(program: Command, ctx: CliContext): void {
         if ('reason' in outcome) failed.push(outcome);
         else if ('skipped' in outcome) skipped.push(outcome);
         else rebuilt.push(outcome);
+      }
+      // The caps are kept once, after every entry is rebuilt: pruning between two would remove entries still to do.
+      const storedBytes = rebuilt.reduce((n, r) => n + r.storedBytes, 0);
+      if (storedBytes > 0) {
+        const { keepCaps } = await import('../core/auto-prune.js');
+        const { storeCaps } = await import('../config/caps.js');
+        const { stillOverNote } = await import('./auto-prune-note.js');
+        const quiet = { quiet: Boolean(flags.quiet || flags.json) };
+        await keepCaps(
+          store.root,
+          storeCaps(config, store, process.env, (l, c) => stillOverNote(l, c, quiet)),
+          storedBytes,
+        );
       }
       await summarise(rebuilt, failed, skipped, flags);
       process.exitCode = failed.length ? 1 : 0;
@@ -206,6 +221,9 @@ async function rebuildOne(
       ref,
       reason: `${ref.task} ${short}: it was run in ${displayName(cwd)}, a folder name that is not UTF-8, which cachex can only run a command in from inside it; run \`cachex rebuild\` there`,
     };
+  const { showWorkProgress } = await import('../output/work-progress.js');
+  const work = showWorkProgress(!flags.quiet && !flags.json, settings.cwd);
+  work.dataFolder(store.root);
   let prepared;
   try {
     prepared = await prepareRun(settings, ref.task, given, undefined, cwd);
@@ -241,9 +259,14 @@ async function rebuildOne(
     process.stderr.write(
       `${ref.task} ${short}: inputs changed since it was stored (input contents, task code, version or tool); stored as a new entry ${shortKey(prepared.key)} and kept the old one.\n`,
     );
-    return { ref, newKey: prepared.key, durationMs: outcome.durationMs };
+    return {
+      ref,
+      newKey: prepared.key,
+      durationMs: outcome.durationMs,
+      storedBytes: storage?.kind === 'stored' ? storage.bytes : 0,
+    };
   }
-  return { ref, durationMs: outcome.durationMs };
+  return { ref, durationMs: outcome.durationMs, storedBytes: storage?.kind === 'stored' ? storage.bytes : 0 };
 }
 
 async function summarise(rebuilt: Rebuilt[], failed: Failed[], skipped: Skipped[], flags: RebuildFlags): Promise<void> {

@@ -5,6 +5,7 @@ import { prepareRun } from '../core/prepare.js';
 import { runTask } from '../core/run-task.js';
 import { shortKey } from '../output/format.js';
 import { Progress } from '../output/progress.js';
+import { showWorkProgress } from '../output/work-progress.js';
 import { reportDryRun, reportRun, runEvents } from '../output/run-report.js';
 import { checkPublishTarget } from '../store/place.js';
 import type { CliContext } from './context.js';
@@ -82,8 +83,10 @@ async function runAction(
   checkRunFlags(flags);
   const callLifetime = lifetimeOfFlags(flags);
   const settings = await ctx.settings();
+  const work = showWorkProgress(!flags.quiet && !flags.json, settings.cwd);
   const prepared = await prepareRun(settings, taskName, given, remoteChoiceOf(flags));
   const { task, store } = prepared;
+  work.dataFolder(store.root);
   const ref = { module: task.module, task: task.name, key: prepared.key };
   if (flags.dryRun) {
     const found = await store.lookup(ref, prepared.inputs, { record: false });

@@ -35,11 +35,16 @@ export function registerStats(program: Command, ctx: CliContext): void {
       const since = opts.since === undefined ? undefined : Date.now() - parseDuration(opts.since, '--since');
       const { summarise } = await import('../insight/stats.js');
       const summary = summarise(log.read({ since }), { task: opts.task });
+      const digests = (await ctx.store()).layout.digests;
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ since: since ?? null, ...summary }, null, 2)}\n`);
+        const { digestCacheUsage } = await import('../key/digest-records.js');
+        const digestCache = digestCacheUsage(digests);
+        process.stdout.write(`${JSON.stringify({ since: since ?? null, ...summary, digestCache }, null, 2)}\n`);
         return;
       }
       const { statsText } = await import('../output/stats.js');
+      const { digestCacheLine } = await import('./ls.js');
       process.stdout.write(await statsText(summary, { since, task: opts.task }));
+      process.stdout.write(await digestCacheLine(digests));
     });
 }

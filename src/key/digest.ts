@@ -13,6 +13,7 @@ import {
 import path from 'node:path';
 import { statStamp } from './stamp.js';
 import { walkTree } from './walk.js';
+import { digestCap, noteWritten } from './digest-records.js';
 import { makeDirs } from '../store/make-dirs.js';
 import { UsageError } from '../errors.js';
 
@@ -27,7 +28,16 @@ export interface HashProgress {
   total: number;
   /** Bytes per second since this file's hashing began. */
   rate: number;
+  /** Since this file's hashing began. */
+  elapsedMs: number;
   done: boolean;
+}
+
+/** Hears about every long hash in this process that has no listener of its own (the CLI shows them). */
+let everyHash: ((progress: HashProgress) => void) | undefined;
+
+export function onHashProgress(listener: ((progress: HashProgress) => void) | undefined): void {
+  everyHash = listener;
 }
 
 /**
@@ -38,7 +48,8 @@ export interface HashProgress {
 /** Hashing is synchronous and never re-entered, so one read buffer serves every call. */
 let shared: Buffer | undefined;
 
-export function sha256File(file: string, onProgress?: (progress: HashProgress) => void): string {
+export function sha256File(file: string, own?: (progress: HashProgress) => void): string {
+  const onProgress = own ?? everyHash;
   const hash = createHash('sha256');
   // One buffer for every file this process hashes: a fresh 1 MiB per file cost 0.5 s and GC on 10 000 outputs.
   const buffer = (shared ??= Buffer.allocUnsafe(CHUNK));
@@ -48,8 +59,8 @@ export function sha256File(file: string, onProgress?: (progress: HashProgress) =
   let bytes = 0;
   let total = 0;
   const report = (done: boolean) => {
-    const seconds = (Date.now() - started) / 1000;
-    onProgress!({ file, bytes, total, rate: seconds > 0 ? bytes / seconds : 0, done });
+    const elapsedMs = Date.now() - started;
+    onProgress!({ file, bytes, total, rate: elapsedMs > 0 ? (bytes * 1000) / elapsedMs : 0, elapsedMs, done });
   };
   try {
     if (onProgress) total = fstatSync(fd).size;
@@ -65,8 +76,9 @@ export function sha256File(file: string, onProgress?: (progress: HashProgress) =
     }
   } finally {
     closeSync(fd);
+    // Also when reading failed half-way: a progress line shown must be taken down.
+    if (onProgress && reported !== started) report(true);
   }
-  if (onProgress && reported !== started) report(true);
   return hash.digest('hex');
 }
 
@@ -138,11 +150,13 @@ export class DigestCache {
     }
     const digest = sha256File(absolute, this.onProgress);
     const ageMs = Date.now() - Number(st.mtimeMs);
-    if (this.folder && ageMs > 1000) this.remember(absolute, `${stamp}\n${digest}\n`);
+    // The path is kept too, so `prune` can drop records of files that are gone or changed.
+    if (this.folder && ageMs > 1000) this.remember(absolute, `${stamp}\n${digest}\n${absolute}\n`);
     return digest;
   }
 
   private remember(file: string, text: string): void {
+    const cap = digestCap(); // a wrong CACHEX_DIGEST_CACHE_ENTRIES is said, not ignored
     // Best effort: a read-only or full store must not fail a run over a cache of digests.
     try {
       const target = this.entryPath(file);
@@ -150,6 +164,7 @@ export class DigestCache {
       const temp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}`;
       writeFileSync(temp, text);
       renameSync(temp, target);
+      noteWritten(path.dirname(target), path.basename(target), cap);
     } catch {
       /* ignore */
     }

@@ -4,6 +4,8 @@ import type { PreparedCall } from './prepare.js';
 import type { CachableFunction } from './types.js';
 import { settledAfterSignal, untilInterrupted } from './interrupted.js';
 import { storageWords } from '../output/not-stored.js';
+import { formatBytes } from '../output/format.js';
+import { storeCaps } from '../config/caps.js';
 
 export interface Computed {
   outcome: RunOutcome;
@@ -55,6 +57,12 @@ export async function compute(
       },
       live: { stdout: null, stderr: null },
       lifetime: options.lifetime,
+      caps: storeCaps(options.caps, call.store, process.env, (left, cap) =>
+        warn(
+          `The store takes ${formatBytes(left)}, over maxSize ${formatBytes(cap)}, but what is left is in use (held by a run or used in the last minute); it is pruned again after a later store.`,
+          'CACHEX_OVER_MAX_SIZE',
+        ),
+      ),
       events: {
         onStart,
         onCorrupt: (file, reason) =>

@@ -9,7 +9,8 @@ import { isPlainObject } from './args.js';
 import type { CacheOptions, CachableFunction } from './types.js';
 import { isSegment } from '../store/layout.js';
 import type { Lifetime } from '../core/lifetime.js';
-import { taskLifetime } from '../config/lifetime.js';
+import { configDuration, taskLifetime } from '../config/lifetime.js';
+import { configSize } from '../config/caps.js';
 import { parseMinFreeSpace } from '../config/free-space.js';
 import type { RemoteConfig } from '../store/remote/settings.js';
 
@@ -46,6 +47,8 @@ const KNOWN = new Set([
   'staleWhileRevalidate',
   'minFreeSpace',
   'remote',
+  'maxSize',
+  'pruneUnusedFor',
 ]);
 
 export const DEFAULT_MEMORY = { maxBytes: 64 * 1024 * 1024, maxEntries: 1000 };
@@ -66,6 +69,8 @@ export interface ResolvedOptions {
   minFreeSpace: number | string | undefined;
   /** false: local only; otherwise the remote section the CLI reads from its config. */
   remote: RemoteConfig | false | undefined;
+  /** The store's caps as the config would give them (checked here, at wrap time). */
+  caps: { maxSize?: number; pruneUnusedFor?: number };
 }
 
 function wrong(problem: string): never {
@@ -106,6 +111,18 @@ function schemaOf(params: ParamsSchema | undefined, defaults: Record<string, unk
     schema[param] = param in defaults ? { ...spec, default: defaults[param], required: false } : spec;
   }
   return schema;
+}
+
+function capsOf(options: CacheOptions, name: string): ResolvedOptions['caps'] {
+  try {
+    return {
+      maxSize: configSize(`cache(): ${name}`, 'maxSize', options.maxSize),
+      pruneUnusedFor: configDuration(`cache(): ${name}`, 'pruneUnusedFor', options.pruneUnusedFor),
+    };
+  } catch (err) {
+    if (err instanceof ConfigError) throw new TypeError(err.message);
+    throw err;
+  }
 }
 
 function lifetimeOf(options: CacheOptions, name: string): Lifetime | undefined {
@@ -195,5 +212,6 @@ export function resolveOptions(fn: CachableFunction, options: CacheOptions, defa
     lifetime: lifetimeOf(options, name),
     minFreeSpace: options.minFreeSpace,
     remote: remoteOf(options.remote),
+    caps: capsOf(options, name),
   };
 }

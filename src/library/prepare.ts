@@ -1,9 +1,9 @@
 import { minFreeSpace } from '../config/free-space.js';
 import { UsageError } from '../errors.js';
 import { computeKey, type KeyInputs } from '../key/inputs.js';
-import type { EntryStore } from '../store/entry-store.js';
 import type { EntryRef } from '../store/layout.js';
 import { libraryStore } from './remote.js';
+import type { LocalStore } from '../store/open.js';
 import { resolveParams, type Params } from '../tasks/params.js';
 import { recordable, unkeyable } from './args.js';
 import { libraryProjectRoot, resolveDataFolder } from './data-folder.js';
@@ -12,7 +12,7 @@ import type { ResolvedOptions } from './options.js';
 
 /** One call, ready to look up: the arguments the function gets, what meta.yaml records, the key. */
 export interface PreparedCall {
-  store: EntryStore;
+  store: LocalStore;
   /** What the function receives: normalised params plus the other arguments, untouched. */
   args: Record<string, unknown>;
   /** What the store records: the same, with ignored non-JSON values replaced by a description. */

@@ -59,6 +59,13 @@ export interface CacheOptions<I extends string = string, D = object, P = ParamsS
    * in the background: await `flushRemote()` before `process.exit()`.
    */
   remote?: false | { signing?: boolean; namespace?: string; lease?: boolean; maxArtifactSize?: number };
+  /**
+   * The whole store's cap (bytes or `5GB`, as the config's `maxSize`; CACHEX_MAX_SIZE wins): after a call
+   * stores a result and the store crosses it, least recently used entries are pruned, at most once a minute.
+   */
+  maxSize?: number | string;
+  /** Entries of the whole store unused for this long are pruned after a call stores (as the config's). */
+  pruneUnusedFor?: number | string;
 }
 
 type Writable<T> = T extends (...args: never[]) => unknown

@@ -60,6 +60,10 @@ class Terminal {
     return this.raw.has(stream) && !this.line.atLineStart ? '\n' : '';
   }
 
+  get current(): Overlay | null {
+    return this.overlay?.overlay ?? null;
+  }
+
   setOverlay(stream: NodeJS.WriteStream, overlay: Overlay | null): void {
     this.erase();
     this.overlay = overlay && this.raw.has(stream) ? { stream, overlay } : null;
@@ -95,6 +99,11 @@ export function watchTerminal(): void {
 export function setOverlay(overlay: Overlay | null, stream: NodeJS.WriteStream = process.stderr): void {
   watchTerminal();
   terminal.setOverlay(stream, overlay);
+}
+
+/** The overlay shown now (a spinner), so a passing one (a progress line) can give the line back to it. */
+export function currentOverlay(): Overlay | null {
+  return terminal.current;
 }
 
 export function redrawOverlay(): void {

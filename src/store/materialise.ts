@@ -23,6 +23,21 @@ import { type LinkMode, PlacementRefused, safeRelative } from './placement-probl
 import { symlinkStaysInside } from './local/outputs.js';
 import { makeDirs } from './make-dirs.js';
 
+/** Outputs placed so far (bytes of their files) while a placement lasts more than 100 ms; the CLI shows it. */
+export interface PlaceProgress {
+  target: string;
+  bytes: number;
+  total: number;
+  elapsedMs: number;
+  done: boolean;
+}
+
+let onPlace: ((progress: PlaceProgress) => void) | undefined;
+
+export function onPlaceProgress(listener: ((progress: PlaceProgress) => void) | undefined): void {
+  onPlace = listener;
+}
+
 /** What placing into an existing folder did to what was there. */
 export interface PlaceReport {
   /** Outputs that replaced a file (or symlink) of the same name. */
@@ -96,7 +111,7 @@ function placeAsNewFolder(sourceOut: string, outputs: OutputRecord[], target: st
   const staging = path.join(parent, `.${path.basename(target)}.cachex-${randomBytes(4).toString('hex')}`);
   mkdirSync(staging);
   try {
-    build(sourceOut, outputs, staging, mode);
+    build(sourceOut, outputs, staging, mode, target);
     try {
       renameSync(staging, target);
       return true;
@@ -121,7 +136,7 @@ function placeIntoExisting(
   const report = survey(outputs, held, target);
   const staging = mkdtempSync(held.at(STAGING_PREFIX));
   try {
-    build(sourceOut, outputs, staging, mode);
+    build(sourceOut, outputs, staging, mode, target);
     moveIntoPlace(outputs, staging, held, target);
     return report;
   } finally {
@@ -257,13 +272,31 @@ function moveIntoPlace(outputs: OutputRecord[], staging: string, held: HeldDir, 
 }
 
 /** Writes every output into the private staging folder (plain paths: nobody else writes there). */
-function build(sourceOut: string, outputs: OutputRecord[], staging: string, mode: LinkMode): void {
-  for (const o of outputs) {
-    const dest = path.join(staging, o.path);
-    makeDirs(path.dirname(dest));
-    if (o.type === 'dir') makeDirs(dest);
-    else if (o.type === 'symlink') symlinkSync(o.target!, dest);
-    else placeFile(path.join(sourceOut, o.path), dest, mode, o, staging);
+function build(sourceOut: string, outputs: OutputRecord[], staging: string, mode: LinkMode, target: string): void {
+  const hear = onPlace;
+  const started = Date.now();
+  const total = hear ? outputs.reduce((n, o) => n + (o.type === 'file' ? o.size : 0), 0) : 0;
+  let bytes = 0;
+  let told = false;
+  try {
+    for (const o of outputs) {
+      const dest = path.join(staging, o.path);
+      makeDirs(path.dirname(dest));
+      if (o.type === 'dir') makeDirs(dest);
+      else if (o.type === 'symlink') symlinkSync(o.target!, dest);
+      else placeFile(path.join(sourceOut, o.path), dest, mode, o, staging);
+      if (hear && o.type === 'file') {
+        bytes += o.size;
+        const elapsedMs = Date.now() - started;
+        if (elapsedMs >= 100) {
+          hear({ target, bytes, total, elapsedMs, done: false });
+          told = true;
+        }
+      }
+    }
+  } finally {
+    // Also when placing failed half-way: a progress line shown must be taken down.
+    if (told) hear!({ target, bytes, total, elapsedMs: Date.now() - started, done: true });
   }
 }
 

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Workspace } from '../helpers/cli.js';
 
@@ -76,6 +76,64 @@ describe('automatic caps (maxSize, CACHEX_MAX_SIZE)', () => {
     blob(4);
     expect(total()).toBeLessThanOrEqual(150 * 1024);
     expect(ns()).toContain(1); // hit in the last minute
+  });
+
+  it('exec keeps the cap too: the store step that crossed it prunes the least recently used entry', () => {
+    ws.env.CACHEX_MAX_SIZE = '250k';
+    // No config file: exec's caps come from the environment alone.
+    const blobExec = (n: number) =>
+      ws.run([
+        'exec',
+        '--name',
+        'blob',
+        '--output',
+        `b${n}.bin`,
+        '--',
+        process.execPath,
+        '-e',
+        `require('fs').writeFileSync('b${n}.bin', require('crypto').randomBytes(100000))`,
+      ]);
+    const execEntries = () => JSON.parse(ws.run(['ls', '--json']).stdout) as { params: { argv: string[] } }[];
+    for (const n of [1, 2]) expect(blobExec(n).code).toBe(0);
+    expect(execEntries()).toHaveLength(2);
+    expect(existsSync(ws.path('data', 'auto-prune.json'))).toBe(true);
+    expect(blobExec(3).code).toBe(0);
+    const left = execEntries().map((e) => JSON.stringify(e.params));
+    expect(left).toHaveLength(2);
+    expect(left.some((p) => p.includes('b1.bin'))).toBe(false);
+    expect(total()).toBeLessThanOrEqual(250 * 1024);
+    // A hit never prunes, nor even updates the estimate.
+    const stamp = readFileSync(ws.path('data', 'auto-prune.json'), 'utf8');
+    expect(blobExec(3).stderr).toMatch(/^hit blob /m);
+    expect(readFileSync(ws.path('data', 'auto-prune.json'), 'utf8')).toBe(stamp);
+  });
+
+  it('rebuild keeps the cap: its store step prunes the least recently used other entry', () => {
+    ws.config(config(''));
+    for (const n of [1, 2, 3]) blob(n);
+    const first = listed().find((e) => e.params.n === 1) as Listed & { key: string };
+    ws.env.CACHEX_MAX_SIZE = '250k';
+    const rebuilt = ws.run(['rebuild', first.key.slice(0, 12)]);
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    expect(ns()).toEqual([1, 3]);
+    expect(total()).toBeLessThanOrEqual(250 * 1024);
+  });
+
+  it('rebuild --all keeps the cap once, after every entry is rebuilt (none is pruned before its turn)', () => {
+    ws.config(config(''));
+    for (const n of [1, 2, 3]) blob(n);
+    ws.env.CACHEX_MAX_SIZE = '250k';
+    const rebuilt = ws.run(['rebuild', '--all', '--json']);
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    const summary = JSON.parse(rebuilt.stdout);
+    expect(summary.rebuilt).toHaveLength(3);
+    expect(summary.failed).toHaveLength(0);
+    // The one rebuilt first is the least recently used afterwards: it alone goes.
+    const firstKey: string = summary.rebuilt[0].key;
+    const left = listed() as (Listed & { key: string })[];
+    expect(left).toHaveLength(2);
+    expect(left.map((e) => e.key)).not.toContain(firstKey);
+    expect(total()).toBeLessThanOrEqual(250 * 1024);
   });
 
   it('refuses a maxSize that is not a size, in one sentence', () => {

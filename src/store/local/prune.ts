@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { storeErrorFrom } from '../../errors.js';
+import { CachexError, storeErrorFrom } from '../../errors.js';
 import { isLockHeld, tryAcquireKeyLock } from '../../lock/key-lock.js';
 import { describeEntry, listEntries, type CatalogEntry } from './catalog.js';
 import { ENTRY_FILES, type EntryRef, type Layout } from '../layout.js';
@@ -8,6 +8,7 @@ import { checkSizes } from './load.js';
 import { removeEntry } from './remove.js';
 import { findLeftovers, removeLeftovers, type Leftover } from './sweep.js';
 import { countTakeOver, recordRecovery } from './recovery.js';
+import { type DigestTrim, trimDigestCache } from '../../key/digest-records.js';
 
 /**
  * A hit reads the entry's outputs (for --out/--publish) after it appended to
@@ -156,6 +157,8 @@ export interface PruneResult {
   dryRun: boolean;
   /** Bytes the remaining entries in scope (all, or those of --task) take. */
   remainingBytes: number;
+  /** The digest cache, pruned with the store: cleared by --all (of the whole store), else trimmed. */
+  digests: DigestTrim;
 }
 
 function lastHit(dir: string): number | null {
@@ -237,6 +240,7 @@ export async function prune(
     freedBytes: 0,
     dryRun: options.dryRun,
     remainingBytes: 0,
+    digests: { removed: 0, freedBytes: 0, entries: 0, bytes: 0 },
   };
   if (!options.dryRun) {
     try {
@@ -311,5 +315,16 @@ export async function prune(
   result.remainingBytes = entries
     .filter((e) => inScope(e.ref, sel.task) && !removedKeys.has(`${e.ref.module}/${e.ref.task}/${e.ref.key}`))
     .reduce((n, e) => n + e.diskBytes, 0);
+  try {
+    result.digests = trimDigestCache(layout.digests, {
+      all: Boolean(sel.all) && sel.task === undefined,
+      unusedForMs: sel.unusedForMs,
+      olderThanMs: sel.olderThanMs,
+      dryRun: options.dryRun,
+    });
+  } catch (err) {
+    if (err instanceof CachexError) throw err; // a wrong CACHEX_DIGEST_CACHE_ENTRIES
+    throw storeErrorFrom(err, 'pruning the digest cache');
+  }
   return result;
 }
