@@ -94,7 +94,7 @@ export class LocalStore implements EntryStore {
     const staging = staged as Staging;
     const { ref } = staging;
     try {
-      const sealed = staging.seal();
+      const sealed = await staging.seal();
       const encoded = this.encode(staging, run);
       if ('unserialisable' in encoded) {
         return {
