@@ -59,7 +59,8 @@ function specialKind(st: Stats): string {
 export async function sealOutputs(
   outDir: string,
 ): Promise<{ outputs: OutputRecord[]; stamps: Record<string, string> }> {
-  const items: Array<{ rel: string; full: string; st: Stats; target?: string }> = [];
+  // What the second pass needs of each item, no more (10 000 outputs: no Stats objects or full paths kept).
+  const items: Array<{ rel: string; kind: 'file' | 'dir' | 'symlink'; mode: number; target?: string }> = [];
   // Hard links among the outputs: one inode, all of whose names are outputs, is stored once.
   const byInode = new Map<string, string[]>();
   walk(outDir, (rel, full) => {
@@ -72,7 +73,12 @@ export async function sealOutputs(
     } else if (!st.isDirectory() && !st.isFile()) {
       throw new OutputRefused(`the output ${rel} is ${specialKind(st)}, which cannot be stored`);
     }
-    items.push({ rel, full, st, target });
+    items.push({
+      rel,
+      kind: target !== undefined ? 'symlink' : st.isDirectory() ? 'dir' : 'file',
+      mode: st.mode,
+      target,
+    });
     if (st.isFile() && st.nlink >= 2) {
       const id = `${st.dev}:${st.ino}`;
       const names = byInode.get(id);
@@ -81,6 +87,7 @@ export async function sealOutputs(
     }
   });
   const firstOf = new Map<string, string>();
+  const firsts = new Set<string>();
   for (const names of byInode.values()) {
     const full = (rel: string) => path.join(outDir, rel);
     const nlink = lstatSync(full(names[0])).nlink;
@@ -96,6 +103,7 @@ export async function sealOutputs(
       }
     }
     for (const rel of names.slice(1)) firstOf.set(rel, names[0]);
+    firsts.add(names[0]);
   }
   byInode.clear();
   const outputs: OutputRecord[] = [];
@@ -103,15 +111,16 @@ export async function sealOutputs(
   const sealed = new Map<string, { digest: string; mode: number }>();
   const flusher = new Flusher();
   try {
-    for (const { rel, full, st: seen, target } of items) {
-      if (seen.isSymbolicLink()) {
+    for (const { rel, kind, mode, target } of items) {
+      if (kind === 'symlink') {
         outputs.push({ path: rel, type: 'symlink', size: 0, mode: 0o777, target });
         continue;
       }
-      if (seen.isDirectory()) {
-        outputs.push({ path: rel, type: 'dir', size: 0, mode: seen.mode & 0o7777 });
+      if (kind === 'dir') {
+        outputs.push({ path: rel, type: 'dir', size: 0, mode: mode & 0o7777 });
         continue;
       }
+      const full = path.join(outDir, rel);
       const linkOf = firstOf.get(rel);
       const first = linkOf ? sealed.get(linkOf) : undefined;
       const fd = openSync(full, 'r');
@@ -129,7 +138,7 @@ export async function sealOutputs(
         closeSync(fd);
         throw err;
       }
-      sealed.set(rel, { digest, mode: produced });
+      if (firsts.has(rel)) sealed.set(rel, { digest, mode: produced });
       outputs.push({
         path: rel,
         type: 'file',
