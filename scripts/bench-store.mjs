@@ -8,7 +8,7 @@
 // then each further entry is the same entry for another argument set — its own params, key
 // inputs, key, result and sealed meta.yaml, as the library would have written them (no
 // fsyncs, which is what makes it fast). `cachex verify --json` of the small store must
-// report every entry checked and none corrupt, or the bench stops.
+// report every entry checked and none corrupt, or the bench stops. BENCH_KEEP=1 keeps the stores.
 // Figures only: nothing asserts on timing.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -122,7 +122,7 @@ for (const count of SIZES) {
     half,
     removed,
   });
-  rmSync(data, { recursive: true, force: true });
+  if (!process.env.BENCH_KEEP) rmSync(data, { recursive: true, force: true });
 }
 
 const [small, big] = results;
@@ -149,4 +149,4 @@ for (const r of rows)
 console.log(
   `\n(prune dry runs: --max-size ${small.half} would remove ${small.removed} of ${small.count}; ${big.half}: ${big.removed} of ${big.count})`,
 );
-rmSync(W, { recursive: true, force: true });
+if (!process.env.BENCH_KEEP) rmSync(W, { recursive: true, force: true });
