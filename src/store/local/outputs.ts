@@ -7,6 +7,7 @@ import {
   linkSync,
   lstatSync,
   openSync,
+  readdirSync,
   readlinkSync,
   renameSync,
   type Stats,
@@ -219,14 +220,21 @@ export function checkOutputs(
     }
     fresh[o.path] = stamp;
   }
-  let extra: string | null = null;
-  try {
-    walk(outDir, (rel) => {
-      if (!extra && !expected.has(rel)) extra = rel;
-    });
-  } catch {
-    return { problem: { file: 'out', reason: 'output folder missing' } };
+  // Anything else in the folders: their names are enough (every listed output was lstat'ed above), so one readdir per folder.
+  const folders = [''];
+  for (const o of outputs) if (o.type === 'dir') folders.push(o.path);
+  for (const rel of folders) {
+    let names: string[];
+    try {
+      names = readdirSync(rel ? path.join(outDir, rel) : outDir).sort();
+    } catch {
+      return { problem: { file: rel ? `out/${rel}` : 'out', reason: 'output folder missing' } };
+    }
+    for (const name of names) {
+      const child = rel ? `${rel}/${name}` : name;
+      if (!expected.has(child))
+        return { problem: { file: `out/${child}`, reason: 'unexpected file not in the manifest' } };
+    }
   }
-  if (extra) return { problem: { file: `out/${extra}`, reason: 'unexpected file not in the manifest' } };
   return { stamps: fresh, changed };
 }
