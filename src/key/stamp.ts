@@ -10,9 +10,19 @@ import type { BigIntStats } from 'node:fs';
  *   dev, ino, size, mtime; no ctime, which a hit's own bookkeeping may touch.
  * - 'folder' ("is this still the same entry folder?"): dev and ino only,
  *   since a folder's size and mtime change whenever a file in it is added.
+ * - 'stored' ("may a stored output's bytes have changed?", trusted by a hit
+ *   instead of re-hashing): dev, ino, size, mtime and mode, no ctime. A hard-link
+ *   restore (link, and later the user's unlink) changes the stored file's ctime
+ *   and nothing else, so with ctime every hit after one re-hashed all outputs.
+ *   Leaving it out is safe for these files: they are read-only (0444) in a folder
+ *   only cachex writes; a write sets the mtime (and usually the size), replacing
+ *   the file changes the inode, making it writable changes the mode. What is left
+ *   is an in-place write as root that then sets the mtime back to the nanosecond
+ *   — tampering, which `cachex verify` still catches: it re-hashes every byte.
  */
-export function statStamp(st: BigIntStats, kind: 'content' | 'file' | 'folder'): string {
+export function statStamp(st: BigIntStats, kind: 'content' | 'file' | 'folder' | 'stored'): string {
   if (kind === 'folder') return `${st.dev} ${st.ino}`;
+  if (kind === 'stored') return `${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${st.mode}`;
   if (kind === 'file') return `${st.dev} ${st.ino} ${st.size} ${st.mtimeNs}`;
   return `${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`;
 }

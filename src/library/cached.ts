@@ -25,6 +25,29 @@ function fresh(bytes: Buffer): unknown {
   return deserialize(Buffer.from(bytes));
 }
 
+/** Argument sets whose keys are remembered per cached function (then forgotten all at once). */
+const PREPARED_CALLS = 1000;
+
+/**
+ * One string per argument set and surroundings, or null when an argument is
+ * not a primitive (an object could change between calls). Names and strings
+ * carry their lengths, so no two sets share a fingerprint.
+ */
+function fingerprintOf(args: Record<string, unknown>, envNames: readonly string[]): string | null {
+  let text = `${process.cwd()}\0${process.env.DATA_FOLDER ?? '\u0001'}`;
+  for (const name of envNames) text += `\0${process.env[name] ?? '\u0001'}`;
+  for (const name of Object.keys(args)) {
+    const value = args[name];
+    const type = typeof value;
+    text += `\0${name.length}:${name}`;
+    if (value === null) text += 'z';
+    else if (type === 'string') text += `s${(value as string).length}:${value}`;
+    else if (type === 'number' || type === 'boolean' || type === 'undefined') text += `${type[0]}${value}`;
+    else return null;
+  }
+  return text;
+}
+
 /** The state behind one cached function: its memory layer, in-flight computations and counters. */
 export class CachedState {
   private readonly memory: MemoryLayer | null;
@@ -39,20 +62,37 @@ export class CachedState {
     remoteUploads: 0,
     remoteErrors: 0,
   };
+  private readonly prepared = new Map<string, PreparedCall>();
+  private readonly memoisable: boolean;
 
   constructor(
     private readonly fn: CachableFunction,
     readonly options: ResolvedOptions,
   ) {
     this.memory = options.memory && new MemoryLayer(options.memory.maxBytes, options.memory.maxEntries);
+    this.memoisable = Object.values(options.schema).every((spec) => spec.type !== 'file' && spec.type !== 'dir');
   }
 
   get name(): string {
     return this.options.task.name;
   }
 
+  /**
+   * The key of one argument set, remembered where nothing outside the
+   * arguments can change it: no file or dir params (their contents enter the
+   * key), only primitive arguments, and the working folder, DATA_FOLDER and
+   * the task's declared variables are part of the fingerprint.
+   */
   prepare(given: unknown[]): PreparedCall {
-    return prepareCall(this.options, callArgs(this.name, given));
+    const args = callArgs(this.name, given);
+    const fingerprint = this.memoisable ? fingerprintOf(args, this.options.task.env) : null;
+    if (fingerprint === null) return prepareCall(this.options, args);
+    const known = this.prepared.get(fingerprint);
+    if (known) return known; // shared: run() gives the function a copy of its arguments
+    const call = prepareCall(this.options, args);
+    if (this.prepared.size >= PREPARED_CALLS) this.prepared.clear();
+    this.prepared.set(fingerprint, call);
+    return call;
   }
 
   async call(given: unknown[]): Promise<unknown> {
@@ -82,8 +122,10 @@ export class CachedState {
         return shared.bytes ? fresh(shared.bytes) : shared.live;
       }
     }
-    const before = call.store.identity(call.ref);
-    const promise = compute(this.fn, this.options, call, force, () => void this.counts.misses++);
+    const before = this.memory ? call.store.identity(call.ref) : null;
+    // The function gets an arguments object of its own each time (it may change it; prepared calls are shared).
+    const own = { ...call, args: { ...call.args } };
+    const promise = compute(this.fn, this.options, own, force, () => void this.counts.misses++);
     this.inflight.set(call.memoryKey, promise);
     try {
       const done = await promise;

@@ -271,8 +271,26 @@ function moveIntoPlace(outputs: OutputRecord[], staging: string, held: HeldDir, 
   }
 }
 
+/**
+ * What one restore learnt about reflinks: every source lies in one entry and
+ * every copy in one staging folder, so the first file tells for all of them
+ * (a failed clone per file cost 1.2 s on 10 000 outputs).
+ */
+interface Restore {
+  staging: string;
+  reflinks: 'unknown' | 'yes' | 'no';
+  /** Folders made so far (the manifest lists parents before children). */
+  made: Set<string>;
+}
+
 /** Writes every output into the private staging folder (plain paths: nobody else writes there). */
 function build(sourceOut: string, outputs: OutputRecord[], staging: string, mode: LinkMode, target: string): void {
+  const restore: Restore = { staging, reflinks: 'unknown', made: new Set([staging]) };
+  const ensureDir = (dir: string) => {
+    if (restore.made.has(dir)) return;
+    makeDirs(dir);
+    restore.made.add(dir);
+  };
   const hear = onPlace;
   const started = Date.now();
   const total = hear ? outputs.reduce((n, o) => n + (o.type === 'file' ? o.size : 0), 0) : 0;
@@ -281,10 +299,10 @@ function build(sourceOut: string, outputs: OutputRecord[], staging: string, mode
   try {
     for (const o of outputs) {
       const dest = path.join(staging, o.path);
-      makeDirs(path.dirname(dest));
-      if (o.type === 'dir') makeDirs(dest);
+      ensureDir(path.dirname(dest));
+      if (o.type === 'dir') ensureDir(dest);
       else if (o.type === 'symlink') symlinkSync(o.target!, dest);
-      else placeFile(path.join(sourceOut, o.path), dest, mode, o, staging);
+      else placeFile(path.join(sourceOut, o.path), dest, mode, o, restore);
       if (hear && o.type === 'file') {
         bytes += o.size;
         const elapsedMs = Date.now() - started;
@@ -300,7 +318,8 @@ function build(sourceOut: string, outputs: OutputRecord[], staging: string, mode
   }
 }
 
-function placeFile(source: string, dest: string, mode: LinkMode, record: OutputRecord, staging: string): void {
+function placeFile(source: string, dest: string, mode: LinkMode, record: OutputRecord, restore: Restore): void {
+  const { staging } = restore;
   const copy = (flags: number) => {
     copyFileSync(source, dest, flags);
     // The task's own mode, not the store's read-only one: a copy is the user's to edit.
@@ -318,9 +337,21 @@ function placeFile(source: string, dest: string, mode: LinkMode, record: OutputR
       }
     }
     if (mode === 'copy') copy(0);
-    else if (mode === 'auto')
-      copy(constants.COPYFILE_FICLONE); // a reflink where the file system has one, else a copy
-    else if (mode === 'symlink') symlinkSync(source, dest);
+    else if (mode === 'auto') {
+      // A reflink where the file system has one, else a copy; the first file asks, the others are told.
+      if (restore.reflinks === 'no') copy(0);
+      else if (restore.reflinks === 'yes') copy(constants.COPYFILE_FICLONE);
+      else {
+        try {
+          copy(constants.COPYFILE_FICLONE_FORCE);
+          restore.reflinks = 'yes';
+        } catch (err) {
+          if (isGone(err)) throw err;
+          restore.reflinks = 'no';
+          copy(0);
+        }
+      }
+    } else if (mode === 'symlink') symlinkSync(source, dest);
     else {
       try {
         linkSync(source, dest);

@@ -125,14 +125,13 @@ export interface PlacementSource {
 
 /** Places outputs as asked; throws UsageError for refused targets, StoreError for disk failures. */
 export function placeOutputs(source: PlacementSource, placement: Placement, dataFolder: string): PlacementResult {
-  const staticDir = new Layout(dataFolder).static;
   if (placement.restoreTo && source.hit) restoreOutputs(source.outDir, source.outputs, placement.restoreTo);
   const outReport = placement.out
     ? materialise(source.outDir, source.outputs, placement.out, placement.link ?? 'auto')
     : null;
   let published: string | null = null;
   if (placement.publish && source.stored)
-    published = publish(staticDir, placement.publish, source.outDir, source.outputs);
+    published = publish(new Layout(dataFolder).static, placement.publish, source.outDir, source.outputs);
   const hasOutputs = source.outputs.length > 0;
   return {
     // Where the user should look: their --out folder, else the published name (it outlives the entry), else the entry.

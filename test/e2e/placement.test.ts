@@ -11,10 +11,11 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CliResult, Workspace } from '../helpers/cli.js';
-import { entryDirs, treeHash } from '../helpers/faults.js';
+import { CLI, type CliResult, Workspace } from '../helpers/cli.js';
+import { cannotStrace, entryDirs, treeHash, withReason } from '../helpers/faults.js';
 
 /**
  * `conv` writes run.sh (0755), sub/x.txt (0640, the input's bytes) and
@@ -84,6 +85,29 @@ describe('--out places private copies by default', () => {
     expect(modeOf(ws.path('o3/run.sh'))).toBe(0o755);
     expect(modeOf(ws.path('o3/sub/x.txt'))).toBe(0o640);
   });
+
+  it.skipIf(cannotStrace())(
+    withReason('asks the file system for a reflink once per restore, not once per file (strace)', cannotStrace()),
+    () => {
+      const env = { FILES: '30' };
+      expect(ws.run(conv(), { env }).code).toBe(0);
+      const log = ws.path('ioctl.log');
+      const r = spawnSync(
+        'strace',
+        ['-f', '-o', log, '-e', 'trace=ioctl', process.execPath, CLI, ...conv('--out', 'r', '--link', 'auto')],
+        { cwd: ws.dir, env: { ...ws.env, ...env }, encoding: 'utf8' },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      expect(readdirSync(ws.path('r/sub'))).toHaveLength(31);
+      const clones = readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((line) => /FICLONE/.test(line));
+      // One probe; after it either every file is cloned (a reflink file system) or none is asked again.
+      const cloned = clones.length > 1 && clones.every((line) => / = 0$/.test(line));
+      expect(clones.length === 1 || cloned, clones.join('\n')).toBe(true);
+      expect(readFileSync(ws.path('r/sub/f7.txt'), 'utf8')).toBe('7\n');
+    },
+  );
 
   it('shares the stored files only when asked, and --help says what that means', () => {
     ws.run(conv('--out', 'h', '--link', 'hardlink'));

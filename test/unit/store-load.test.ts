@@ -61,7 +61,7 @@ async function store(value: unknown = { points: 3, tags: new Set(['a']) }): Prom
   mkdirSync(path.join(staging.outDir, 'sub'));
   writeFileSync(path.join(staging.outDir, 'cloud.bin'), Buffer.alloc(5000, 1));
   writeFileSync(path.join(staging.outDir, 'sub', 'meta.json'), '{"a":1}');
-  const sealed = staging.seal();
+  const sealed = await staging.seal();
   const encoded = encodeResult(v8.serialize(value));
   staging.writeFile(encoded.record.file, encoded.bytes);
   const blob = (text: string) => ({ size: Buffer.byteLength(text), digest: sha256(text) });

@@ -112,7 +112,7 @@ export class LocalStore implements EntryStore {
     const staging = staged as Staging;
     const { ref } = staging;
     try {
-      const sealed = staging.seal();
+      const sealed = await staging.seal();
       const encoded = this.encode(staging, run);
       if ('unserialisable' in encoded) {
         return {
@@ -228,12 +228,17 @@ export class LocalStore implements EntryStore {
 
   /** meta.yaml's device, inode, size and mtime: a pruned entry has none, a replaced one a new inode. */
   identity(ref: EntryRef): string | null {
+    let file = this.metaPaths.get(ref);
+    if (file === undefined) this.metaPaths.set(ref, (file = path.join(this.layout.entryDir(ref), ENTRY_FILES.meta)));
     try {
-      return statStamp(statSync(path.join(this.layout.entryDir(ref), ENTRY_FILES.meta), { bigint: true }), 'file');
+      return statStamp(statSync(file, { bigint: true }), 'file');
     } catch {
       return null;
     }
   }
+
+  /** meta.yaml's path per ref object: a memory hit asks for the identity of the same ref on every call. */
+  private readonly metaPaths = new WeakMap<EntryRef, string>();
 
   outDir(ref: EntryRef): string | null {
     return this.identity(ref) === null ? null : path.join(this.layout.entryDir(ref), ENTRY_FILES.out);

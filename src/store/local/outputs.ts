@@ -1,26 +1,30 @@
 import {
   type BigIntStats,
-  chmodSync,
+  closeSync,
   copyFileSync,
+  fchmodSync,
+  fstatSync,
   linkSync,
   lstatSync,
+  openSync,
+  readdirSync,
   readlinkSync,
   renameSync,
   type Stats,
 } from 'node:fs';
 import path from 'node:path';
-import { sha256File } from '../../key/digest.js';
+import { sha256Fd, sha256File } from '../../key/digest.js';
 import type { OutputRecord } from '../meta.js';
-import { fsyncPath } from './fsync.js';
+import { Flusher } from './fsync.js';
 import { statStamp } from '../../key/stamp.js';
 import { walkTree } from '../../key/walk.js';
 
 /** Why a run's outputs cannot be stored (the run itself still succeeded). */
 export class OutputRefused extends Error {}
 
-/** When an output's stamp is unchanged since it was verified, its bytes are unchanged. */
+/** When a stored output's stamp is unchanged since it was verified, its bytes are unchanged (see statStamp 'stored'). */
 export function stampOf(file: string): string {
-  return statStamp(lstatSync(file, { bigint: true }), 'content');
+  return statStamp(lstatSync(file, { bigint: true }), 'stored');
 }
 
 /** True when `target` of a symlink at `linkRel` stays inside the output folder. */
@@ -49,31 +53,42 @@ function specialKind(st: Stats): string {
  * would corrupt the entry), keeps outputs that are hard links of each other
  * as one file (recorded with `linkOf`), breaks hard links to files outside
  * the entry, refuses symlinks that escape and special files (FIFOs, sockets,
- * devices), and fsyncs everything.
+ * devices), and fsyncs everything (bounded in flight, overlapping the hashing:
+ * see Flusher) before it returns. Memory grows with the manifest only: files
+ * are hashed one at a time through one reused buffer.
  */
-export function sealOutputs(outDir: string): { outputs: OutputRecord[]; stamps: Record<string, string> } {
-  const outputs: OutputRecord[] = [];
-  const stamps: Record<string, string> = {};
-  const files: Array<{ rel: string; full: string; st: Stats }> = [];
+export async function sealOutputs(
+  outDir: string,
+): Promise<{ outputs: OutputRecord[]; stamps: Record<string, string> }> {
+  // What the second pass needs of each item, no more (10 000 outputs: no Stats objects or full paths kept).
+  const items: Array<{ rel: string; kind: 'file' | 'dir' | 'symlink'; mode: number; target?: string }> = [];
+  // Hard links among the outputs: one inode, all of whose names are outputs, is stored once.
+  const byInode = new Map<string, string[]>();
   walk(outDir, (rel, full) => {
     const st = lstatSync(full);
+    let target: string | undefined;
     if (st.isSymbolicLink()) {
-      const target = readlinkSync(full);
+      target = readlinkSync(full);
       if (!symlinkStaysInside(rel, target))
         throw new OutputRefused(`output symlink ${rel} points outside the output folder (${target})`);
     } else if (!st.isDirectory() && !st.isFile()) {
       throw new OutputRefused(`the output ${rel} is ${specialKind(st)}, which cannot be stored`);
     }
-    if (st.isFile()) files.push({ rel, full, st });
+    items.push({
+      rel,
+      kind: target !== undefined ? 'symlink' : st.isDirectory() ? 'dir' : 'file',
+      mode: st.mode,
+      target,
+    });
+    if (st.isFile() && st.nlink >= 2) {
+      const id = `${st.dev}:${st.ino}`;
+      const names = byInode.get(id);
+      if (names) names.push(rel);
+      else byInode.set(id, [rel]);
+    }
   });
-  // Hard links among the outputs: one inode, all of whose names are outputs, is stored once.
-  const byInode = new Map<string, string[]>();
-  for (const f of files) {
-    if (f.st.nlink < 2) continue;
-    const id = `${f.st.dev}:${f.st.ino}`;
-    byInode.set(id, [...(byInode.get(id) ?? []), f.rel]);
-  }
   const firstOf = new Map<string, string>();
+  const firsts = new Set<string>();
   for (const names of byInode.values()) {
     const full = (rel: string) => path.join(outDir, rel);
     const nlink = lstatSync(full(names[0])).nlink;
@@ -89,40 +104,61 @@ export function sealOutputs(outDir: string): { outputs: OutputRecord[]; stamps: 
       }
     }
     for (const rel of names.slice(1)) firstOf.set(rel, names[0]);
+    firsts.add(names[0]);
   }
-  const digests = new Map<string, string>();
-  walk(outDir, (rel, full) => {
-    const before = lstatSync(full);
-    if (before.isSymbolicLink()) {
-      outputs.push({ path: rel, type: 'symlink', size: 0, mode: 0o777, target: readlinkSync(full) });
-      return;
+  byInode.clear();
+  const outputs: OutputRecord[] = [];
+  const stamps: Record<string, string> = {};
+  const sealed = new Map<string, { digest: string; mode: number }>();
+  const flusher = new Flusher();
+  try {
+    for (const { rel, kind, mode, target } of items) {
+      if (kind === 'symlink') {
+        outputs.push({ path: rel, type: 'symlink', size: 0, mode: 0o777, target });
+        continue;
+      }
+      if (kind === 'dir') {
+        outputs.push({ path: rel, type: 'dir', size: 0, mode: mode & 0o7777 });
+        continue;
+      }
+      const full = path.join(outDir, rel);
+      const linkOf = firstOf.get(rel);
+      const first = linkOf ? sealed.get(linkOf) : undefined;
+      const fd = openSync(full, 'r');
+      let st: BigIntStats;
+      let digest: string;
+      let produced: number;
+      try {
+        // The mode as the task left it (a private copy made above kept it), read from the file now open.
+        const before = fstatSync(fd);
+        produced = first ? first.mode : before.mode & 0o7777;
+        if (!linkOf) fchmodSync(fd, before.mode & 0o7555);
+        digest = first?.digest ?? sha256Fd(fd, full);
+        st = fstatSync(fd, { bigint: true });
+      } catch (err) {
+        closeSync(fd);
+        throw err;
+      }
+      if (firsts.has(rel)) sealed.set(rel, { digest, mode: produced });
+      outputs.push({
+        path: rel,
+        type: 'file',
+        size: Number(st.size),
+        mode: produced,
+        ...(linkOf ? { linkOf } : {}),
+        digest,
+        mtimeMs: Number(st.mtimeMs),
+      });
+      stamps[rel] = statStamp(st, 'stored');
+      if (linkOf) closeSync(fd);
+      else await flusher.add(fd);
     }
-    if (before.isDirectory()) {
-      outputs.push({ path: rel, type: 'dir', size: 0, mode: before.mode & 0o7777 });
-      return;
-    }
-    const linkOf = firstOf.get(rel);
-    const produced = linkOf ? outputs.find((o) => o.path === linkOf)!.mode : before.mode & 0o7777;
-    if (!linkOf) {
-      chmodSync(full, before.mode & 0o7555);
-      fsyncPath(full);
-    }
-    const st = lstatSync(full);
-    const digest = (linkOf && digests.get(linkOf)) || sha256File(full);
-    digests.set(rel, digest);
-    outputs.push({
-      path: rel,
-      type: 'file',
-      size: st.size,
-      mode: produced,
-      ...(linkOf ? { linkOf } : {}),
-      digest,
-      mtimeMs: Math.floor(st.mtimeMs),
-    });
-    stamps[rel] = stampOf(full);
-  });
-  for (const o of outputs) if (o.type === 'dir') fsyncPath(path.join(outDir, o.path));
-  fsyncPath(outDir);
+    // Folders last: their entries (the names of the files just flushed) are what the commit's rename relies on.
+    for (const o of outputs) if (o.type === 'dir') await flusher.addPath(path.join(outDir, o.path));
+    await flusher.addPath(outDir);
+  } finally {
+    await flusher.done();
+  }
   return { outputs, stamps };
 }
 
@@ -171,7 +207,7 @@ export function checkOutputs(
         },
       };
     // The stamp comes from the same lstat: a file removed after it (prune racing this hit) is missing, not an error.
-    const stamp = statStamp(st, 'content');
+    const stamp = statStamp(st, 'stored');
     if (stamps[o.path] !== stamp) {
       let digest: string;
       try {
@@ -184,14 +220,21 @@ export function checkOutputs(
     }
     fresh[o.path] = stamp;
   }
-  let extra: string | null = null;
-  try {
-    walk(outDir, (rel) => {
-      if (!extra && !expected.has(rel)) extra = rel;
-    });
-  } catch {
-    return { problem: { file: 'out', reason: 'output folder missing' } };
+  // Anything else in the folders: their names are enough (every listed output was lstat'ed above), so one readdir per folder.
+  const folders = [''];
+  for (const o of outputs) if (o.type === 'dir') folders.push(o.path);
+  for (const rel of folders) {
+    let names: string[];
+    try {
+      names = readdirSync(rel ? path.join(outDir, rel) : outDir).sort();
+    } catch {
+      return { problem: { file: rel ? `out/${rel}` : 'out', reason: 'output folder missing' } };
+    }
+    for (const name of names) {
+      const child = rel ? `${rel}/${name}` : name;
+      if (!expected.has(child))
+        return { problem: { file: `out/${child}`, reason: 'unexpected file not in the manifest' } };
+    }
   }
-  if (extra) return { problem: { file: `out/${extra}`, reason: 'unexpected file not in the manifest' } };
   return { stamps: fresh, changed };
 }

@@ -73,7 +73,7 @@ export class Staging implements StagedRun {
     fsyncPath(file);
   }
 
-  /** Seals outputs and returns their manifest; throws OutputRefused for escaping symlinks. */
+  /** Seals outputs and returns their manifest; rejects with OutputRefused for escaping symlinks. */
   seal(): ReturnType<typeof sealOutputs> {
     return sealOutputs(this.outDir);
   }

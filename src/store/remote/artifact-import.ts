@@ -17,6 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Header } from 'tar-stream';
 import { sha256 } from '../../key/digest.js';
+import { statStamp } from '../../key/stamp.js';
 import { canonicalJson } from '../../key/encode.js';
 import { type KeyInputs, keyOfInputs } from '../../key/inputs.js';
 import { ENTRY_FILES, type EntryRef } from '../layout.js';
@@ -173,7 +174,7 @@ function applyOutputs(stagingDir: string, meta: EntryMeta): Record<string, strin
     chmodSync(full, o.mode & 0o555);
     if (o.mtimeMs !== undefined) utimesSync(full, new Date(o.mtimeMs), new Date(o.mtimeMs));
     const st = lstatSync(full, { bigint: true });
-    stamps[o.path] = `${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`;
+    stamps[o.path] = statStamp(st, 'stored');
   }
   const dirs = meta.outputs.filter((o) => o.type === 'dir').reverse();
   for (const d of dirs) chmodSync(path.join(out, d.path), (d.mode & 0o777) | 0o700);

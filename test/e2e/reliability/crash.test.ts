@@ -185,36 +185,44 @@ describe('crash safety: Ctrl-C and SIGTERM during a miss', () => {
  * SQLite-style crash sweep: kill cachex at the Nth call of a store syscall,
  * for N = 1, 2, … until the run gets through. strace without -f traces the
  * main thread only (where the store does its synchronous work), not the converter.
+ * fsync is traced with -f: a sealed entry's files are flushed on libuv's
+ * threads, several at once, and strace counts each thread's calls apart, so
+ * N is then the Nth fsync of whichever thread gets there first. The sweep
+ * with 40 extra files has more files than fsyncs in flight.
  */
 describe.skipIf(cannotStrace())(
   withReason('crash safety: SIGKILL at the Nth store syscall (strace inject)', cannotStrace()),
   () => {
-    const sweeps: [string, 'miss' | 'force'][] =
+    type Sweep = [string, 'miss' | 'force', number];
+    const sweeps: Sweep[] =
       SOAK > 1
         ? // rmdir on the main thread only removes a --force run's swapped-out entry
           [
             ...['rename', 'fsync', 'unlink', 'mkdir', 'write'].flatMap(
               (s) =>
                 [
-                  [s, 'miss'],
-                  [s, 'force'],
-                ] as [string, 'miss' | 'force'][],
+                  [s, 'miss', 0],
+                  [s, 'force', 0],
+                ] as Sweep[],
             ),
-            ['rmdir', 'force'],
+            ['rmdir', 'force', 0],
+            ['fsync', 'miss', 40],
           ]
         : [
-            ['rename', 'miss'],
-            ['rename', 'force'],
-            ['fsync', 'force'],
+            ['rename', 'miss', 0],
+            ['rename', 'force', 0],
+            ['fsync', 'force', 0],
+            ['fsync', 'miss', 40],
           ];
 
     it.each(sweeps)(
-      'killed at every %s of a %s, the store holds the old state or the complete new entry',
-      async (syscall, mode) => {
+      'killed at every %s of a %s (%i extra output files), the store holds the old state or the complete new entry',
+      async (syscall, mode, extraFiles) => {
         ws = new Workspace();
         const file = ws.samplePcd('in/a.pcd');
         const args = cx(['run', 'potree', '--file', file]);
-        const clean = ws.run(args);
+        const env = { FAKE_FILES: String(extraFiles) };
+        const clean = ws.run(args, { env });
         expect(clean.code, clean.stderr).toBe(0);
         const template = ws.path('template');
         cpSync(ws.data, template, { recursive: true });
@@ -224,8 +232,9 @@ describe.skipIf(cannotStrace())(
           rmSync(ws.data, { recursive: true, force: true });
           cpSync(template, ws.data, { recursive: true });
           if (mode === 'miss') rmSync(path.join(ws.data, 'cache'), { recursive: true, force: true });
-          const traced = startGroup(ws, [...args, ...(mode === 'force' ? ['--force'] : [])], {}, [
+          const traced = startGroup(ws, [...args, ...(mode === 'force' ? ['--force'] : [])], env, [
             'strace',
+            ...(syscall === 'fsync' ? ['-f'] : []),
             '-o',
             '/dev/null',
             '-e',
@@ -242,7 +251,7 @@ describe.skipIf(cannotStrace())(
           // Old or new: every entry present is complete, and the next plain run replays the same output.
           expect((await checkStore(ws.data)).corrupt, at).toEqual([]);
           const callsBefore = ws.converterRuns();
-          const next = ws.run(args);
+          const next = ws.run(args, { env });
           expect(next.code, `${at}\n${next.stderr}`).toBe(0);
           expect(next.stdout, at).toBe(clean.stdout);
           if (mode === 'force') {
