@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// The CLI is one bundled file: a cache hit then pays for one module load, not sixty.
-import '../dist/cli/cachex.mjs';
+// CommonJS (see package.json here): a hit loads one bundle and no ES-module loader.
+require('../dist/cli/cachex.cjs');

@@ -47,7 +47,7 @@ export interface Loaded {
 }
 
 /** The CLI's hit bundle, rebuilt with every change to cachex: a manifest counts only for the build that wrote it. */
-const SELF = distFile('cli', 'cachex.mjs');
+const SELF = distFile('cli', 'cachex.cjs');
 
 function manifestPath(dataFolder: string, configFile: string): string {
   return path.join(new Layout(dataFolder).configs, `${sha256(configFile).slice(0, 32)}.json`);
