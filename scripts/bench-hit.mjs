@@ -15,7 +15,16 @@
 // on timing. Exits 1 if a hit fails or does not say "hit", or if the hit outputs differ.
 import { spawnSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -81,10 +90,26 @@ function run(args, env) {
   return { ms, cpu, code: r.status, stdout: r.stdout?.toString() ?? '', stderr: r.stderr?.toString() ?? '' };
 }
 
+/** Stored outputs are read-only: make everything writable again, then remove the scratch project. */
+function cleanUp() {
+  const walk = (p) => {
+    const st = lstatSync(p, { throwIfNoEntry: false });
+    if (!st || st.isSymbolicLink()) return;
+    chmodSync(p, st.isDirectory() ? 0o700 : 0o600);
+    if (st.isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
+  };
+  try {
+    walk(project);
+    rmSync(project, { recursive: true, force: true });
+  } catch (err) {
+    console.error(`bench-hit: could not remove ${project}: ${err.message}`);
+  }
+}
+
 function must(what, r, hit) {
   if (r.code !== 0 || (hit && !/^hit /m.test(r.stderr))) {
     console.error(`bench-hit: ${what} failed (exit ${r.code})\n${r.stdout}${r.stderr}`);
-    rmSync(project, { recursive: true, force: true });
+    cleanUp();
     process.exit(1);
   }
   return r;
@@ -124,6 +149,7 @@ for (const [cli, env, label] of [[CLI, envNow, 'now'], ...(BEFORE ? [[BEFORE, en
 for (const task of ['hello', 'double']) {
   if (BEFORE && outputs[`now ${task}`] !== outputs[`before ${task}`]) {
     console.error(`bench-hit: ${task}: the hit's output differs between this build and BENCH_BEFORE`);
+    cleanUp();
     process.exit(1);
   }
 }
@@ -171,4 +197,4 @@ for (const v of variants) {
     `  ${v.name.padEnd(width)}  median ${m.toFixed(1).padStart(6)} ms ${(m / floor).toFixed(2).padStart(5)}×   min ${min.toFixed(1).padStart(6)} ms   cpu ${cpu.toFixed(1).padStart(6)} ms ${(v.cpu / floorCpu).toFixed(2).padStart(5)}×`,
   );
 }
-rmSync(project, { recursive: true, force: true });
+cleanUp();

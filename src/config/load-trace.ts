@@ -14,6 +14,8 @@ export interface LoadTrace {
   env: string[] | 'all';
   /** Whether the load asked for the current folder. */
   cwd: boolean;
+  /** The load changed the environment or the current folder: only running it again does that again. */
+  sideEffects: boolean;
 }
 
 /** Path-taking fs functions whose answer a config (or jiti, or Node's loader) can act on. */
@@ -47,6 +49,7 @@ export async function traceLoad<T>(load: () => Promise<T>): Promise<{ value: T; 
   const env = new Set<string>();
   let allEnv = false;
   let cwdRead = false;
+  let sideEffects = false;
   const note = (arg: unknown, set = files) => {
     const file = pathOf(arg, cwd);
     if (file && !isJitiCache(file)) set.add(file);
@@ -103,7 +106,24 @@ export async function traceLoad<T>(load: () => Promise<T>): Promise<{ value: T; 
       allEnv = true;
       return Reflect.ownKeys(target);
     },
+    set(target, name, value) {
+      sideEffects = true;
+      return Reflect.set(target, name, value);
+    },
+    deleteProperty(target, name) {
+      sideEffects = true;
+      return Reflect.deleteProperty(target, name);
+    },
+    defineProperty(target, name, descriptor) {
+      sideEffects = true;
+      return Reflect.defineProperty(target, name, descriptor);
+    },
   });
+  const realChdir = process.chdir;
+  process.chdir = (dir: string) => {
+    sideEffects = true;
+    realChdir.call(process, dir);
+  };
   process.cwd = () => {
     cwdRead = true;
     return realCwd.call(process);
@@ -113,10 +133,17 @@ export async function traceLoad<T>(load: () => Promise<T>): Promise<{ value: T; 
     const value = await load();
     return {
       value,
-      trace: { files: [...files], listed: [...listed], env: allEnv ? 'all' : [...env].sort(), cwd: cwdRead },
+      trace: {
+        files: [...files],
+        listed: [...listed],
+        env: allEnv ? 'all' : [...env].sort(),
+        cwd: cwdRead,
+        sideEffects,
+      },
     };
   } finally {
     process.cwd = realCwd;
+    process.chdir = realChdir;
     process.env = realEnv;
     for (const undo of restore.reverse()) undo();
     syncBuiltinESMExports();

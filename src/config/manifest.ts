@@ -108,6 +108,7 @@ function isFaithfulJson(value: unknown): boolean {
 
 /** Splits a validated config into JSON and `run` sources; null when some part would not survive the trip. */
 export function savable(config: CachexConfig, file: string, startedMs: number, trace: LoadTrace): Loaded | null {
+  if (trace.sideEffects) return null;
   const runs: Record<string, string> = {};
   const tasks: Record<string, unknown> = {};
   if (!config.tasks || Object.getPrototypeOf(config.tasks) !== Object.prototype) return null;

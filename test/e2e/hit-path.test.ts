@@ -211,6 +211,19 @@ describe('the hit path', () => {
     expect(untilFast(['run', 'hello']).stdout).toBe('hello hi world\n');
   });
 
+  it('a config that changes the environment as it loads is loaded by every run', () => {
+    ws.config(`import { defineConfig } from 'cachex';
+process.env.SET_BY_CONFIG ??= 'from the config';
+export default defineConfig({ tasks: { show: { env: ['SET_BY_CONFIG'], command: ['sh', '-c', 'echo "$SET_BY_CONFIG"'] } } });
+`);
+    for (let i = 0; i < 4; i++) {
+      const run = observe(['run', 'show']);
+      expect(run.full).toBe(true);
+      expect(run.stdout).toBe('from the config\n');
+    }
+    expect(manifests()).toEqual([]);
+  });
+
   it('help, unknown flags and other spellings go to the full CLI', () => {
     project();
     observe(['run', 'hello']);
