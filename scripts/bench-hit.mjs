@@ -5,7 +5,7 @@
 // TypeScript function task, each stored once and hit once (so the validated config is saved),
 // then BENCH_HIT_RUNS rounds, each timing once, in a rotating order:
 //   - `node -e 0`;
-//   - the floor: a 20-line script that reads a stored entry (meta.yaml, the stdout log) and
+//   - the floor: a ten-line script that reads a stored entry (meta.yaml, the stdout log) and
 //     writes its output, as CommonJS and as an ES module;
 //   - `cachex run hello` (command task) and `cachex run double` (function task), both hits;
 //   - with BENCH_BEFORE=<another cachex's bin/cachex.js>, the same two hits by that build
