@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,11 @@ export interface LoadTrace {
   env: string[] | 'all';
   /** Whether the load asked for the current folder. */
   cwd: boolean;
-  /** The load changed the environment or the current folder: only running it again does that again. */
+  /**
+   * The load changed the environment or the current folder, or asked something no stamp can
+   * vouch for (started a process, fetched, read the clock or a random number): only running
+   * it again gives its answer again.
+   */
   sideEffects: boolean;
 }
 
@@ -86,6 +90,17 @@ export async function traceLoad<T>(load: () => Promise<T>): Promise<{ value: T; 
     note(dir, listed);
     return real(dir, ...rest);
   });
+  const marksUnsavable = (real: any) =>
+    Object.assign(function (this: unknown, ...args: unknown[]) {
+      sideEffects = true;
+      return real.apply(this, args);
+    }, real);
+  const childProcess = createRequire(import.meta.url)('node:child_process') as Record<string, any>;
+  for (const name of ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork'])
+    patch(childProcess, name, marksUnsavable);
+  patch(globalThis as unknown as Record<string, any>, 'fetch', marksUnsavable);
+  patch(Date as unknown as Record<string, any>, 'now', marksUnsavable);
+  patch(Math as unknown as Record<string, any>, 'random', marksUnsavable);
   syncBuiltinESMExports();
 
   const realEnv = process.env;

@@ -224,6 +224,21 @@ export default defineConfig({ tasks: { show: { env: ['SET_BY_CONFIG'], command: 
     expect(manifests()).toEqual([]);
   });
 
+  it('a config that starts a process as it loads is loaded by every run, and sees what the process says', () => {
+    ws.config(`import { execFileSync } from 'node:child_process';
+import { defineConfig } from 'cachex';
+const version = execFileSync('cat', ['version.txt']).toString().trim();
+export default defineConfig({ tasks: { show: { version, command: ['sh', '-c', 'echo ${'$'}0', version] } } });
+`);
+    for (const version of ['1', '1', '2', '2']) {
+      ws.write('version.txt', `${version}\n`);
+      const run = observe(['run', 'show']);
+      expect(run.full).toBe(true);
+      expect(run.stdout).toBe(`${version}\n`);
+    }
+    expect(manifests()).toEqual([]);
+  });
+
   it('help, unknown flags and other spellings go to the full CLI', () => {
     project();
     observe(['run', 'hello']);
