@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The folder holding cachex's package.json. Found by walking up rather than by
- * a fixed `..`, because the CLI runs from a bundle (dist/cli/cachex.mjs) while
+ * a fixed `..`, because the CLI runs from bundles (dist/cli/cachex.cjs, full.mjs) while
  * the library and the task worker run from tsc's per-file output.
  */
 function findRoot(): string {

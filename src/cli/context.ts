@@ -14,6 +14,11 @@ export class CliContext {
     return this.settingsPromise;
   }
 
+  /** The settings if a command asked for them (null otherwise: nothing is resolved just to look). */
+  resolvedSettings(): Promise<Settings> | null {
+    return this.settingsPromise;
+  }
+
   /** The local store; with `remote`, the tiered one when a remote is configured. */
   async store(remote?: Omit<RemoteChoice, 'config'>): Promise<LocalStore> {
     const settings = await this.settings();

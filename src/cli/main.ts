@@ -8,8 +8,12 @@ import { shareColourWithTasks } from '../output/colour.js';
 import { watchTerminal } from '../output/terminal.js';
 import { createProgram } from './program.js';
 import { handleClosedPipes, keepRunningOnClosedPipe, RUN_COMMANDS } from './closed-pipe.js';
+import { versionFlag } from './version-flag.js';
+import { saveManifest } from '../config/manifest.js';
 
-async function main(argv: string[]): Promise<number> {
+/** The full CLI: every command, commander's parsing and help, the config loaded from its file. */
+export async function main(argv: string[]): Promise<number> {
+  handleClosedPipes();
   let ctx: CliContext | null = null;
   // Colour is decided once, before anything writes, and passed on to the tasks through the environment.
   shareColourWithTasks();
@@ -41,15 +45,18 @@ async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     return reportError(err, ctx?.globals.debug ?? argv.includes('--debug'));
+  } finally {
+    await saveLoadedConfig(ctx);
   }
 }
 
-/** `-V` (commander's usual spelling, which cachex had first) means --version too, as `-v` does, before the command. */
-function versionFlag(argv: string[]): string[] {
-  const command = argv.findIndex((a) => !a.startsWith('-'));
-  return argv.map((a, i) => (a === '-V' && (command < 0 || i < command) ? '--version' : a));
+/** A config loaded from its file is saved for the hits that follow (config/manifest.ts); best effort. */
+async function saveLoadedConfig(ctx: CliContext | null): Promise<void> {
+  try {
+    const settings = await ctx?.resolvedSettings();
+    const loaded = settings?.loadToSave;
+    if (settings && loaded) saveManifest((await settings.dataFolder()).value, loaded);
+  } catch {
+    // No data folder to save into: the next run loads the config again.
+  }
 }
-
-handleClosedPipes();
-
-process.exitCode = await main(process.argv.slice(2));

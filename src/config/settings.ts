@@ -4,6 +4,8 @@ import { ConfigError, StoreError } from '../errors.js';
 import { loadDotenv } from './dotenv.js';
 import { CONFIG_NAMES, findConfigFile, findParamsFile } from './find.js';
 import { importConfigModule } from './import.js';
+import { traceLoad } from './load-trace.js';
+import { type Loaded, savable } from './manifest.js';
 import { findProjectRoot, type ProjectRoot } from './project-root.js';
 import type { CachexConfig } from './types.js';
 import { validateConfig } from './validate.js';
@@ -56,6 +58,8 @@ export class Settings {
   private readonly dotenvNames: Set<string>;
   private readonly options: GlobalOptions;
   private loaded: CachexConfig | null = null;
+  /** What the config load read, for saving a manifest (null: not loaded here, or not savable). */
+  private traced: Loaded | null = null;
   private paramsCache: Record<string, Record<string, unknown>> | null = null;
 
   private constructor(
@@ -148,8 +152,29 @@ export class Settings {
         `No ${configNames()} found in this folder or any parent; create one with \`npx cachex init\`, or pass --config <file>.`,
       );
     }
-    this.loaded = validateConfig(await importConfigModule(file), file);
+    const startedMs = Date.now();
+    const { value, trace } = await traceLoad(() => importConfigModule(file));
+    this.loaded = validateConfig(value, file);
+    this.traced = savable(this.loaded, file, startedMs, trace);
     return this.loaded;
+  }
+
+  /** Takes a config saved by an earlier load (config/manifest.ts) instead of loading the file. */
+  adoptConfig(config: CachexConfig): void {
+    this.loaded = config;
+  }
+
+  /** The finished load of this process, when it can be saved as a manifest. */
+  get loadToSave(): Loaded | null {
+    return this.traced;
+  }
+
+  /** The data folder unless the config names one: where a saved config is looked for before any is loaded. */
+  dataFolderBeforeConfig(): string {
+    if (this.options.dataFolder) return path.resolve(this.cwd, this.options.dataFolder);
+    const env = process.env.DATA_FOLDER;
+    if (env) return path.resolve(this.cwd, env);
+    return path.join(this.projectRoot, '.cachex');
   }
 
   /** Per-task defaults from the params file (`convert: { resolution: 0.2 }`). */

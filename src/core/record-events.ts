@@ -1,5 +1,3 @@
-import { rankEntries, missReason } from '../key/diff.js';
-import { storedEntriesOf } from '../insight/entries.js';
 import { EventLog, type NewEvent } from '../store/events.js';
 import type { NotStoredReason } from '../store/entry-store.js';
 import type { RunOutcome, RunRequest } from './run-task.js';
@@ -25,6 +23,11 @@ async function reasonOf(req: RunRequest, outcome: RunOutcome): Promise<string | 
   if (outcome.status === 'forced') return 'forced';
   if (outcome.expired) return 'older than its max age';
   try {
+    // Loaded here: a hit never needs them.
+    const [{ rankEntries, missReason }, { storedEntriesOf }] = await Promise.all([
+      import('../key/diff.js'),
+      import('../insight/entries.js'),
+    ]);
     const entries = (await storedEntriesOf(req.store, req.task, { withoutSizes: true })).filter(
       (e) => e.key !== req.key,
     );

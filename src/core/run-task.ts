@@ -1,15 +1,15 @@
-import { CachexError } from '../errors.js';
+import type { CachexError } from '../errors.js';
 import type { KeyInputs } from '../key/inputs.js';
 import type { Owner } from '../lock/owner.js';
 import { Interrupt } from '../runner/interrupt.js';
-import type { EntryHandle, EntryStore, LoadedEntry, RemoteReport, Storage } from '../store/entry-store.js';
+import type { EntryHandle, EntryStore, RemoteReport, Storage } from '../store/entry-store.js';
 import type { EntryRef } from '../store/layout.js';
-import type { OutputRecord } from '../store/meta.js';
-import { type Placement, type PlacementResult, placeOutputs, SourceVanished } from '../store/place.js';
+import { type Placement, type PlacementResult, SourceVanished } from '../store/place.js';
 import type { Params } from '../tasks/params.js';
 import type { TaskDef } from '../tasks/task.js';
 import { executeStaged } from './execute.js';
-import { type Freshness, freshness, type Lifetime } from './lifetime.js';
+import type { Lifetime } from './lifetime.js';
+import { finishHit, lookup, place } from './hit.js';
 import { recordRun } from './record-events.js';
 import { keepCaps, type StoreCaps } from './auto-prune.js';
 import { type Door, runnerFor } from './runners.js';
@@ -94,7 +94,7 @@ async function runOnce(req: RunRequest): Promise<RunOutcome> {
     const hit = await lookup(req, ref, false);
     // An entry pruned or replaced while its outputs were being placed: look again under the lock, where nothing removes it.
     if (hit && hit.fresh !== 'expired') {
-      const done = finishHit(req, hit.entry, hit.source, hit.fresh);
+      const done = finishHit(req, hit.entry, hit.source, hit.fresh, runTask);
       if (!(done.placementError instanceof SourceVanished)) return done;
     }
   }
@@ -104,7 +104,7 @@ async function runOnce(req: RunRequest): Promise<RunOutcome> {
     let expired = false;
     if (!req.force) {
       const hit = await lookup(req, ref, true);
-      if (hit && hit.fresh !== 'expired') return finishHit(req, hit.entry, hit.source, hit.fresh);
+      if (hit && hit.fresh !== 'expired') return finishHit(req, hit.entry, hit.source, hit.fresh, runTask);
       expired = Boolean(hit);
     }
     const staged = req.store.stage(ref);
@@ -123,67 +123,5 @@ async function runOnce(req: RunRequest): Promise<RunOutcome> {
   } finally {
     await lock.release();
     interrupt.reraise();
-  }
-}
-
-async function lookup(
-  req: RunRequest,
-  ref: EntryRef,
-  repair: boolean,
-): Promise<{ entry: LoadedEntry; source: 'local' | 'remote'; fresh: Freshness } | null> {
-  const found = await req.store.lookup(ref, req.inputs, { repair });
-  if (found.status === 'hit')
-    return { entry: found.entry, source: found.source, fresh: freshness(found.entry.meta(), req.lifetime) };
-  // Said once, by the first look; the look under the lock only sets the entry aside.
-  if (found.corrupt && !repair) req.events?.onCorrupt?.(found.corrupt.file, found.corrupt.reason);
-  return null;
-}
-
-function finishHit(req: RunRequest, entry: LoadedEntry, source: 'local' | 'remote', fresh: Freshness): RunOutcome {
-  const meta = entry.meta();
-  const placed = place(req, { outDir: entry.outDir(), outputs: meta.outputs }, entry, true);
-  return {
-    status: 'hit',
-    source,
-    ref: entry.ref,
-    exitCode: meta.exitCode,
-    durationMs: meta.durationMs,
-    storage: null,
-    entry,
-    stdout: entry.stdout,
-    stderr: entry.stderr,
-    result: entry.result,
-    liveValue: entry.value,
-    ...placed,
-    remote: req.store.remoteReport?.(entry.ref),
-    // Past its max age: the refresh finds it expired under the lock (or fresh, when another run refreshed it first).
-    ...(fresh === 'stale' && {
-      refresh: () =>
-        runTask({
-          ...req,
-          lifetime: { ...req.lifetime, staleMs: 0 },
-          placement: {},
-          live: { stdout: null, stderr: null },
-          events: {},
-          refreshing: true,
-        }),
-    }),
-  };
-}
-
-/** Places outputs as the request asks; a failure is reported beside the outcome, never as a store failure. */
-function place(
-  req: RunRequest,
-  source: { outDir: string; outputs: OutputRecord[] },
-  entry: EntryHandle | null,
-  hit: boolean,
-): Pick<RunOutcome, 'placement' | 'placementError'> {
-  const placement = req.placement ?? {};
-  try {
-    const placed = placeOutputs({ ...source, stored: Boolean(entry), hit }, placement, req.store.root);
-    return { placement: placed, placementError: null };
-  } catch (err) {
-    if (err instanceof CachexError) return { placement: null, placementError: err };
-    throw err;
   }
 }

@@ -9,7 +9,6 @@
  * Recorded paths are relative (to the executable's folder, to the config's folder), so the
  * same tool under another path gives the same key.
  */
-import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import type { ToolSpec } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import { type DigestCache, sha256 } from './digest.js';
 import { type DynamicInfo, readDynamicInfo } from './elf.js';
+import { childProcess } from '../lazy-builtins.js';
 
 export interface ToolFile {
   path: string;
@@ -122,7 +122,7 @@ function versionOutput(
   ctx: ToolContext,
 ): NonNullable<ToolInputs['version']> {
   const shown = [executable, ...args].join(' ');
-  const r = spawnSync(executable, args, {
+  const r = childProcess().spawnSync(executable, args, {
     cwd: ctx.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: VERSION_TIMEOUT_MS,

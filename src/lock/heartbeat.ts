@@ -1,6 +1,5 @@
 import { rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 
 /**
  * What a holder's heartbeat changes on its lock folder: proper-lockfile sets

@@ -1,14 +1,13 @@
-import { deserialize } from 'node:v8';
-import { inspect } from 'node:util';
+import { util, v8 } from '../lazy-builtins.js';
 import { colorEnabled } from './terminal.js';
 
 export function decodeValue(bytes: Buffer | null): unknown {
-  return bytes ? deserialize(bytes) : undefined;
+  return bytes ? v8().deserialize(bytes) : undefined;
 }
 
 /** How a task's return value is shown on stdout. */
 export function formatValue(value: unknown): string {
-  return `${inspect(value, { depth: null, colors: colorEnabled(process.stdout), maxArrayLength: 100, breakLength: 100 })}\n`;
+  return `${util().inspect(value, { depth: null, colors: colorEnabled(process.stdout), maxArrayLength: 100, breakLength: 100 })}\n`;
 }
 
 /** A JSON form of any v8-serialisable value (Maps, Sets, BigInt, typed arrays). */

@@ -38,6 +38,10 @@ export class Layout {
   get digests(): string {
     return path.join(this.root, 'digests');
   }
+  /** Validated configs saved for hits (config/manifest.ts). */
+  get configs(): string {
+    return path.join(this.root, 'configs');
+  }
   get static(): string {
     return path.join(this.root, 'static');
   }

@@ -43,7 +43,9 @@ describe('the packed package', () => {
         'dist/index.js',
         'dist/index.d.ts',
         'dist/config-entry.js',
-        'dist/cli/cachex.mjs',
+        'bin/package.json',
+        'dist/cli/cachex.cjs',
+        'dist/cli/full.mjs',
         'dist/runner/function-worker.js',
       ]),
     );

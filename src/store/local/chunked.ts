@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
-import { deserialize, serialize } from 'node:v8';
+import { v8 } from '../../lazy-builtins.js';
 import type { ResultRecord } from '../meta.js';
 
 /**
@@ -175,7 +175,7 @@ export function writeChunked(file: string, value: ChunkedValue, name: string): R
     type: typeOf(v)!,
     length: Buffer.isBuffer(v) ? v.length : (v as unknown as { length: number }).length,
   }));
-  const skeleton = serialize({ table, root: value.skeleton });
+  const skeleton = v8().serialize({ table, root: value.skeleton });
   const header = Buffer.alloc(16);
   MAGIC.copy(header);
   header.writeBigUInt64LE(BigInt(skeleton.length), 8);
@@ -227,7 +227,7 @@ export function readChunked(file: string, record: ResultRecord): { value: unknow
     hash.update(skeletonBytes);
     let decoded: { table: ChunkInfo[]; root: unknown };
     try {
-      decoded = deserialize(skeletonBytes);
+      decoded = v8().deserialize(skeletonBytes);
     } catch {
       return 'result skeleton cannot be read';
     }

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { serialize } from 'node:v8';
+import { v8 } from '../../lazy-builtins.js';
 import { CachexError, storeErrorFrom } from '../../errors.js';
 import type { KeyInputs } from '../../key/inputs.js';
 import { acquireKeyLock, tryAcquireKeyLock } from '../../lock/key-lock.js';
@@ -206,10 +206,10 @@ export class LocalStore implements EntryStore {
       // Big typed arrays past the threshold are written from their own memory, with no serialised copy.
       if (largeViewBytes(payload.value) >= payload.streamThreshold) {
         const chunked = splitLargeViews(payload.value);
-        serialize(chunked.skeleton); // fails here, as for any result, when something in it cannot be stored
+        v8().serialize(chunked.skeleton); // fails here, as for any result, when something in it cannot be stored
         return { record: writeChunked(path.join(staging.dir, CHUNKED_FILE), chunked, CHUNKED_FILE), bytes: null };
       }
-      bytes = serialize(payload.value);
+      bytes = v8().serialize(payload.value);
     } catch (err) {
       return { unserialisable: (err as Error).message.replace(/\.$/, '') };
     }

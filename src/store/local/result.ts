@@ -1,4 +1,4 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { zlib } from '../../lazy-builtins.js';
 import { sha256 } from '../../key/digest.js';
 import type { ResultRecord } from '../meta.js';
 
@@ -17,7 +17,7 @@ export function encodeResult(
   let bytes = raw;
   let encoding: ResultRecord['encoding'] = 'v8';
   if (options.compress !== false && raw.length >= COMPRESS_MIN_BYTES) {
-    const packed = gzipSync(raw, { level: 1 });
+    const packed = zlib().gzipSync(raw, { level: 1 });
     if (packed.length < raw.length * 0.9) {
       bytes = packed;
       encoding = 'v8+gzip';
@@ -33,7 +33,7 @@ export function decodeResult(bytes: Buffer, record: ResultRecord): Buffer | stri
     return `result size ${bytes.length} differs from the recorded ${record.size} (truncated)`;
   if (sha256(bytes) !== record.digest) return 'result digest mismatch';
   try {
-    return record.encoding === 'v8+gzip' ? gunzipSync(bytes) : bytes;
+    return record.encoding === 'v8+gzip' ? zlib().gunzipSync(bytes) : bytes;
   } catch {
     return 'result cannot be decompressed';
   }

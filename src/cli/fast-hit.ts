@@ -1,0 +1,72 @@
+import { readManifest } from '../config/manifest.js';
+import { shareColourWithTasks } from '../output/colour.js';
+import { watchTerminal } from '../output/terminal.js';
+import { handleClosedPipes, keepRunningOnClosedPipe } from './closed-pipe.js';
+import { CliContext } from './context.js';
+import { extractGlobals } from './globals.js';
+import { parseHitArgs } from './hit-args.js';
+import { reportError } from './report.js';
+import { runFreshHit } from './run-action.js';
+import { versionFlag } from './version-flag.js';
+
+/** Puts the environment back as it was, for the full CLI to start from the same one. */
+function restoreEnv(before: NodeJS.ProcessEnv): void {
+  for (const name of Object.keys(process.env)) if (!(name in before)) delete process.env[name];
+  for (const [name, value] of Object.entries(before)) process.env[name] = value;
+}
+
+/**
+ * `cachex run <task> [flags]` answered from a stored entry without commander,
+ * jiti or the config's code: the config comes from the manifest an earlier
+ * load saved (config/manifest.ts), the flags from a small parser
+ * (hit-args.ts), the rest is the run command's own code (run-action.ts).
+ * Returns the exit code, or null — having written and recorded nothing, with
+ * the environment as it found it — when the full CLI must handle the command.
+ */
+export async function fastHit(argv: string[]): Promise<number | null> {
+  if (argv[0] === '__complete') return null;
+  const before = { ...process.env };
+  let finish: (() => Promise<number>) | null = null;
+  let ctx: CliContext | null = null;
+  try {
+    // The same steps, in the same order, as main() before it loads the config.
+    shareColourWithTasks();
+    const { globals, rest } = extractGlobals(versionFlag(argv));
+    if (rest[0] !== 'run' || rest.length < 2 || rest[1].startsWith('-')) return hand(before);
+    ctx = new CliContext(globals);
+    if (globals.debug) process.env.CACHEX_DEBUG = '1';
+    const settings = await ctx.settings();
+    const configFile = settings.configFile.value;
+    if (!configFile) return hand(before);
+    const candidate = settings.dataFolderBeforeConfig();
+    const config = readManifest(candidate, configFile);
+    const spec = config && Object.hasOwn(config.tasks, rest[1]) ? config.tasks[rest[1]] : undefined;
+    const args = spec && parseHitArgs(rest.slice(2), spec);
+    if (!config || !args) return hand(before);
+    settings.adoptConfig(config);
+    // A manifest counts only in the data folder the config itself leads to.
+    if ((await settings.dataFolder()).value !== candidate) return hand(before);
+    if (args.flags.debug) {
+      ctx.globals.debug = true;
+      process.env.CACHEX_DEBUG = '1'; // the task's worker prints a full stack then
+    }
+    finish = await runFreshHit(ctx, rest[1], args.given, args.flags);
+  } catch {
+    finish = null;
+  }
+  if (!finish) return hand(before);
+  // Committed: from here on this process writes, as main() would have set it up to.
+  watchTerminal();
+  handleClosedPipes();
+  keepRunningOnClosedPipe();
+  try {
+    return await finish();
+  } catch (err) {
+    return reportError(err, ctx?.globals.debug ?? false);
+  }
+}
+
+function hand(before: NodeJS.ProcessEnv): null {
+  restoreEnv(before);
+  return null;
+}

@@ -1,0 +1,13 @@
+import { createRequire } from 'node:module';
+
+/*
+ * Builtins that only some runs need, loaded on first use: a command task's
+ * hit runs no process, decodes no result and serialises nothing, so it loads
+ * none of them (each costs a start a millisecond or more).
+ */
+const load = createRequire(import.meta.url);
+
+export const childProcess = (): typeof import('node:child_process') => load('node:child_process');
+export const v8 = (): typeof import('node:v8') => load('node:v8');
+export const zlib = (): typeof import('node:zlib') => load('node:zlib');
+export const util = (): typeof import('node:util') => load('node:util');
