@@ -15,6 +15,7 @@ import { saveManifest } from '../config/manifest.js';
 export async function main(argv: string[]): Promise<number> {
   handleClosedPipes();
   let ctx: CliContext | null = null;
+  let commandName: string | undefined;
   // Colour is decided once, before anything writes, and passed on to the tasks through the environment.
   shareColourWithTasks();
   watchTerminal();
@@ -28,7 +29,7 @@ export async function main(argv: string[]): Promise<number> {
     ctx = new CliContext(globals);
     // A TypeScript task's worker reads it to print the full stack of what it throws.
     if (globals.debug) process.env.CACHEX_DEBUG = '1';
-    const commandName = rest.find((a) => !a.startsWith('-'));
+    commandName = rest.find((a) => !a.startsWith('-'));
     if (commandName && RUN_COMMANDS.has(commandName)) keepRunningOnClosedPipe();
     let config: CachexConfig | null = null;
     if (commandName === 'run') config = await (await ctx.settings()).config();
@@ -46,7 +47,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     return reportError(err, ctx?.globals.debug ?? argv.includes('--debug'));
   } finally {
-    await saveLoadedConfig(ctx);
+    // Only `run` has a fast hit path to save for; other commands leave the data folder as it was.
+    if (commandName === 'run') await saveLoadedConfig(ctx);
   }
 }
 

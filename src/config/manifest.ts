@@ -148,17 +148,28 @@ export function saveManifest(dataFolder: string, loaded: Loaded): void {
       runs: loaded.runs,
     };
     const body = JSON.stringify(manifest);
+    const text = JSON.stringify({ digest: sha256(body), manifest: body });
     const target = manifestPath(dataFolder, loaded.file);
+    // Unchanged since the last load: leave it (a command that only reads the store writes nothing).
+    if (sameText(target, text)) return;
     mkdirSync(path.dirname(target), { recursive: true });
     const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     try {
-      writeFileSync(tmp, JSON.stringify({ digest: sha256(body), manifest: body }));
+      writeFileSync(tmp, text);
       renameSync(tmp, target);
     } finally {
       rmSync(tmp, { force: true });
     }
   } catch {
     // A read-only or full data folder only costs the next hit a full config load.
+  }
+}
+
+function sameText(file: string, text: string): boolean {
+  try {
+    return readFileSync(file, 'utf8') === text;
+  } catch {
+    return false;
   }
 }
 

@@ -57,7 +57,7 @@ export function sha256File(file: string, own?: (progress: HashProgress) => void)
   }
 }
 
-/** SHA-256 of an open file from its start (the caller keeps the descriptor: sealing flushes it afterwards). */
+/** SHA-256 of a freshly opened file, read from its current offset so pipes work too (the caller keeps the descriptor: sealing flushes it afterwards). */
 export function sha256Fd(
   fd: number,
   file: string,
@@ -77,7 +77,7 @@ export function sha256Fd(
   if (onProgress) total = fstatSync(fd).size;
   try {
     for (;;) {
-      const n = readSync(fd, buffer, 0, CHUNK, bytes);
+      const n = readSync(fd, buffer, 0, CHUNK, null);
       if (n === 0) break;
       hash.update(n === CHUNK ? buffer : buffer.subarray(0, n));
       bytes += n;

@@ -242,13 +242,17 @@ describe('a symlink planted in the target while outputs are placed', () => {
       mkdirSync(target);
       const result = await ws.start(conv('--out', 'o'), { env }).done;
       codes.push(result.code ?? -1);
+      // A target someone keeps changing under the restore may also end in a store error (exit 4)
+      // naming the placement, when a folder it is filling vanishes mid-way; never a write outside.
+      if (result.code === 4) expect(result.stderr).toMatch(/placing outputs into/);
       expect(result.stderr).not.toMatch(/^\s+at /m);
       expect(readdirSync(ws.path('outside'))).toEqual([]);
     }
     done = true;
     await planter;
     expect(planted).toBeGreaterThan(0);
-    // Each restore either placed its outputs or refused the planted symlink; none wrote through it.
-    for (const code of codes) expect([0, 2]).toContain(code);
+    // Each restore placed its outputs, refused the planted symlink or gave up on the changing
+    // target; none wrote through it.
+    for (const code of codes) expect([0, 2, 4]).toContain(code);
   }, 120_000);
 });
