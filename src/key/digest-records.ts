@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { statStamp } from './stamp.js';
@@ -190,14 +190,7 @@ export function trimDigestCache(
   env: NodeJS.ProcessEnv = process.env,
 ): DigestTrim {
   const before = digestCacheUsage(folder, env);
-  if (options.all) {
-    if (!options.dryRun) {
-      // Every record stands alone, so a crash half-way through leaves a smaller, still correct cache.
-      rmSync(folder, { recursive: true, force: true, maxRetries: 3 });
-      counted.clear();
-    }
-    return { removed: before.entries, freedBytes: before.bytes, entries: 0, bytes: 0 };
-  }
+  if (options.all && options.dryRun) return { removed: before.entries, freedBytes: before.bytes, entries: 0, bytes: 0 };
   const now = Date.now();
   let removed = 0;
   let freedBytes = 0;
@@ -205,8 +198,24 @@ export function trimDigestCache(
     if (!BUCKET.test(b)) continue;
     const bucket = path.join(folder, b);
     for (const name of names(bucket)) {
-      if (!RECORD.test(name)) continue;
       const file = path.join(bucket, name);
+      // --all removes every file but keeps the folders: runs write records into them meanwhile
+      // (removing the folders raced those writes); each record stands alone, so a crash half-way
+      // leaves a smaller, still correct cache.
+      if (options.all) {
+        let size = 0;
+        try {
+          size = diskBytes(statSync(file));
+        } catch {
+          continue;
+        }
+        if (removeFile(file)) {
+          removed++;
+          freedBytes += size;
+        }
+        continue;
+      }
+      if (!RECORD.test(name)) continue;
       let st;
       try {
         st = statSync(file);
@@ -220,12 +229,12 @@ export function trimDigestCache(
         freedBytes += diskBytes(st);
       }
     }
-    if (!options.dryRun) {
+    if (!options.dryRun && !options.all) {
       const capped = evict(bucket, perBucket(digestCap(env)), null, false);
       removed += capped.removed;
       freedBytes += capped.bytes;
-      counted.delete(bucket);
     }
+    counted.delete(bucket);
   }
   if (options.dryRun)
     return { removed, freedBytes, entries: before.entries - removed, bytes: Math.max(0, before.bytes - freedBytes) };

@@ -102,8 +102,9 @@ export function findLeftovers(layout: Layout): Leftover[] {
   for (const name of names) {
     const full = path.join(layout.tmp, name);
     if (name.startsWith(INIT_PREFIX)) {
-      // A live run keeps this name for microseconds (see Staging.create); seconds later it is a crash leftover.
-      if (ageMs(full) > 5_000)
+      // Judged by the key lock like the rest: a run creates it (for microseconds, see Staging.create)
+      // only while it holds its key's lock, so with the lock free it is a killed run's leftover.
+      if (!outgoingInUse(full, name.slice(INIT_PREFIX.length), heldKeys))
         found.push({
           kind: 'staging',
           path: full,

@@ -52,7 +52,7 @@ describe('a prune loop racing restoring readers', () => {
       }
     };
     await Promise.all([pruner(), ...Array.from({ length: READERS }, (_, n) => reader(n))]);
-    expect(failures).toEqual([]);
+    expect(failures, failures.join('\n')).toEqual([]);
     // The race really happened: entries were pruned under readers and recomputed.
     expect(counts.prunes).toBeGreaterThan(3);
     expect(counts.misses).toBeGreaterThan(0);

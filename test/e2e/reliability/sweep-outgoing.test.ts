@@ -47,6 +47,14 @@ describe('verify --fix sweeps outgoing folders of dead runs at once', () => {
     expect(entryDirs(ws.data)).toEqual([entry]);
   });
 
+  it('removes a fresh init- folder (a run killed while creating its staging folder) whose key no run holds', () => {
+    const init = path.join(tmp(), `init-${key.slice(0, 12)}-99999-deadbeef`);
+    mkdirSync(path.join(init, 'out'), { recursive: true });
+    const fixed = verifyJson(ws, ['--fix'])!;
+    expect(fixed.code).toBe(0);
+    expect(list(tmp())).toEqual([]);
+  });
+
   it('keeps a trash folder while a live run holds its key, and sweeps it once the run is gone', async () => {
     const run = startGroup(ws, cx(['run', 'potree', '--file', 'in/a.pcd', '--force']), { FAKE_SLEEP: '30' });
     try {
