@@ -25,15 +25,24 @@ describe('staging folders', () => {
     staging.discard();
   });
 
-  it('a folder left half-created by a killed run is swept once it is a few seconds old', () => {
+  it('a folder left half-created by a killed run is swept at once when no run holds its key', () => {
     const init = path.join(layout.tmp, `${INIT_PREFIX}${'a'.repeat(12)}-999999-abcd`);
     mkdirSync(path.join(init, 'out'), { recursive: true });
-    expect(findLeftovers(layout)).toEqual([]);
-    const old = new Date(Date.now() - 10_000);
-    utimesSync(init, old, old);
     const leftovers = findLeftovers(layout);
     expect(leftovers.map((l) => [l.kind, l.path])).toEqual([['staging', init]]);
     removeLeftovers(layout, leftovers);
     expect(readdirSync(layout.tmp)).toEqual([]);
+  });
+
+  it('a half-created folder whose key a live run holds is left alone', async () => {
+    const init = path.join(layout.tmp, `${INIT_PREFIX}${'a'.repeat(12)}-999999-abcd`);
+    mkdirSync(path.join(init, 'out'), { recursive: true });
+    const { acquireKeyLock } = await import('../../src/lock/key-lock.js');
+    const lock = await acquireKeyLock(layout.lockTarget(ref));
+    try {
+      expect(findLeftovers(layout)).toEqual([]);
+    } finally {
+      await lock.release();
+    }
   });
 });

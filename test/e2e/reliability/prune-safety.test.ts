@@ -208,7 +208,8 @@ describe.skipIf(cannotStrace())(
         '-e',
         'trace=openat',
         '-e',
-        'inject=openat:delay_enter=2000000',
+        // Long enough for the --force or prune below to finish inside it on a busy machine.
+        'inject=openat:delay_enter=5000000',
       ]);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       during();
