@@ -1,18 +1,22 @@
 import {
   chmodSync,
+  closeSync,
   constants,
   copyFileSync,
   linkSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
+  readSync,
   renameSync,
   rmdirSync,
   rmSync,
   symlinkSync,
   unlinkSync,
   utimesSync,
+  writeSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -281,6 +285,35 @@ interface Restore {
   reflinks: 'unknown' | 'yes' | 'no';
   /** Folders made so far (the manifest lists parents before children). */
   made: Set<string>;
+  /** Hears bytes copied so far of the file being placed, when progress is shown. */
+  copying?: (bytes: number) => void;
+}
+
+/** A copied file this big is copied in chunks so its progress shows (a single kernel copy is silent). */
+const CHUNKED_COPY_MIN = 64 * 1024 * 1024;
+const COPY_CHUNK = 8 * 1024 * 1024;
+
+/** Copies in chunks into a new file of the private staging folder, telling `heard` the bytes so far. */
+function copyInChunks(source: string, dest: string, heard: (bytes: number) => void): void {
+  const from = openSync(source, 'r');
+  try {
+    const to = openSync(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    try {
+      const buffer = Buffer.allocUnsafe(COPY_CHUNK);
+      let bytes = 0;
+      for (;;) {
+        const n = readSync(from, buffer, 0, COPY_CHUNK, null);
+        if (n === 0) break;
+        for (let off = 0; off < n; ) off += writeSync(to, buffer, off, n - off);
+        bytes += n;
+        heard(bytes);
+      }
+    } finally {
+      closeSync(to);
+    }
+  } finally {
+    closeSync(from);
+  }
 }
 
 /** Writes every output into the private staging folder (plain paths: nobody else writes there). */
@@ -296,6 +329,13 @@ function build(sourceOut: string, outputs: OutputRecord[], staging: string, mode
   const total = hear ? outputs.reduce((n, o) => n + (o.type === 'file' ? o.size : 0), 0) : 0;
   let bytes = 0;
   let told = false;
+  const tell = (done: number) => {
+    const elapsedMs = Date.now() - started;
+    if (elapsedMs < 100) return;
+    hear!({ target, bytes: done, total, elapsedMs, done: false });
+    told = true;
+  };
+  if (hear) restore.copying = (inFile) => tell(bytes + inFile);
   try {
     for (const o of outputs) {
       const dest = path.join(staging, o.path);
@@ -305,11 +345,7 @@ function build(sourceOut: string, outputs: OutputRecord[], staging: string, mode
       else placeFile(path.join(sourceOut, o.path), dest, mode, o, restore);
       if (hear && o.type === 'file') {
         bytes += o.size;
-        const elapsedMs = Date.now() - started;
-        if (elapsedMs >= 100) {
-          hear({ target, bytes, total, elapsedMs, done: false });
-          told = true;
-        }
+        tell(bytes);
       }
     }
   } finally {
@@ -321,7 +357,8 @@ function build(sourceOut: string, outputs: OutputRecord[], staging: string, mode
 function placeFile(source: string, dest: string, mode: LinkMode, record: OutputRecord, restore: Restore): void {
   const { staging } = restore;
   const copy = (flags: number) => {
-    copyFileSync(source, dest, flags);
+    if (flags === 0 && restore.copying && record.size >= CHUNKED_COPY_MIN) copyInChunks(source, dest, restore.copying);
+    else copyFileSync(source, dest, flags);
     // The task's own mode, not the store's read-only one: a copy is the user's to edit.
     chmodSync(dest, record.mode & 0o7777);
     if (record.mtimeMs) utimesSync(dest, new Date(record.mtimeMs), new Date(record.mtimeMs));

@@ -117,6 +117,23 @@ export default defineConfig({ tasks: { many: { command: [${JSON.stringify(proces
     expect(hit.stderr).toMatch(/^cachex: placing outputs in restored: done, 16 MB in .+$/m);
   }, 180_000);
 
+  it('placing one large file (--out, --link copy) shows how far into it the copy got', () => {
+    ws.config(`import { defineConfig } from 'cachex';
+export default defineConfig({ tasks: { one: { command: ['truncate', '-s', '256M', '{out}/big.bin'] } } });
+`);
+    expect(ws.run(['run', 'one']).code).toBe(0);
+    const hit = ws.run(['run', 'one', '--out', 'restored', '--link', 'copy'], { env: { CACHEX_PROGRESS_EVERY: '20' } });
+    expect(hit.code, hit.stderr).toBe(0);
+    expect(hit.stderr).toMatch(/^hit one /m);
+    const percents = plainLines(hit.stderr, 'placing').map((l) => Number(/\((\d+) %\)/.exec(l.line)?.[1]));
+    // A line from inside the one file's copy, not only after it (a single kernel copy tells nothing).
+    expect(
+      percents.some((p) => p < 100),
+      hit.stderr,
+    ).toBe(true);
+    expect(hit.stderr).toMatch(/^cachex: placing outputs in restored: done, 268 MB in .+$/m);
+  }, 180_000);
+
   it('quick work and hits print no progress at all', () => {
     ws.write('small.txt', 'small\n');
     const env = { CACHEX_PROGRESS_EVERY: '0' };
