@@ -15,6 +15,9 @@ function notStoredKey(reason: NotStoredReason): string {
   }
 }
 
+/** How many of the task's entries a miss compares itself with for its reason (`why` compares all). */
+const MISS_REASON_ENTRIES = 50;
+
 /**
  * Why this run missed, in a few words, from the task's other stored entries.
  * Runs only after a miss executed, so a hit never pays for it; never throws.
@@ -28,9 +31,11 @@ async function reasonOf(req: RunRequest, outcome: RunOutcome): Promise<string | 
       import('../key/diff.js'),
       import('../insight/entries.js'),
     ]);
-    const entries = (await storedEntriesOf(req.store, req.task, { withoutSizes: true })).filter(
-      (e) => e.key !== req.key,
-    );
+    // The most recent entries only: a function called with thousands of argument sets would
+    // otherwise read every entry's meta.yaml on every miss (quadratic over a batch of misses).
+    const entries = (
+      await storedEntriesOf(req.store, req.task, { withoutSizes: true, newest: MISS_REASON_ENTRIES })
+    ).filter((e) => e.key !== req.key);
     // A first run has nothing to compare with: no reason, rather than an obvious one.
     if (!entries.length) return null;
     const [nearest] = rankEntries({ inputs: req.inputs, params: req.params }, entries, { schema: req.task.params });

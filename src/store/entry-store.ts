@@ -160,6 +160,8 @@ export interface ListQuery {
   keyPrefix?: string;
   /** Skip the disk-usage walk (callers that only need metadata). */
   withoutSizes?: boolean;
+  /** Only the this many most recently written entries (by their folder's mtime), newest first. */
+  newest?: number;
 }
 
 export interface ListedEntry {

@@ -85,6 +85,22 @@ export function registerEntryStoreContract(name: string, hooks: ContractHooks): 
       expect(store.identity(ref)).not.toBeNull();
     });
 
+    it('list({ newest }) gives only the entries written last, newest first', async () => {
+      const store = hooks.fresh();
+      const keys: string[] = [];
+      for (const text of ['one', 'two', 'three']) {
+        const { ref, inputs } = sampleInputs();
+        const staged = stageRun(store, ref, text);
+        await store.put(staged, putRequest(inputs, text));
+        staged.discard();
+        keys.push(ref.key);
+        // File system clocks tick coarsely (a few ms): keep the three writes apart.
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      expect((await store.list({ task: 'contract', newest: 2 })).map((e) => e.ref.key)).toEqual([keys[2], keys[1]]);
+      expect(await store.list({ task: 'contract', newest: 5 })).toHaveLength(3);
+    });
+
     it('an entry whose stored inputs differ from the expected ones is not a hit', async () => {
       const store = hooks.fresh();
       const { ref, inputs } = sampleInputs();
