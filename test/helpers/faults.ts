@@ -332,6 +332,19 @@ export function renameIndex(ws: Workspace, args: string[], pattern: RegExp, what
   return index + 1;
 }
 
+/** Starts `args` under strace, which SIGKILLs cachex at its `n`th rename (as renameIndex counts). */
+export function killedAtRename(ws: Workspace, args: string[], n: number): Started {
+  return startGroup(ws, args, {}, [
+    'strace',
+    '-o',
+    '/dev/null',
+    '-e',
+    'trace=rename',
+    '-e',
+    `inject=rename:signal=SIGKILL:when=${n}`,
+  ]);
+}
+
 let unshareReason: string | null | undefined;
 /** Null when `unshare -fpu --mount-proc` (a simulated second machine) works. */
 export function cannotUnshare(): string | null {

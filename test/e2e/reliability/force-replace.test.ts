@@ -20,6 +20,7 @@ import {
   startGroup,
   waitFor,
   withReason,
+  killedAtRename,
 } from '../../helpers/faults.js';
 
 let ws: Workspace;
@@ -62,15 +63,7 @@ describe.skipIf(cannotStrace())(
   () => {
     it('killed at the commit rename: ls, inspect and verify right after the kill show the old entry, and the next run hits it', async () => {
       const { args, commit, key, created } = storedWithCommitIndex();
-      const killed = startGroup(ws, [...args, '--force'], {}, [
-        'strace',
-        '-o',
-        '/dev/null',
-        '-e',
-        'trace=rename',
-        '-e',
-        `inject=rename:signal=SIGKILL:when=${commit}`,
-      ]);
+      const killed = killedAtRename(ws, [...args, '--force'], commit);
       const result = await killed.done;
       killed.killGroup('SIGKILL');
       expect(result.signal, result.stderr).toBe('SIGKILL');
@@ -105,15 +98,7 @@ describe.skipIf(cannotStrace())(
 
     it('killed there, the next plain run (no ls first) is a hit of the old entry', async () => {
       const { args, commit } = storedWithCommitIndex();
-      const killed = startGroup(ws, [...args, '--force'], {}, [
-        'strace',
-        '-o',
-        '/dev/null',
-        '-e',
-        'trace=rename',
-        '-e',
-        `inject=rename:signal=SIGKILL:when=${commit}`,
-      ]);
+      const killed = killedAtRename(ws, [...args, '--force'], commit);
       expect((await killed.done).signal).toBe('SIGKILL');
       killed.killGroup('SIGKILL');
       expect(entryDirs(ws.data)).toEqual([]);

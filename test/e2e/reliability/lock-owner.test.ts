@@ -9,7 +9,7 @@ import { utimesSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Workspace } from '../../helpers/cli.js';
-import { cannotStrace, cx, list, renameIndex, startGroup, verifyJson, withReason } from '../../helpers/faults.js';
+import { cannotStrace, cx, killedAtRename, list, renameIndex, verifyJson, withReason } from '../../helpers/faults.js';
 
 let ws: Workspace;
 afterEach(() => ws?.cleanup());
@@ -25,15 +25,7 @@ async function killBeforeOwnerFile(): Promise<{ args: string[]; locks: string }>
   const args = cx(['run', 'potree', '--file', a]);
   expect(ws.run(cx(['run', 'potree', '--file', a, '--dry-run'])).code).toBe(0);
   const n = renameIndex(ws, args, OWNER_RENAME, 'of the lock owner file into place');
-  const killed = startGroup(ws, args, {}, [
-    'strace',
-    '-o',
-    '/dev/null',
-    '-e',
-    'trace=rename',
-    '-e',
-    `inject=rename:signal=SIGKILL:when=${n}`,
-  ]);
+  const killed = killedAtRename(ws, args, n);
   const result = await killed.done;
   killed.killGroup('SIGKILL');
   expect(result.signal === 'SIGKILL' || result.code === 137, result.stderr).toBe(true);

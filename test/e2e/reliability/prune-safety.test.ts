@@ -20,6 +20,7 @@ import {
   startGroup,
   waitFor,
   withReason,
+  killedAtRename,
 } from '../../helpers/faults.js';
 
 let ws: Workspace;
@@ -162,15 +163,7 @@ describe.skipIf(cannotStrace())(
       utimesSync(a, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
       expect(ws.run(cx(['run', 'potree', '--file', a, '--dry-run'])).code).toBe(0);
       const commit = commitRenameIndex(ws, cx(['run', 'potree', '--file', a]));
-      const killed = startGroup(ws, cx(['run', 'potree', '--file', a]), {}, [
-        'strace',
-        '-o',
-        '/dev/null',
-        '-e',
-        'trace=rename',
-        '-e',
-        `inject=rename:signal=SIGKILL:when=${commit}`,
-      ]);
+      const killed = killedAtRename(ws, cx(['run', 'potree', '--file', a]), commit);
       await killed.done;
       killed.killGroup('SIGKILL');
       const [staging] = stagingDirs(ws);
