@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import { distFile } from '../package-root.js';
 import { userFrame } from '../user-frame.js';
+import { cachedTransform, type Transform } from './transpile-cache.js';
 
 /** Where `import … from 'cachex'` in a config file points: the light config entry (see config-entry.ts). */
 const PACKAGE_ENTRY = distFile('config-entry.js');
@@ -12,13 +14,7 @@ const PACKAGE_ENTRY = distFile('config-entry.js');
  * hit pays the transpile once per config edit.
  */
 export async function importConfigModule(file: string): Promise<unknown> {
-  // require(), not import(): see src/cli/commander.ts — jiti is a large CommonJS bundle.
-  const { createJiti } = createRequire(import.meta.url)('jiti') as typeof import('jiti');
-  const jiti = createJiti(import.meta.url, {
-    alias: { cachex: PACKAGE_ENTRY },
-    interopDefault: true,
-    moduleCache: false,
-  });
+  const jiti = createConfigJiti();
   try {
     return await jiti.import(file, { default: true });
   } catch (err) {
@@ -26,6 +22,33 @@ export async function importConfigModule(file: string): Promise<unknown> {
       cause: err,
     });
   }
+}
+
+/**
+ * jiti, with its babel transform behind a cache keyed by content (transpile-cache.ts): jiti's
+ * own cache is keyed by the file's path, so the same config in another folder — a CI job's
+ * fresh checkout, a worktree — would load and run babel again.
+ */
+function createConfigJiti() {
+  // require(), not import(): see src/cli/commander.ts — jiti is a large CommonJS bundle.
+  const require = createRequire(import.meta.url);
+  const { createJiti } = require('jiti') as typeof import('jiti');
+  const manifest = require.resolve('jiti/package.json');
+  const { version } = require(manifest) as { version: string };
+  const babel = path.join(path.dirname(manifest), 'dist', 'babel.cjs');
+  const transform = cachedTransform(
+    () => require(babel) as Transform,
+    version,
+    // The folder jiti chose for its own cache once created (false: caching is off or not writable).
+    () => (typeof jiti.options.fsCache === 'string' ? jiti.options.fsCache : false),
+  );
+  const jiti = createJiti(import.meta.url, {
+    alias: { cachex: PACKAGE_ENTRY },
+    interopDefault: true,
+    moduleCache: false,
+    transform: transform as NonNullable<import('jiti').JitiOptions['transform']>,
+  });
+  return jiti;
 }
 
 /**
