@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // CommonJS (see package.json here): a hit loads one bundle and no ES-module loader.
-// Only a command line with `run` in it can be a hit; any other goes straight to the full CLI.
+// Only a command line with `run` in it can be a hit; any other goes straight to the full CLI,
+// also CommonJS (dist/cli/full-cli.cjs), so `ls`, `prune`, `verify`… start no ES-module loader either.
 const argv = process.argv.slice(2);
 if (argv.includes('run')) require('../dist/cli/cachex.cjs');
 else
-  import('../dist/cli/full.mjs').then(async ({ main }) => {
-    process.exitCode = await main(argv);
-  });
+  require('../dist/cli/full-cli.cjs')
+    .main(argv)
+    .then((code) => {
+      process.exitCode = code;
+    });

@@ -1,11 +1,19 @@
 #!/usr/bin/env node
-// The CLI's two bundles (after tsc has written dist/):
-//   dist/cli/full.mjs   every command (src/cli/main.ts), one file;
-//   dist/cli/cachex.cjs the entry (src/cli/entry.ts): the hit path only, as CommonJS (no
-//                       ES-module loader to start). What a hit never runs — a miss's runner and
-//                       lock, the remote tier, --explain — is reached by dynamic imports, which
-//                       stay imports of tsc's per-file output in dist/ instead of being bundled,
-//                       so a hit parses none of it.
+// The CLI's bundles (after tsc has written dist/):
+//   dist/cli/full-cli.cjs every command (src/cli/main.ts), one CommonJS file; dist/cli/full.mjs
+//                         is a two-line ES module handing it on (the name the entry and
+//                         bin/cachex.js load). CommonJS because an ES-module bundle hoists every
+//                         import of a builtin to its top, so each command loaded http, https,
+//                         tls, zlib and stream for the remote tier and the result codecs; as
+//                         CommonJS each require() stays inside the lazily run module that needs
+//                         it, and what a run never reaches (the remote tier, report, completion)
+//                         is parsed but never run.
+//   dist/cli/cachex.cjs   the entry (src/cli/entry.ts): the hit path only, as CommonJS (no
+//                         ES-module loader to start). What a hit never runs — a miss's runner and
+//                         lock, the remote tier, --explain — is reached by dynamic imports, which
+//                         stay imports of tsc's per-file output in dist/ instead of being bundled,
+//                         so a hit parses none of it.
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -36,18 +44,28 @@ const lazyFromDist = {
   },
 };
 
-await build({
-  ...common,
-  entryPoints: [path.join(SRC, 'cli', 'main.ts')],
-  outfile: path.join(ROOT, 'dist/cli/full.mjs'),
-});
-await build({
-  ...common,
+/** The sources are ES modules: in a CommonJS bundle import.meta.url means the bundle's file. */
+const asCommonJs = {
   format: 'cjs',
+  define: { 'import.meta.url': '__cachexModuleUrl' },
+  banner: { js: 'const __cachexModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+};
+
+await build({
+  ...common,
+  ...asCommonJs,
+  entryPoints: [path.join(SRC, 'cli', 'main.ts')],
+  outfile: path.join(ROOT, 'dist/cli/full-cli.cjs'),
+});
+// require(), not import(): importing CommonJS from an ES module makes Node scan all of it for export names.
+writeFileSync(
+  path.join(ROOT, 'dist/cli/full.mjs'),
+  `// The full CLI (full-cli.cjs, see scripts/build-cli.mjs).\nimport { createRequire } from 'node:module';\n\nexport const { main } = createRequire(import.meta.url)('./full-cli.cjs');\n`,
+);
+await build({
+  ...common,
+  ...asCommonJs,
   entryPoints: [path.join(SRC, 'cli', 'entry.ts')],
   outfile: path.join(ROOT, 'dist/cli/cachex.cjs'),
   plugins: [lazyFromDist],
-  // The sources are ES modules: import.meta.url means this file.
-  define: { 'import.meta.url': '__cachexModuleUrl' },
-  banner: { js: 'const __cachexModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
 });

@@ -1,4 +1,5 @@
 import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { storeErrorFrom } from '../errors.js';
@@ -130,7 +131,8 @@ function ensureLocksFolder(target: string): void {
  * named (see judgeHolder).
  */
 async function lockOnce(target: string): Promise<HeldLock | null> {
-  const lockfile = await import('proper-lockfile');
+  // require(), not import(): importing a CommonJS package makes Node scan its source for export names.
+  const lockfile = createRequire(import.meta.url)('proper-lockfile') as typeof import('proper-lockfile');
   const me = currentOwner();
   const temp = tempOwnerFile(target);
   try {

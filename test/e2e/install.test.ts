@@ -46,6 +46,7 @@ describe('the packed package', () => {
         'bin/package.json',
         'dist/cli/cachex.cjs',
         'dist/cli/full.mjs',
+        'dist/cli/full-cli.cjs',
         'dist/runner/function-worker.js',
       ]),
     );
