@@ -13,7 +13,7 @@
 //                         lock, the remote tier, --explain — is reached by dynamic imports, which
 //                         stay imports of tsc's per-file output in dist/ instead of being bundled,
 //                         so a hit parses none of it.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -51,16 +51,35 @@ const asCommonJs = {
   banner: { js: 'const __cachexModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
 };
 
+const full = path.join(ROOT, 'dist/cli/full-cli.cjs');
 await build({
   ...common,
   ...asCommonJs,
   entryPoints: [path.join(SRC, 'cli', 'main.ts')],
-  outfile: path.join(ROOT, 'dist/cli/full-cli.cjs'),
+  outfile: full,
+  // import() becomes require(): src/cli/load-full.ts compiles the bundle from a V8 code cache,
+  // and Node 20 loses a script's import() callback when it comes from one.
+  supported: { 'dynamic-import': false },
+});
+if (/(?<![\w.$])import\(/.test(readFileSync(full, 'utf8').replace(/(["'`])(?:\\.|(?!\1).)*\1/g, '""')))
+  throw new Error(
+    'build-cli: dist/cli/full-cli.cjs has an import() call; it would fail when loaded from the code cache',
+  );
+await build({
+  ...common,
+  ...asCommonJs,
+  entryPoints: [path.join(SRC, 'cli', 'load-full.ts')],
+  outfile: path.join(ROOT, 'dist/cli/load-full.cjs'),
 });
 // require(), not import(): importing CommonJS from an ES module makes Node scan all of it for export names.
 writeFileSync(
   path.join(ROOT, 'dist/cli/full.mjs'),
-  `// The full CLI (full-cli.cjs, see scripts/build-cli.mjs).\nimport { createRequire } from 'node:module';\n\nexport const { main } = createRequire(import.meta.url)('./full-cli.cjs');\n`,
+  `// The full CLI (full-cli.cjs through load-full.cjs, see scripts/build-cli.mjs).
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+export const { main } = require('./load-full.cjs').loadFullCli(require.resolve('./full-cli.cjs'));
+`,
 );
 await build({
   ...common,

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REPO, Workspace } from '../helpers/cli.js';
@@ -7,6 +8,8 @@ import { REPO, Workspace } from '../helpers/cli.js';
  * The full CLI (dist/cli/full-cli.cjs, see scripts/build-cli.mjs) runs only what a command
  * reaches: a local miss and the commands that are not a hit load none of the remote tier's
  * network builtins nor the result codecs' zlib (an ES-module bundle loaded them all at start).
+ * It is compiled from a V8 code cache (src/cli/load-full.ts) that is used only when whole and
+ * its own.
  */
 
 const LOG_BUILTINS = path.join(REPO, 'test', 'fixtures', 'log-builtins.cjs');
@@ -46,5 +49,85 @@ describe('the full CLI loads what the command needs', () => {
         args.join(' '),
       ).toEqual([]);
     }
+  });
+});
+
+describe('the code cache of the full CLI', () => {
+  /** The runs' temp folder, where the cache folder goes (<tmp>/cachex-v8-<uid>). */
+  let tmp: string;
+  let cacheDir: string;
+  beforeEach(() => {
+    tmp = ws.path('tmp');
+    mkdirSync(tmp);
+    cacheDir = path.join(tmp, `cachex-v8-${process.getuid?.()}`);
+  });
+  const run = (args: string[]) => ws.run(args, { env: { TMPDIR: tmp } });
+  const cacheFiles = () => (existsSync(cacheDir) ? readdirSync(cacheDir).map((n) => path.join(cacheDir, n)) : []);
+  /** The identity line of a cache file whose data matches its digest, else null. */
+  const whole = (bytes: Buffer) => {
+    const first = bytes.indexOf(10);
+    const second = bytes.indexOf(10, first + 1);
+    const digest = createHash('sha256')
+      .update(bytes.subarray(second + 1))
+      .digest('hex');
+    return bytes.toString('latin1', first + 1, second) === digest ? bytes.toString('utf8', 0, first) : null;
+  };
+  const stamp = (file: string) => {
+    const st = statSync(file);
+    return `${st.ino}:${st.mtimeMs}:${st.size}`;
+  };
+
+  it('is written by the first command and then used as it is (not rewritten), import() included', () => {
+    ws.write('params.yaml', 'hello:\n  n: 7\n');
+    // --params loads the yaml package by what was an import(): it must work from the cache too.
+    const first = run(['run', 'hello', '--params', 'params.yaml']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toBe('hi 7\n');
+    expect(cacheFiles()).toHaveLength(1);
+    const [file] = cacheFiles();
+    expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
+    const before = stamp(file);
+
+    const again = run(['run', 'hello', '--params', 'params.yaml', '--n', '8']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toBe('hi 8\n');
+    const ls = run(['ls']);
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(ls.stdout).toMatch(/hello/);
+    // V8 accepted it: a rejected or missing cache is written again after the command.
+    expect(stamp(file)).toBe(before);
+  });
+
+  it('a damaged cache, or one made for another bundle, is ignored and replaced', () => {
+    expect(run(['ls']).code).toBe(0);
+    const [file] = cacheFiles();
+    const good = readFileSync(file);
+    const header = good.subarray(0, good.indexOf(10, good.indexOf(10) + 1) + 1);
+    const garbage = Buffer.alloc(good.length - header.length, 0x41);
+    const identity = whole(good);
+    expect(identity).toMatch(/^\["cachex-v8-1",/);
+    for (const damaged of [
+      Buffer.concat([header, garbage]), // the data does not match its digest
+      good.subarray(0, good.length >> 1), // cut short
+      Buffer.concat([
+        Buffer.from(good.toString('latin1').replace(/^\["cachex-v8-1",/, '["cachex-v8-1","other",'), 'latin1'),
+      ]), // another identity
+      Buffer.from('garbage'),
+    ]) {
+      writeFileSync(file, damaged);
+      const r = run(['ls', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual([]);
+      expect(whole(readFileSync(file)), 'replaced by a whole cache for this bundle').toBe(identity);
+    }
+  });
+
+  it('a cache folder others can write into is not used', () => {
+    mkdirSync(cacheDir, { mode: 0o777 });
+    chmodSync(cacheDir, 0o777);
+    const r = run(['ls', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([]);
+    expect(cacheFiles()).toEqual([]);
   });
 });

@@ -47,6 +47,7 @@ describe('the packed package', () => {
         'dist/cli/cachex.cjs',
         'dist/cli/full.mjs',
         'dist/cli/full-cli.cjs',
+        'dist/cli/load-full.cjs',
         'dist/runner/function-worker.js',
       ]),
     );
