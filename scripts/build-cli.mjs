@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const { dependencies } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const SRC = path.join(ROOT, 'src');
 const common = {
   bundle: true,
@@ -57,6 +58,9 @@ await build({
   ...asCommonJs,
   entryPoints: [path.join(SRC, 'cli', 'main.ts')],
   outfile: full,
+  // commander is bundled too, so the code cache covers it (the hit bundle never loads it).
+  packages: undefined,
+  external: Object.keys(dependencies).filter((name) => name !== 'commander'),
   // import() becomes require(): src/cli/load-full.ts compiles the bundle from a V8 code cache,
   // and Node 20 loses a script's import() callback when it comes from one.
   supported: { 'dynamic-import': false },

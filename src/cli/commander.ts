@@ -1,11 +1,10 @@
-import { createRequire } from 'node:module';
-import type * as CommanderModule from 'commander';
+import * as CommanderModule from 'commander';
 
 /*
- * Loaded with require(): importing a CommonJS package from ESM makes Node scan
- * its source for export names on every start, which a cache hit should not pay.
+ * Bundled into the full CLI (scripts/build-cli.mjs), so it is compiled from the full CLI's code
+ * cache with the rest; the hit path never loads it.
  */
-const commander = createRequire(import.meta.url)('commander') as typeof CommanderModule;
+const commander = CommanderModule;
 
 export const { Argument, Command, CommanderError, Option } = commander;
 export type Command = CommanderModule.Command;
