@@ -6,7 +6,6 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  renameSync,
   rmSync,
   type Stats,
   writeFileSync,
@@ -15,6 +14,7 @@ import Module, { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Script } from 'node:vm';
+import { publishFile } from '../publish-file.js';
 
 /**
  * Loads the full CLI (dist/cli/full-cli.cjs) with a V8 code cache: compiling its 480 KB, and the
@@ -99,10 +99,11 @@ function writeCache(cache: Cache, data: Buffer): void {
   try {
     const digest = createHash('sha256').update(data).digest('hex');
     writeFileSync(temp, Buffer.concat([Buffer.from(`${cache.identity}\n${digest}\n`), data]), { mode: 0o600 });
-    renameSync(temp, cache.file);
   } catch {
     rmSync(temp, { force: true });
+    return;
   }
+  publishFile(temp, cache.file);
 }
 
 /** Runs the bundle as Node's CommonJS loader would, compiled from the code cache when there is one. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { publishFile } from '../publish-file.js';
 
 /** What jiti passes its `transform` option (see `transform()` in jiti's dist/jiti.cjs). */
 export interface TransformOptions {
@@ -78,10 +79,11 @@ export function writeTranspiled(file: string, code: string): void {
   const temp = `${file}.${process.pid}-${++writes}.tmp`;
   try {
     writeFileSync(temp, `${HEADER}${digest(code)}\n${code}`, { mode: 0o644 });
-    renameSync(temp, file);
   } catch {
     rmSync(temp, { force: true });
+    return;
   }
+  publishFile(temp, file);
 }
 
 /**

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { REPO, Workspace } from '../helpers/cli.js';
+import { CLI, REPO, Workspace } from '../helpers/cli.js';
+import { cannotStrace } from '../helpers/faults.js';
 
 /**
  * The full CLI (dist/cli/full-cli.cjs, see scripts/build-cli.mjs) runs only what a command
@@ -130,4 +132,36 @@ describe('the code cache of the full CLI', () => {
     expect(JSON.parse(r.stdout)).toEqual([]);
     expect(cacheFiles()).toEqual([]);
   });
+});
+
+describe('the caches beside the store', () => {
+  it.skipIf(cannotStrace() !== null)(
+    'writing the transpile and code caches makes no rename(2): the crash tests count the store’s renames',
+    () => {
+      const tmp = ws.path('tmp');
+      mkdirSync(tmp);
+      /** The main thread's rename calls in a miss of a new project (as test/helpers/faults.ts counts them). */
+      const renames = (name: string) => {
+        const dir = ws.path(name);
+        mkdirSync(dir);
+        writeFileSync(path.join(dir, 'cachex.config.ts'), readFileSync(ws.path('cachex.config.ts')));
+        const trace = ws.path(`${name}.trace`);
+        const r = spawnSync('strace', ['-o', trace, '-e', 'trace=rename', process.execPath, CLI, 'run', 'hello'], {
+          cwd: dir,
+          env: { ...ws.env, TMPDIR: tmp, DATA_FOLDER: path.join(dir, '.data') },
+          encoding: 'utf8',
+        });
+        expect(r.status, r.stderr).toBe(0);
+        return readFileSync(trace, 'utf8')
+          .split('\n')
+          .filter((l) => l.startsWith('rename('));
+      };
+      const first = renames('a'); // writes both caches
+      expect(readdirSync(path.join(tmp, 'jiti')).some((n) => n.startsWith('cachex-transpiled-'))).toBe(true);
+      expect(existsSync(path.join(tmp, `cachex-v8-${process.getuid?.()}`))).toBe(true);
+      expect(first.some((l) => l.includes('/cache/tasks/hello/'))).toBe(true); // the store's own renames are seen
+      const second = renames('b'); // uses them
+      expect([...first, ...second].filter((l) => l.includes(tmp))).toEqual([]);
+    },
+  );
 });
