@@ -7,6 +7,9 @@ import { createRequire } from 'node:module';
  */
 const load = createRequire(import.meta.url);
 
+export const crypto = (): typeof import('node:crypto') => load('node:crypto');
+export const os = (): typeof import('node:os') => load('node:os');
+export const timersPromises = (): typeof import('node:timers/promises') => load('node:timers/promises');
 export const childProcess = (): typeof import('node:child_process') => load('node:child_process');
 export const v8 = (): typeof import('node:v8') => load('node:v8');
 export const zlib = (): typeof import('node:zlib') => load('node:zlib');
