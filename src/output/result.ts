@@ -1,8 +1,11 @@
 import { util, v8 } from '../lazy-builtins.js';
 import { colorEnabled } from './terminal.js';
+import { NOT_PLAIN, readPlainValue } from './v8-value.js';
 
 export function decodeValue(bytes: Buffer | null): unknown {
-  return bytes ? v8().deserialize(bytes) : undefined;
+  if (!bytes) return undefined;
+  const plain = readPlainValue(bytes); // without node:v8 for plain values (a hit's start)
+  return plain === NOT_PLAIN ? v8().deserialize(bytes) : plain;
 }
 
 /** How a task's return value is shown on stdout. */
