@@ -54,7 +54,11 @@ const NOT_PLAIN_VALUES: unknown[] = [
   Buffer.from('bytes'),
   new Uint8Array([1, 2]),
   new Error('boom'),
-  [1, , 3], // a hole
+  (() => {
+    const holey = [1, 2, 3];
+    delete holey[1]; // a hole
+    return holey;
+  })(),
   Object.assign([1, 2], { extra: true }),
   JSON.parse('{"__proto__": {"polluted": true}}'),
   (() => {
