@@ -52,10 +52,11 @@ const built = await build({
   metafile: true,
   plugins: [lazyFromDist],
   // The sources are ES modules: import.meta.url means this file.
-  define: { 'import.meta.url': '__cachexModuleUrl' },
+  define: { 'import.meta.url': '__cachexMeta.url', 'import.meta.filename': '__filename' },
   banner: {
     js: [
-      'const __cachexModuleUrl = require("node:url").pathToFileURL(__filename).href;',
+      // import.meta.url, made on first use (pathToFileURL costs a start half a millisecond).
+      'const __cachexMeta = { get url() { const url = require("node:url").pathToFileURL(__filename).href; Object.defineProperty(this, "url", { value: url }); return url; } };',
       // bin/cachex.js runs this bundle as vm-compiled code (for V8's code cache), where import() needs an
       // experimental option: it passes its own import as __cachexLoader.import. Under a plain require, import().
       'const __cachexImport = typeof __cachexLoader !== "undefined" ? __cachexLoader.import : (s) => import(s);',

@@ -5,7 +5,9 @@ import { createRequire } from 'node:module';
  * hit runs no process, decodes no result and serialises nothing, so it loads
  * none of them (each costs a start a millisecond or more).
  */
-const load = createRequire(import.meta.url);
+let required: NodeJS.Require | undefined;
+/** The require function itself is made on first use too: a hit that needs none of these makes none. */
+const load = (name: string) => (required ??= createRequire(import.meta.url))(name);
 
 export const crypto = (): typeof import('node:crypto') => load('node:crypto');
 export const os = (): typeof import('node:os') => load('node:os');
