@@ -7,7 +7,8 @@ import { createRequire } from 'node:module';
  */
 let required: NodeJS.Require | undefined;
 /** The require function itself is made on first use too: a hit that needs none of these makes none. */
-const load = (name: string) => (required ??= createRequire(import.meta.url))(name);
+// import.meta.filename where there is one (the CommonJS hit bundle: __filename) spares a URL parse.
+const load = (name: string) => (required ??= createRequire(import.meta.filename ?? import.meta.url))(name);
 
 export const crypto = (): typeof import('node:crypto') => load('node:crypto');
 export const os = (): typeof import('node:os') => load('node:os');
