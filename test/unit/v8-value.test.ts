@@ -100,3 +100,14 @@ describe('plain values of a stored result are read without node:v8', () => {
     expect(readPlainValue(Buffer.concat([good, Buffer.from([0x30])]))).toBe(NOT_PLAIN); // trailing bytes
   });
 });
+
+describe("a result's words on stdout", () => {
+  it('are what util.inspect says, also where the primitives skip it', async () => {
+    const { formatValue } = await import('../../src/output/result.js');
+    for (const value of [...PLAIN, ...NOT_PLAIN_VALUES, 0.1 + 0.2, 1e21, -1e-7, 2 ** 53, Number.NEGATIVE_INFINITY]) {
+      expect(formatValue(value)).toBe(
+        `${inspect(value, { depth: null, colors: false, maxArrayLength: 100, breakLength: 100 })}\n`,
+      );
+    }
+  });
+});
