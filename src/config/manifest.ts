@@ -107,6 +107,16 @@ function envDigests(names: LoadTrace['env'], env: NodeJS.ProcessEnv): Manifest['
   return out;
 }
 
+/** The environment still gives the digests saved (compared name by name: a hit checks about a hundred). */
+function sameEnv(saved: Manifest['env'], env: NodeJS.ProcessEnv): boolean {
+  if ('*' in saved) return JSON.stringify(envDigests('all', env)) === JSON.stringify(saved);
+  for (const [name, digest] of Object.entries(saved)) {
+    const value = env[name];
+    if (value === undefined ? digest !== null : digest !== sha256(value)) return false;
+  }
+  return true;
+}
+
 /** Only JSON that reads back as the same value: plain objects and arrays, strings, finite numbers, booleans, null. */
 function isFaithfulJson(value: unknown): boolean {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
@@ -219,9 +229,7 @@ export function readManifest(dataFolder: string, configFile: string): CachexConf
     if (manifest.cwd !== null && manifest.cwd !== process.cwd()) return null;
     for (const [file, stamp] of manifest.files) if (fileStamp(file, null) !== stamp) return null;
     for (const [dir, names] of manifest.listed) if (listing(dir) !== names) return null;
-    const env = manifest.env;
-    const names = '*' in env ? 'all' : Object.keys(env);
-    if (JSON.stringify(envDigests(names, process.env)) !== JSON.stringify(env)) return null;
+    if (!sameEnv(manifest.env, process.env)) return null;
     const config = manifest.config as CachexConfig;
     for (const [name, source] of Object.entries(manifest.runs)) {
       const spec = config.tasks?.[name] as unknown as Record<string, unknown> | undefined;
