@@ -181,6 +181,9 @@ export class DigestCache {
     private readonly onProgress?: (progress: HashProgress) => void,
   ) {}
 
+  /** The digest records this process read or made, by absolute path: notes kept beside a digest are read from here. */
+  private readonly records = new Map<string, { stamp: string; digest: string; notes: string[]; kept: boolean }>();
+
   private entryPath(file: string): string {
     const id = sha256(file);
     return path.join(this.folder!, id.slice(0, 2), id.slice(2));
@@ -200,17 +203,40 @@ export class DigestCache {
     const stamp = statStamp(st, 'content');
     if (this.folder) {
       try {
-        const [cachedStamp, digest] = readFileSync(this.entryPath(absolute), 'utf8').split('\n');
-        if (cachedStamp === stamp && digest?.length === 64) return digest;
+        const [cachedStamp, digest, , ...notes] = readFileSync(this.entryPath(absolute), 'utf8').split('\n');
+        if (cachedStamp === stamp && digest?.length === 64) {
+          this.records.set(absolute, { stamp, digest, notes: notes.filter(Boolean), kept: true });
+          return digest;
+        }
       } catch {
         /* not cached yet */
       }
     }
     const digest = sha256File(absolute, this.onProgress);
     const ageMs = Date.now() - Number(st.mtimeMs);
+    const kept = Boolean(this.folder) && ageMs > 1000;
+    this.records.set(absolute, { stamp, digest, notes: [], kept });
     // The path is kept too, so `prune` can drop records of files that are gone or changed.
-    if (this.folder && ageMs > 1000) this.remember(absolute, `${stamp}\n${digest}\n${absolute}\n`);
+    if (kept) this.remember(absolute, `${stamp}\n${digest}\n${absolute}\n`);
     return digest;
+  }
+
+  /**
+   * Whether the digest record of `file`, as digest() just read or made it (so for the content of
+   * that stamp), carries `note`: a fact about the content worth not working out again on every
+   * hit (key/tool.ts: an executable with no $ORIGIN library paths).
+   */
+  hasNote(file: string, note: string): boolean {
+    return this.records.get(path.resolve(file))?.notes.includes(note) ?? false;
+  }
+
+  /** Keeps `note` in the digest record of `file` (one digest() has read or made this process); best effort. */
+  addNote(file: string, note: string): void {
+    const absolute = path.resolve(file);
+    const record = this.records.get(absolute);
+    if (!record?.kept || record.notes.includes(note)) return;
+    record.notes.push(note);
+    this.remember(absolute, `${record.stamp}\n${record.digest}\n${absolute}\n${record.notes.join('\n')}\n`);
   }
 
   private remember(file: string, text: string): void {
