@@ -14,6 +14,7 @@
 //                         stay imports of tsc's per-file output in dist/ instead of being bundled,
 //                         so a hit parses none of it.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -48,7 +49,7 @@ const lazyFromDist = {
 /** The sources are ES modules: in a CommonJS bundle import.meta.url means the bundle's file. */
 const asCommonJs = {
   format: 'cjs',
-  define: { 'import.meta.url': '__cachexModuleUrl' },
+  define: { 'import.meta.url': '__cachexModuleUrl', 'import.meta.filename': '__filename' },
   banner: { js: 'const __cachexModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
 };
 
@@ -85,10 +86,58 @@ const require = createRequire(import.meta.url);
 export const { main } = require('./load-full.cjs').loadFullCli(require.resolve('./full-cli.cjs'));
 `,
 );
-await build({
+const hitBundle = path.join(ROOT, 'dist/cli/cachex.cjs');
+const BANNER = [
+  // import.meta.url, made on first use (pathToFileURL costs a start half a millisecond).
+  'const __cachexMeta = { get url() { const url = require("node:url").pathToFileURL(__filename).href; Object.defineProperty(this, "url", { value: url }); return url; } };',
+  // bin/cachex.js runs this bundle as vm-compiled code (for V8's code cache), where import() needs an
+  // experimental option: it passes its own import as __cachexLoader.import. Under a plain require, import().
+  'const __cachexImport = typeof __cachexLoader !== "undefined" ? __cachexLoader.import : (s) => import(s);',
+  // esbuild's __toESM copies every export of a module into a new object (getters) at each
+  // `import x from 'node:fs'` — 37 of them, a millisecond of a hit: once per module is enough (the
+  // copies are alike; node: builtins are never __esModule, so the mode cannot tell them apart).
+  'const __toESMDone = [new WeakMap(), new WeakMap()];',
+  'const __toESM = (mod, isNodeMode) => {',
+  '  if (mod == null || (typeof mod !== "object" && typeof mod !== "function")) return __toESMEach(mod, isNodeMode);',
+  '  const done = __toESMDone[isNodeMode ? 1 : 0];',
+  '  let ns = done.get(mod);',
+  '  if (!ns) done.set(mod, (ns = __toESMEach(mod, isNodeMode)));',
+  '  return ns;',
+  '};',
+  '',
+].join('\n');
+const built = await build({
   ...common,
   ...asCommonJs,
+  // The hit bundle makes import.meta.url lazily itself (BANNER).
+  banner: undefined,
+  format: 'cjs',
   entryPoints: [path.join(SRC, 'cli', 'entry.ts')],
-  outfile: path.join(ROOT, 'dist/cli/cachex.cjs'),
+  outfile: hitBundle,
+  write: false,
+  metafile: true,
+  // Without the indentation: a fifth less to read and to check against V8's code cache on every hit
+  // (names stay, so a --debug stack still names its functions).
+  minifyWhitespace: true,
   plugins: [lazyFromDist],
+  // The sources are ES modules: import.meta.url means this file.
+  define: { 'import.meta.url': '__cachexMeta.url', 'import.meta.filename': '__filename' },
 });
+const dynamic = Object.values(built.metafile.outputs)[0].imports.filter((i) => i.kind === 'dynamic-import').length;
+let text = built.outputFiles[0].text;
+// Every dynamic import esbuild left (`import("x")`, `import(name)`); never a method such as jiti.import(.
+const DYNAMIC_IMPORT = /(?<![\w$.])import\((?=["'\w])/g;
+const found = text.match(DYNAMIC_IMPORT)?.length ?? 0;
+// One per external dynamic import the metafile names, plus entry.ts's hand-over to full.mjs (a variable).
+if (found !== dynamic + 1)
+  throw new Error(`build-cli: ${found} dynamic imports in the hit bundle, expected ${dynamic + 1}`);
+text = text.replace(DYNAMIC_IMPORT, '__cachexImport(');
+// esbuild's own __toESM becomes __toESMEach, called once per module by the banner's __toESM.
+const TO_ESM = /\bvar __toESM ?= ?\(/g;
+if (text.match(TO_ESM)?.length !== 1) throw new Error("build-cli: esbuild's __toESM helper was not found once");
+text = BANNER + text.replace(TO_ESM, 'var __toESMEach=(');
+await writeFile(hitBundle, text);
+// A code cache left by an earlier bundle is stale (bin/cachex.js would see so from its stamp): remove it.
+for (const name of await readdir(path.dirname(hitBundle)))
+  if (name.startsWith('cachex.cjs.') && name.includes('.v8cache'))
+    await rm(path.join(path.dirname(hitBundle), name), { force: true });

@@ -1,4 +1,4 @@
-import os from 'node:os';
+import { os } from './lazy-builtins.js';
 
 /**
  * One error hierarchy. Each class carries the exit code the CLI uses and a
@@ -32,7 +32,7 @@ export function storeErrorFrom(err: unknown, what: string): StoreError {
   const e = err as NodeJS.ErrnoException;
   const where = e?.path ? ` (${e.path})` : '';
   // Node 20 has no name for EDQUOT (its code reads 'Unknown system error -122'): match the number.
-  const code = e?.errno === -os.constants.errno.EDQUOT ? 'EDQUOT' : e?.code;
+  const code = e?.errno === -os().constants.errno.EDQUOT ? 'EDQUOT' : e?.code;
   switch (code) {
     case 'ENOSPC':
       return new StoreError(

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
  * the library and the task worker run from tsc's per-file output.
  */
 function findRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
+  // import.meta.filename (Node 20.11+; __filename in the CommonJS hit bundle) spares the URL parse.
+  let dir = path.dirname(import.meta.filename ?? fileURLToPath(import.meta.url));
   while (!existsSync(path.join(dir, 'package.json'))) {
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error('cachex: cannot find its own package.json');

@@ -3,6 +3,7 @@ import { shareColourWithTasks } from '../output/colour.js';
 import { watchTerminal } from '../output/terminal.js';
 import { handleClosedPipes, keepRunningOnClosedPipe } from './closed-pipe.js';
 import { CliContext } from './context.js';
+import { useFdStreams } from './fd-streams.js';
 import { extractGlobals } from './globals.js';
 import { parseHitArgs } from './hit-args.js';
 import { reportError } from './report.js';
@@ -26,26 +27,32 @@ function restoreEnv(before: NodeJS.ProcessEnv): void {
 export async function fastHit(argv: string[]): Promise<number | null> {
   if (argv[0] === '__complete') return null;
   const before = { ...process.env };
+  const restoreStreams = useFdStreams();
+  const hand = (): null => {
+    restoreStreams();
+    restoreEnv(before);
+    return null;
+  };
   let finish: (() => Promise<number>) | null = null;
   let ctx: CliContext | null = null;
   try {
     // The same steps, in the same order, as main() before it loads the config.
     shareColourWithTasks();
     const { globals, rest } = extractGlobals(versionFlag(argv));
-    if (rest[0] !== 'run' || rest.length < 2 || rest[1].startsWith('-')) return hand(before);
+    if (rest[0] !== 'run' || rest.length < 2 || rest[1].startsWith('-')) return hand();
     ctx = new CliContext(globals);
     if (globals.debug) process.env.CACHEX_DEBUG = '1';
     const settings = await ctx.settings();
     const configFile = settings.configFile.value;
-    if (!configFile) return hand(before);
+    if (!configFile) return hand();
     const candidate = settings.dataFolderBeforeConfig();
     const config = readManifest(candidate, configFile);
     const spec = config && Object.hasOwn(config.tasks, rest[1]) ? config.tasks[rest[1]] : undefined;
     const args = spec && parseHitArgs(rest.slice(2), spec);
-    if (!config || !args) return hand(before);
+    if (!config || !args) return hand();
     settings.adoptConfig(config);
     // A manifest counts only in the data folder the config itself leads to.
-    if ((await settings.dataFolder()).value !== candidate) return hand(before);
+    if ((await settings.dataFolder()).value !== candidate) return hand();
     if (args.flags.debug) {
       ctx.globals.debug = true;
       process.env.CACHEX_DEBUG = '1'; // the task's worker prints a full stack then
@@ -54,7 +61,7 @@ export async function fastHit(argv: string[]): Promise<number | null> {
   } catch {
     finish = null;
   }
-  if (!finish) return hand(before);
+  if (!finish) return hand();
   // Committed: from here on this process writes, as main() would have set it up to.
   watchTerminal();
   handleClosedPipes();
@@ -64,9 +71,4 @@ export async function fastHit(argv: string[]): Promise<number | null> {
   } catch (err) {
     return reportError(err, ctx?.globals.debug ?? false);
   }
-}
-
-function hand(before: NodeJS.ProcessEnv): null {
-  restoreEnv(before);
-  return null;
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { tmpdir } from 'node:os';
+import { os } from '../lazy-builtins.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,7 +29,9 @@ const PROMISES = ['readFile', 'stat', 'lstat', 'access', 'open'] as const;
 
 /** jiti's transpile cache: derived from the sources it hashes, never an input itself. */
 function isJitiCache(file: string): boolean {
-  return file.includes(`${path.sep}.cache${path.sep}jiti${path.sep}`) || file.startsWith(path.join(tmpdir(), 'jiti'));
+  return (
+    file.includes(`${path.sep}.cache${path.sep}jiti${path.sep}`) || file.startsWith(path.join(os().tmpdir(), 'jiti'))
+  );
 }
 
 function pathOf(arg: unknown, cwd: string): string | null {

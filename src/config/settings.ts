@@ -3,8 +3,6 @@ import path from 'node:path';
 import { ConfigError, StoreError } from '../errors.js';
 import { loadDotenv } from './dotenv.js';
 import { CONFIG_NAMES, findConfigFile, findParamsFile } from './find.js';
-import { importConfigModule } from './import.js';
-import { traceLoad } from './load-trace.js';
 import { type Loaded, savable } from './manifest.js';
 import { findProjectRoot, type ProjectRoot } from './project-root.js';
 import type { CachexConfig } from './types.js';
@@ -152,6 +150,11 @@ export class Settings {
         `No ${configNames()} found in this folder or any parent; create one with \`npx cachex init\`, or pass --config <file>.`,
       );
     }
+    // Loaded here, not with this module: a hit from the saved config (fast-hit.ts) never loads a config file.
+    const [{ traceLoad }, { importConfigModule }] = await Promise.all([
+      import('./load-trace.js'),
+      import('./import.js'),
+    ]);
     const startedMs = Date.now();
     const { value, trace } = await traceLoad(() => importConfigModule(file));
     this.loaded = validateConfig(value, file);

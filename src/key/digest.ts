@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   closeSync,
   fstatSync,
@@ -16,6 +15,8 @@ import { walkTree } from './walk.js';
 import { digestCap, noteWritten } from './digest-records.js';
 import { makeDirs } from '../store/make-dirs.js';
 import { UsageError } from '../errors.js';
+import { crypto } from '../lazy-builtins.js';
+import { Sha256 } from './sha256-js.js';
 
 const CHUNK = 1 << 20;
 /** Progress is reported at most this often while one file is hashed (and once when it is done). */
@@ -63,7 +64,7 @@ export function sha256Fd(
   file: string,
   onProgress: ((progress: HashProgress) => void) | undefined = everyHash,
 ): string {
-  const hash = createHash('sha256');
+  const hash = newHash();
   // One buffer for every file this process hashes: a fresh 1 MiB per file cost 0.5 s and GC on 10 000 outputs.
   const buffer = (shared ??= Buffer.allocUnsafe(CHUNK));
   const started = Date.now();
@@ -90,7 +91,49 @@ export function sha256Fd(
     // Also when reading failed half-way: a progress line shown must be taken down.
     if (onProgress && reported !== started) report(true);
   }
-  return hash.digest('hex');
+  return hash.digest();
+}
+
+/**
+ * Up to this many bytes are hashed in JavaScript while node:crypto is not loaded yet: loading it
+ * costs a start about 3 ms, hashing here about 0.4 ms per KiB at first (less once V8 has
+ * compiled the loop), so a hit's few small digests (its key, meta.yaml, the saved config) never
+ * load it. Both give the same digest (test/unit/sha256-js.test.ts).
+ */
+const JS_LIMIT = 8 << 10;
+let nodeCrypto: typeof import('node:crypto') | null = null;
+
+function nodeHash(): import('node:crypto').Hash {
+  nodeCrypto ??= crypto();
+  return nodeCrypto.createHash('sha256');
+}
+
+/** A SHA-256 fed in pieces: in JavaScript while small (the pieces kept), node:crypto once past JS_LIMIT. */
+function newHash(): { update(bytes: Uint8Array): void; digest(): string } {
+  let head: Uint8Array[] | null = nodeCrypto ? null : [];
+  let size = 0;
+  let node = head ? null : nodeHash();
+  return {
+    update(bytes) {
+      if (head && size + bytes.length <= JS_LIMIT) {
+        head.push(Uint8Array.prototype.slice.call(bytes)); // the caller reuses its buffer
+        size += bytes.length;
+        return;
+      }
+      if (!node) {
+        node = nodeHash();
+        for (const piece of head!) node.update(piece);
+        head = null;
+      }
+      node.update(bytes);
+    },
+    digest() {
+      if (node) return node.digest('hex');
+      const js = new Sha256();
+      for (const piece of head!) js.update(piece);
+      return js.digestHex();
+    },
+  };
 }
 
 /**
@@ -117,7 +160,11 @@ function unreadable(err: unknown, file: string, what: string): unknown {
 }
 
 export function sha256(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  if (!nodeCrypto && data.length <= JS_LIMIT) {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (bytes.length <= JS_LIMIT) return new Sha256().update(bytes).digestHex();
+  }
+  return nodeHash().update(data).digest('hex');
 }
 
 /**
@@ -133,6 +180,9 @@ export class DigestCache {
     /** Hears about long hashing of one input (see sha256File); the CLI shows it. */
     private readonly onProgress?: (progress: HashProgress) => void,
   ) {}
+
+  /** The digest records this process read or made, by absolute path: notes kept beside a digest are read from here. */
+  private readonly records = new Map<string, { stamp: string; digest: string; notes: string[]; kept: boolean }>();
 
   private entryPath(file: string): string {
     const id = sha256(file);
@@ -153,17 +203,40 @@ export class DigestCache {
     const stamp = statStamp(st, 'content');
     if (this.folder) {
       try {
-        const [cachedStamp, digest] = readFileSync(this.entryPath(absolute), 'utf8').split('\n');
-        if (cachedStamp === stamp && digest?.length === 64) return digest;
+        const [cachedStamp, digest, , ...notes] = readFileSync(this.entryPath(absolute), 'utf8').split('\n');
+        if (cachedStamp === stamp && digest?.length === 64) {
+          this.records.set(absolute, { stamp, digest, notes: notes.filter(Boolean), kept: true });
+          return digest;
+        }
       } catch {
         /* not cached yet */
       }
     }
     const digest = sha256File(absolute, this.onProgress);
     const ageMs = Date.now() - Number(st.mtimeMs);
+    const kept = Boolean(this.folder) && ageMs > 1000;
+    this.records.set(absolute, { stamp, digest, notes: [], kept });
     // The path is kept too, so `prune` can drop records of files that are gone or changed.
-    if (this.folder && ageMs > 1000) this.remember(absolute, `${stamp}\n${digest}\n${absolute}\n`);
+    if (kept) this.remember(absolute, `${stamp}\n${digest}\n${absolute}\n`);
     return digest;
+  }
+
+  /**
+   * Whether the digest record of `file`, as digest() just read or made it (so for the content of
+   * that stamp), carries `note`: a fact about the content worth not working out again on every
+   * hit (key/tool.ts: an executable with no $ORIGIN library paths).
+   */
+  hasNote(file: string, note: string): boolean {
+    return this.records.get(path.resolve(file))?.notes.includes(note) ?? false;
+  }
+
+  /** Keeps `note` in the digest record of `file` (one digest() has read or made this process); best effort. */
+  addNote(file: string, note: string): void {
+    const absolute = path.resolve(file);
+    const record = this.records.get(absolute);
+    if (!record?.kept || record.notes.includes(note)) return;
+    record.notes.push(note);
+    this.remember(absolute, `${record.stamp}\n${record.digest}\n${absolute}\n${record.notes.join('\n')}\n`);
   }
 
   private remember(file: string, text: string): void {

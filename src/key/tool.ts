@@ -49,6 +49,8 @@ export interface ToolContext {
 }
 
 const VERSION_TIMEOUT_MS = 30_000;
+/** The note key/digest.ts keeps beside an executable's digest when bundledLibraries() found it has no $ORIGIN paths. */
+export const NO_ORIGIN_LIBRARIES = 'elf: no $ORIGIN library paths';
 
 export function toolIdentity(executable: string, spec: ToolSpec | undefined, ctx: ToolContext): ToolIdentity {
   const tool: ToolInputs = {};
@@ -57,7 +59,10 @@ export function toolIdentity(executable: string, spec: ToolSpec | undefined, ctx
     tool.version = versionOutput(executable, spec.versionCommand, ctx);
   } else {
     digest = ctx.digests.digest(executable);
-    const libraries = bundledLibraries(executable).map((file) => ({
+    // An executable without $ORIGIN paths loads no library of its own: noted beside its digest, not parsed on every hit.
+    const none = ctx.digests.hasNote(executable, NO_ORIGIN_LIBRARIES);
+    const found = none ? [] : bundledLibraries(executable, () => ctx.digests.addNote(executable, NO_ORIGIN_LIBRARIES));
+    const libraries = found.map((file) => ({
       path: path.relative(path.dirname(executable), file).split(path.sep).join('/'),
       digest: ctx.digests.digest(file),
     }));
@@ -92,10 +97,18 @@ function isFile(file: string): boolean {
  * found elsewhere (the system's) are left out, as are LD_LIBRARY_PATH and dlopen()ed plugins
  * (list those in `tool.inputs`).
  */
-export function bundledLibraries(executable: string): string[] {
+export function bundledLibraries(executable: string, noOriginPaths?: () => void): string[] {
   const top = readDynamicInfo(executable);
-  if (!top) return [];
+  if (!top) {
+    noOriginPaths?.();
+    return [];
+  }
   const inherited = top.runpath ? [] : originDirs(top.rpath, path.dirname(executable));
+  // Without $ORIGIN entries the executable's own search finds nothing, so no library below it is looked at.
+  if (originDirs(top.runpath ?? top.rpath, path.dirname(executable)).length === 0) {
+    noOriginPaths?.();
+    return [];
+  }
   const found = new Map<string, string>();
   const queue: { file: string; info: DynamicInfo }[] = [{ file: executable, info: top }];
   while (queue.length && found.size < 1000) {

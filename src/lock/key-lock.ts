@@ -1,7 +1,7 @@
 import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { timersPromises } from '../lazy-builtins.js';
 import { storeErrorFrom } from '../errors.js';
 import { breakDeadLock, breakSilentLock } from './breaker.js';
 import { lockDir, ownerFile, readOwner, tempOwnerFile } from './files.js';
@@ -65,7 +65,7 @@ export async function acquireKeyLock(target: string, options: AcquireOptions = {
       announced = true;
       options.onWait?.(readOwner(target));
     }
-    await sleep(POLL_MS + Math.floor(Math.random() * POLL_MS));
+    await timersPromises().setTimeout(POLL_MS + Math.floor(Math.random() * POLL_MS));
   }
 }
 

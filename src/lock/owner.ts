@@ -1,5 +1,5 @@
 import { readFileSync, readlinkSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { os } from '../lazy-builtins.js';
 
 /** Who holds a lock or fills a staging folder: enough to tell whether it is still alive. */
 export interface Owner {
@@ -53,7 +53,7 @@ function pidNamespace(): string {
 
 export function currentOwner(): Owner {
   return {
-    host: hostname(),
+    host: os().hostname(),
     bootId: bootId(),
     pid: process.pid,
     start: processStart(process.pid),
@@ -63,7 +63,7 @@ export function currentOwner(): Owner {
 
 /** True when the owner runs on this machine, since this boot, where its PID can be checked. */
 export function isLocal(owner: Partial<Owner>): boolean {
-  if (owner.host !== hostname() || owner.bootId !== bootId() || bootId() === '') return false;
+  if (owner.host !== os().hostname() || owner.bootId !== bootId() || bootId() === '') return false;
   return owner.pidns === undefined || owner.pidns === pidNamespace();
 }
 

@@ -1,3 +1,4 @@
+import { crypto } from '../lazy-builtins.js';
 import {
   chmodSync,
   closeSync,
@@ -18,7 +19,6 @@ import {
   utimesSync,
   writeSync,
 } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { StoreError, storeErrorFrom } from '../errors.js';
 import { HeldDir, type Missing } from './held-dir.js';
@@ -112,7 +112,7 @@ function placeAsNewFolder(sourceOut: string, outputs: OutputRecord[], target: st
   const parent = path.dirname(target);
   makeDirs(parent);
   // mkdir (not mkdtemp, which makes it 0700): the folder becomes the target, with the mode the umask gives a new folder.
-  const staging = path.join(parent, `.${path.basename(target)}.cachex-${randomBytes(4).toString('hex')}`);
+  const staging = path.join(parent, `.${path.basename(target)}.cachex-${crypto().randomBytes(4).toString('hex')}`);
   mkdirSync(staging);
   try {
     build(sourceOut, outputs, staging, mode, target);

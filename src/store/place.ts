@@ -1,5 +1,5 @@
+import { crypto } from '../lazy-builtins.js';
 import { lstatSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { storeErrorFrom } from '../errors.js';
 import { isSegment, Layout } from './layout.js';
@@ -77,12 +77,12 @@ export function checkPublishTarget(staticDir: string, name: string): string | nu
  */
 export function publish(staticDir: string, name: string, sourceOut: string, outputs: OutputRecord[]): string {
   const previous = checkPublishTarget(staticDir, name);
-  const version = `.${name}.${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  const version = `.${name}.${Date.now().toString(36)}-${crypto().randomBytes(4).toString('hex')}`;
   const versionDir = path.join(staticDir, version);
   const link = path.join(staticDir, name);
   materialise(sourceOut, outputs, versionDir, 'hardlink');
   try {
-    const temp = path.join(staticDir, `.${name}.link-${randomBytes(4).toString('hex')}`);
+    const temp = path.join(staticDir, `.${name}.link-${crypto().randomBytes(4).toString('hex')}`);
     symlinkSync(version, temp);
     renameSync(temp, link);
   } catch (err) {

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { manifestChecksum } from '../../src/config/manifest.js';
 import { type CliResult, REPO, Workspace } from '../helpers/cli.js';
 
 /**
@@ -186,7 +186,7 @@ describe('the hit path', () => {
     const inner = JSON.parse(outer.manifest);
     inner.config.tasks.hello.params.name.type = 'colour';
     const body = JSON.stringify(inner);
-    writeFileSync(file, JSON.stringify({ digest: createHash('sha256').update(body).digest('hex'), manifest: body }));
+    writeFileSync(file, JSON.stringify({ digest: manifestChecksum(body), manifest: body }));
     run = observe(['run', 'hello']);
     expect(run.full).toBe(true);
     expect(run.code).toBe(0);

@@ -1,9 +1,19 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readDynamicInfo } from '../../src/key/elf.js';
-import { bundledLibraries } from '../../src/key/tool.js';
+import { DigestCache } from '../../src/key/digest.js';
+import { bundledLibraries, NO_ORIGIN_LIBRARIES, toolIdentity } from '../../src/key/tool.js';
 import { buildTool, HAVE_GCC, NO_GCC_REASON } from '../helpers/elf-tool.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cachex-elf-'));
@@ -51,5 +61,43 @@ describe.skipIf(!HAVE_GCC)(`ELF dynamic sections of a gcc-built tool${HAVE_GCC ?
     writeFileSync(broken, Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01'), Buffer.alloc(57, 0xff)]));
     expect(readDynamicInfo(broken)).toBeNull();
     expect(readDynamicInfo(path.join(dir, 'missing'))).toBeNull();
+  });
+});
+
+describe('an executable without $ORIGIN paths is noted beside its digest, not parsed on every hit', () => {
+  const identityWith = (exe: string, digests: string) =>
+    toolIdentity(exe, undefined, { digests: new DigestCache(digests), cwd: dir, configDir: dir, task: 't' });
+  const record = (digests: string) =>
+    readdirSync(digests, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => readFileSync(path.join(e.parentPath, e.name), 'utf8'));
+
+  it('keeps the note with the digest of that content, and the identity it gives is the one parsing gives', () => {
+    const exe = path.join(dir, 'plain-sh');
+    copyFileSync(realpathSync('/bin/sh'), exe);
+    utimesSync(exe, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000)); // old enough to be recorded
+    const digests = path.join(dir, 'digests-plain');
+    const first = identityWith(exe, digests);
+    expect(first.tool).toBeUndefined(); // no libraries of its own
+    expect(record(digests).join('')).toContain(`\n${NO_ORIGIN_LIBRARIES}\n`);
+    const again = new DigestCache(digests);
+    again.digest(exe);
+    expect(again.hasNote(exe, NO_ORIGIN_LIBRARIES)).toBe(true);
+    expect(identityWith(exe, digests)).toEqual(first);
+    // Other content under the same path: a new stamp, a new record, no note until it is parsed again.
+    writeFileSync(exe, '#!/bin/sh\necho changed\n');
+    const changed = new DigestCache(digests);
+    changed.digest(exe);
+    expect(changed.hasNote(exe, NO_ORIGIN_LIBRARIES)).toBe(false);
+  });
+
+  it.skipIf(!HAVE_GCC)('never notes a tool that ships its libraries through $ORIGIN', () => {
+    const exe = buildTool(path.join(dir, 'noted-runpath'));
+    for (const f of [exe]) utimesSync(f, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    const digests = path.join(dir, 'digests-runpath');
+    const first = identityWith(exe, digests);
+    expect(first.tool?.libraries?.map((l) => l.path).sort()).toEqual(['lib/libanswer.so', 'lib/libdeep.so']);
+    expect(record(digests).join('')).not.toContain(NO_ORIGIN_LIBRARIES);
+    expect(identityWith(exe, digests)).toEqual(first);
   });
 });

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
-import { v8 } from '../../lazy-builtins.js';
+import { crypto, v8 } from '../../lazy-builtins.js';
 import type { ResultRecord } from '../meta.js';
 
 /**
@@ -179,7 +178,7 @@ export function writeChunked(file: string, value: ChunkedValue, name: string): R
   const header = Buffer.alloc(16);
   MAGIC.copy(header);
   header.writeBigUInt64LE(BigInt(skeleton.length), 8);
-  const hash = createHash('sha256');
+  const hash = crypto().createHash('sha256');
   let size = 0;
   const fd = openSync(file, 'w');
   try {
@@ -215,7 +214,7 @@ export function readChunked(file: string, record: ResultRecord): { value: unknow
   try {
     const size = fstatSync(fd).size;
     if (size !== record.size) return `result size ${size} differs from the recorded ${record.size} (truncated)`;
-    const hash = createHash('sha256');
+    const hash = crypto().createHash('sha256');
     const header = new Uint8Array(16);
     if (!readFully(fd, header, 0) || !Buffer.from(header.subarray(0, 8)).equals(MAGIC))
       return 'result header is damaged';

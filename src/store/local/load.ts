@@ -35,7 +35,8 @@ function readOrNull(file: string): Buffer | null {
 }
 
 const EMPTY = Buffer.alloc(0);
-const EMPTY_DIGEST = sha256(EMPTY);
+/** sha256 of no bytes (a constant: hashing at load time costs every start). */
+const EMPTY_DIGEST = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 function checkLog(dir: string, name: 'stdout' | 'stderr', meta: EntryMeta): Buffer | string {
   const file = name === 'stdout' ? ENTRY_FILES.stdout : ENTRY_FILES.stderr;

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../../lazy-builtins.js';
 import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { EntryRef, Layout } from '../layout.js';
@@ -17,7 +17,7 @@ export const ASIDE_PREFIXES = { corrupt: 'corrupt-', pruned: 'pruned-' } as cons
 export function moveAside(layout: Layout, ref: EntryRef, why: keyof typeof ASIDE_PREFIXES): void {
   const aside = path.join(
     layout.tmp,
-    `${ASIDE_PREFIXES[why]}${ref.key.slice(0, 12)}-${randomBytes(4).toString('hex')}`,
+    `${ASIDE_PREFIXES[why]}${ref.key.slice(0, 12)}-${crypto().randomBytes(4).toString('hex')}`,
   );
   makeDirs(layout.tmp);
   renameSync(layout.entryDir(ref), aside);

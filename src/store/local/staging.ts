@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../../lazy-builtins.js';
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { storeErrorFrom } from '../../errors.js';
@@ -48,7 +48,7 @@ export class Staging implements StagedRun {
    * between leaves only an `init-` folder, which the sweep removes by name.
    */
   static create(layout: Layout, ref: EntryRef): Staging {
-    const name = `${ref.key.slice(0, 12)}-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const name = `${ref.key.slice(0, 12)}-${process.pid}-${crypto().randomBytes(4).toString('hex')}`;
     const init = path.join(layout.tmp, `${INIT_PREFIX}${name}`);
     const dir = path.join(layout.tmp, name);
     try {
@@ -124,7 +124,7 @@ export class Staging implements StagedRun {
         // Named after the key, so the next run of this key can put it back if we die before the next rename.
         trash = path.join(
           this.layout.tmp,
-          `${TRASH_PREFIX}${this.ref.key.slice(0, 12)}-${randomBytes(6).toString('hex')}`,
+          `${TRASH_PREFIX}${this.ref.key.slice(0, 12)}-${crypto().randomBytes(6).toString('hex')}`,
         );
         renameSync(target, trash);
       }
