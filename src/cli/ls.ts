@@ -134,9 +134,10 @@ export function sortEntries(entries: CatalogEntry[], field: SortField | undefine
     used: (a, b) => time(b.lastUsed) - time(a.lastUsed),
     hits: (a, b) => b.hits - a.hits,
   };
+  // Equal names (most comparisons in a big store) skip localeCompare, which dominated sorting 10 000 rows.
   const byTask = (a: CatalogEntry, b: CatalogEntry) =>
-    a.ref.module.localeCompare(b.ref.module) ||
-    a.ref.task.localeCompare(b.ref.task) ||
+    (a.ref.module === b.ref.module ? 0 : a.ref.module.localeCompare(b.ref.module)) ||
+    (a.ref.task === b.ref.task ? 0 : a.ref.task.localeCompare(b.ref.task)) ||
     time(b.created) - time(a.created);
   return [...entries].sort(field ? (a, b) => by[field](a, b) || byTask(a, b) : byTask);
 }
@@ -213,7 +214,8 @@ async function lsTable(entries: CatalogEntry[]): Promise<string> {
   const { formatTimestamp, renderTable } = await import('../output/table.js');
   const { distinguishers } = await import('./ls-distinguish.js');
   const taskName = (e: CatalogEntry) => (e.ref.module === 'tasks' ? e.ref.task : `${e.ref.module}/${e.ref.task}`);
-  const paramsText = (e: CatalogEntry) => (e.meta ? keyParamsText(e.meta) : `(${e.metaProblem})`);
+  const texts = new Map(entries.map((e) => [e, e.meta ? keyParamsText(e.meta) : `(${e.metaProblem})`]));
+  const paramsText = (e: CatalogEntry) => texts.get(e)!;
   // Rows that would read the same get the key input that tells them apart (the converter binary, an env value…).
   const apart = distinguishers(entries, (e) => `${taskName(e)}\0${paramsText(e)}`);
   const rows = entries.map((e) => [

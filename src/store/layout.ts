@@ -45,6 +45,14 @@ export class Layout {
   get static(): string {
     return path.join(this.root, 'static');
   }
+  /** Derived summaries of each task's entries for listings (store/local/summary.ts): a cache, never the truth. */
+  get summaries(): string {
+    return path.join(this.root, 'summaries');
+  }
+  summaryFile(module: string, task: string): string {
+    assertRef({ module, task, key: '0'.repeat(64) });
+    return path.join(this.summaries, module, `${task}.txt`);
+  }
   entryDir(ref: EntryRef): string {
     assertRef(ref);
     return path.join(this.cache, ref.module, ref.task, ref.key);
