@@ -1,6 +1,7 @@
 import path from 'node:path';
 
 export const KEY_PATTERN = /^[0-9a-f]{64}$/;
+export const SUMMARY_SUFFIX = '.txt';
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
@@ -51,7 +52,7 @@ export class Layout {
   }
   summaryFile(module: string, task: string): string {
     assertRef({ module, task, key: '0'.repeat(64) });
-    return path.join(this.summaries, module, `${task}.txt`);
+    return path.join(this.summaries, module, `${task}${SUMMARY_SUFFIX}`);
   }
   entryDir(ref: EntryRef): string {
     assertRef(ref);

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -63,7 +64,10 @@ async function listedAfresh(store: EntryStore, layout: Layout): Promise<ListedEn
   const kept = existsSync(summaryOf(layout)) ? readFileSync(summaryOf(layout)) : null;
   rmSync(layout.summaries, { recursive: true, force: true });
   const listed = await store.list();
-  if (kept) writeFileSync(summaryOf(layout), kept);
+  if (kept) {
+    mkdirSync(path.dirname(summaryOf(layout)), { recursive: true });
+    writeFileSync(summaryOf(layout), kept);
+  }
   return listed;
 }
 
@@ -153,6 +157,19 @@ describe('the listing summary is a cache, never the truth', () => {
     expect(readFileSync(summaryOf(layout), 'utf8')).not.toContain(refs[0].key);
     rmSync(layout.entryDir(refs[1]), { recursive: true, force: true });
     expect(await store.list()).toEqual([]);
+  });
+
+  it('prune removes the summaries of tasks left without entries (a dry run removes none)', async () => {
+    const { store, layout } = fresh();
+    const ref = await put(store, 'sum-prune-all');
+    await summarised(store, layout, [ref]);
+    const other = layout.summaryFile('tasks', 'other');
+    writeFileSync(other, 'a summary of a task with no entries folder\n');
+    await store.prune({ task: 'contract' }, { dryRun: true });
+    expect([existsSync(summaryOf(layout)), existsSync(other)]).toEqual([true, true]);
+    const pruned = await store.prune({ task: 'contract' }, { dryRun: false });
+    expect(pruned.removed.map((r) => r.ref.key)).toEqual([ref.key]);
+    expect([existsSync(summaryOf(layout)), existsSync(other)]).toEqual([false, false]);
   });
 
   it('an entry replaced (--force) is listed as the new entry', async () => {

@@ -1,11 +1,19 @@
 import { closeSync, fstatSync, lstatSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ENTRY_FILES, KEY_PATTERN, type EntryRef, type Layout } from '../layout.js';
+import { ENTRY_FILES, KEY_PATTERN, type EntryRef, isSegment, type Layout, SUMMARY_SUFFIX } from '../layout.js';
 import type { ListedEntry, ListQuery } from '../entry-store.js';
 import { checkMeta, type EntryMeta } from '../meta.js';
 import { swappedOut } from './swapped-out.js';
 import { statStamp } from '../../key/stamp.js';
-import { readSummary, recordMeta, settledMetaStamp, type SummaryRecord, usageStamp, writeSummary } from './summary.js';
+import {
+  readSummary,
+  recordMeta,
+  removeSummary,
+  settledMetaStamp,
+  type SummaryRecord,
+  usageStamp,
+  writeSummary,
+} from './summary.js';
 
 /** One entry as listings see it (the store interface's ListedEntry), with what prune needs besides. */
 export interface CatalogEntry extends ListedEntry {
@@ -74,6 +82,24 @@ const blocksOf = (st: { blocks: number | bigint } | undefined): number => (st ? 
 
 /** Hits (one line each) of a usage log's text. */
 const countHits = (text: string): number => text.split('\n').filter(Boolean).length;
+
+/** Removes the summaries of tasks with no entry left (after a prune): a summary of nothing is only disk use. */
+export function dropEmptySummaries(layout: Layout): void {
+  for (const module of subdirs(layout.summaries)) {
+    let names: string[];
+    try {
+      names = readdirSync(path.join(layout.summaries, module));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const task = name.endsWith(SUMMARY_SUFFIX) ? name.slice(0, -SUMMARY_SUFFIX.length) : '';
+      if (!isSegment(module) || !isSegment(task)) continue;
+      if (!subdirs(path.join(layout.cache, module, task)).some((key) => KEY_PATTERN.test(key)))
+        removeSummary(layout.summaryFile(module, task));
+    }
+  }
+}
 
 /** Every entry folder under cache/, optionally for one task (and module). */
 export function entryRefs(layout: Layout, filter: { task?: string; module?: string } = {}): EntryRef[] {

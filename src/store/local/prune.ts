@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CachexError, storeErrorFrom } from '../../errors.js';
 import { isLockHeld, lockedTargetsIn, tryAcquireKeyLock } from '../../lock/key-lock.js';
-import { describeEntry, listEntries, type CatalogEntry } from './catalog.js';
+import { describeEntry, dropEmptySummaries, listEntries, type CatalogEntry } from './catalog.js';
 import { ENTRY_FILES, type EntryRef, type Layout } from '../layout.js';
 import { checkSizes } from './load.js';
 import { removeEntry } from './remove.js';
@@ -327,6 +327,7 @@ export async function prune(
     result.removed.push(pruned);
     result.freedBytes += pruned.bytes;
   }
+  if (!options.dryRun) dropEmptySummaries(layout);
   result.remainingBytes = entries
     .filter((e) => inScope(e.ref, sel.task) && !removedKeys.has(`${e.ref.module}/${e.ref.task}/${e.ref.key}`))
     .reduce((n, e) => n + e.diskBytes, 0);
