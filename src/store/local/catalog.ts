@@ -272,12 +272,6 @@ function matches(ref: EntryRef, query: ListQuery): boolean {
   );
 }
 
-/**
- * Every entry matching the query. A key whose entry a --force run has just
- * moved aside (tmp/trash-…) is listed from there, so the old or the new entry
- * is visible at every instant; looked at after cache/, so a replace finishing
- * meanwhile shows its new entry instead.
- */
 /** The `n` entries whose folders were written last: one stat each, no meta.yaml read for the rest. */
 function newestOf(layout: Layout, refs: EntryRef[], n: number): EntryRef[] {
   const written = (ref: EntryRef) => statSync(layout.entryDir(ref), { throwIfNoEntry: false })?.mtimeMs ?? 0;
@@ -350,7 +344,6 @@ export async function listEntries(layout: Layout, query: ListQuery = {}): Promis
   const all = entryRefs(layout, query);
   let refs = all.filter((ref) => matches(ref, query));
   if (query.newest !== undefined) refs = newestOf(layout, refs, query.newest);
-  const listed = new Set(refs.map(refId));
   // Grouped by task, each with its summary; in the order of `refs`.
   const tasks = new Map<string, { module: string; task: string; keys: string[]; wanted: EntryRef[] }>();
   const group = (ref: EntryRef) => {
@@ -361,16 +354,21 @@ export async function listEntries(layout: Layout, query: ListQuery = {}): Promis
   };
   for (const ref of all) group(ref).keys.push(ref.key);
   for (const ref of refs) group(ref).wanted.push(ref);
-  const byRef = new Map<string, CatalogEntry>();
+  let entries: CatalogEntry[] = [];
   for (const g of tasks.values()) {
     if (!g.wanted.length) continue;
-    for (const entry of describeTask(layout, g.module, g.task, g.keys, g.wanted, query))
-      byRef.set(refId(entry.ref), entry);
+    for (const entry of describeTask(layout, g.module, g.task, g.keys, g.wanted, query)) entries.push(entry);
   }
-  const entries = refs.map((ref) => byRef.get(refId(ref))!);
-  for (const aside of swappedOut(layout)) {
-    if (!matches(aside.ref, query) || listed.has(refId(aside.ref))) continue;
-    listed.add(refId(aside.ref));
+  if (query.newest !== undefined) {
+    // Newest first across tasks, as `refs` has them.
+    const byRef = new Map(entries.map((entry) => [refId(entry.ref), entry]));
+    entries = refs.map((ref) => byRef.get(refId(ref))!);
+  }
+  const asides = swappedOut(layout);
+  const listed = asides.length ? new Set(refs.map(refId)) : null;
+  for (const aside of asides) {
+    if (!matches(aside.ref, query) || listed!.has(refId(aside.ref))) continue;
+    listed!.add(refId(aside.ref));
     const entry = describeEntry(layout, aside.ref, query, aside.dir).entry;
     // Deleted while we read it: the new entry is in place by then.
     entries.push(entry.meta ? entry : describeEntry(layout, aside.ref, query).entry);

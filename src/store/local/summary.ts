@@ -81,17 +81,18 @@ export function settledMetaStamp(st: BigIntStats, readAtMs: number): string | nu
 /** The records of a summary file; empty when there is none or any doubt about it. */
 export function readSummary(file: string): Map<string, SummaryRecord> {
   const records = new Map<string, SummaryRecord>();
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch {
     return records;
   }
-  const last = text.lastIndexOf(`\n${DIGEST}`);
-  if (last < 0 || !text.endsWith('\n')) return records;
-  const body = text.slice(0, last + 1);
-  if (text.slice(last + 1 + DIGEST.length, -1) !== sha256(body)) return records;
-  const lines = body.split('\n');
+  // The digest is of the bytes before its line: checked on the bytes, before they are decoded.
+  const last = bytes.lastIndexOf(`\n${DIGEST}`);
+  if (last < 0 || bytes[bytes.length - 1] !== 0x0a) return records;
+  const body = bytes.subarray(0, last + 1);
+  if (bytes.toString('latin1', last + 1 + DIGEST.length, bytes.length - 1) !== sha256(body)) return records;
+  const lines = body.toString('utf8').split('\n');
   if (lines[0] !== HEADER) return records;
   for (let i = 1; i < lines.length - 1; i++) {
     const fields = splitFields(lines[i], 5);
