@@ -50,9 +50,14 @@ export class Layout {
   get summaries(): string {
     return path.join(this.root, 'summaries');
   }
-  summaryFile(module: string, task: string): string {
+  /** The summaries of one task: one file per first hex digit of the key, so a change rewrites a sixteenth. */
+  summaryFolder(module: string, task: string): string {
     assertRef({ module, task, key: '0'.repeat(64) });
-    return path.join(this.summaries, module, `${task}${SUMMARY_SUFFIX}`);
+    return path.join(this.summaries, module, task);
+  }
+  summaryFile(module: string, task: string, shard: string): string {
+    if (!/^[0-9a-f]$/.test(shard)) throw new Error(`invalid summary shard ${JSON.stringify(shard)}`);
+    return path.join(this.summaryFolder(module, task), `${shard}${SUMMARY_SUFFIX}`);
   }
   entryDir(ref: EntryRef): string {
     assertRef(ref);

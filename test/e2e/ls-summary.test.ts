@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,15 +27,18 @@ function lsJson(ws: Workspace): Row[] {
   return JSON.parse(result.stdout) as Row[];
 }
 
-const summaryFile = (ws: Workspace) => path.join(ws.data, 'summaries', 'tasks', 'convert.txt');
+/** The task's summaries: one file per first hex digit of the key. */
+const summaryFolder = (ws: Workspace) => path.join(ws.data, 'summaries', 'tasks', 'convert');
+const summaryFile = (ws: Workspace, key: string) => path.join(summaryFolder(ws), `${key[0]}.txt`);
+const summaryText = (ws: Workspace, key: string) =>
+  existsSync(summaryFile(ws, key)) ? readFileSync(summaryFile(ws, key), 'utf8') : '';
 
 /** Lists until the summary records every key (a meta.yaml written a moment ago is not recorded yet). */
 async function summarised(ws: Workspace, keys: string[]): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     lsJson(ws);
-    const text = existsSync(summaryFile(ws)) ? readFileSync(summaryFile(ws), 'utf8') : '';
-    if (keys.every((key) => text.includes(`\n${key}\t`))) return;
+    if (keys.every((key) => summaryText(ws, key).includes(`\n${key}\t`))) return;
     if (Date.now() > deadline) throw new Error('the summary never recorded the entries');
     await sleep(50);
   }
@@ -81,13 +84,14 @@ describe('cachex ls through the summary of a task', () => {
   it('reads no meta.yaml for unchanged entries, and prints what a listing read afresh prints', () => {
     const through = opened(ws, [...CONFIG, 'ls']);
     expect(through.files.filter((f) => f.endsWith('meta.yaml'))).toEqual([]);
-    expect(through.files).toContain(summaryFile(ws));
-    const kept = readFileSync(summaryFile(ws));
-    rmSync(path.join(ws.data, 'summaries'), { recursive: true, force: true });
+    for (const key of keys) expect(through.files).toContain(summaryFile(ws, key));
+    const summaries = path.join(ws.data, 'summaries');
+    renameSync(summaries, `${summaries}-aside`);
     const afresh = opened(ws, [...CONFIG, 'ls']);
     expect(afresh.files.filter((f) => f.endsWith('meta.yaml'))).toHaveLength(3);
     expect(through.stdout).toBe(afresh.stdout);
-    writeFileSync(summaryFile(ws), kept);
+    rmSync(summaries, { recursive: true, force: true });
+    renameSync(`${summaries}-aside`, summaries);
   });
 
   it('counts a hit made after the summary was written', () => {
@@ -129,7 +133,9 @@ describe('cachex ls through the summary of a task', () => {
     const row = lsJson(ws).find((r) => r.key === keys[0])!;
     rmSync(row.dir, { recursive: true, force: true });
     expect(lsJson(ws).map((r) => r.key)).not.toContain(keys[0]);
-    expect(readdirSync(path.dirname(summaryFile(ws)))).toEqual(['convert.txt']);
-    expect(readFileSync(summaryFile(ws), 'utf8')).not.toContain(keys[0]);
+    // No temporary file left; no file of a digit no key starts with.
+    const digits = [...new Set(keys.slice(1).map((key) => `${key[0]}.txt`))].sort();
+    expect(readdirSync(summaryFolder(ws)).sort()).toEqual(digits);
+    expect(summaryText(ws, keys[0])).not.toContain(keys[0]);
   });
 });

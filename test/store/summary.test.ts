@@ -5,6 +5,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   truncateSync,
@@ -41,7 +42,10 @@ async function put(store: EntryStore, label: string, text = `bytes of ${label}`,
   return ref;
 }
 
-const summaryOf = (layout: Layout) => layout.summaryFile('tasks', 'contract');
+/** The summary file that holds `ref` (one per first hex digit of the key). */
+const summaryOf = (layout: Layout, ref: EntryRef) => layout.summaryFile('tasks', 'contract', ref.key[0]);
+const summaryText = (layout: Layout, ref: EntryRef) =>
+  existsSync(summaryOf(layout, ref)) ? readFileSync(summaryOf(layout, ref), 'utf8') : '';
 const metaOf = (layout: Layout, ref: EntryRef) => path.join(layout.entryDir(ref), 'meta.yaml');
 
 /**
@@ -52,22 +56,19 @@ async function summarised(store: EntryStore, layout: Layout, refs: EntryRef[]): 
   const deadline = Date.now() + 20_000;
   for (;;) {
     await store.list();
-    const text = existsSync(summaryOf(layout)) ? readFileSync(summaryOf(layout), 'utf8') : '';
-    if (refs.every((ref) => text.includes(`\n${ref.key}\t`))) return;
+    if (refs.every((ref) => summaryText(layout, ref).includes(`\n${ref.key}\t`))) return;
     if (Date.now() > deadline) throw new Error('the summary never recorded the entries');
     await sleep(25);
   }
 }
 
-/** The listing read afresh: no summary to help. */
+/** The listing read afresh: no summary to help (the summaries are put back afterwards). */
 async function listedAfresh(store: EntryStore, layout: Layout): Promise<ListedEntry[]> {
-  const kept = existsSync(summaryOf(layout)) ? readFileSync(summaryOf(layout)) : null;
-  rmSync(layout.summaries, { recursive: true, force: true });
+  const aside = `${layout.summaries}-aside`;
+  if (existsSync(layout.summaries)) renameSync(layout.summaries, aside);
   const listed = await store.list();
-  if (kept) {
-    mkdirSync(path.dirname(summaryOf(layout)), { recursive: true });
-    writeFileSync(summaryOf(layout), kept);
-  }
+  rmSync(layout.summaries, { recursive: true, force: true });
+  if (existsSync(aside)) renameSync(aside, layout.summaries);
   return listed;
 }
 
@@ -135,17 +136,18 @@ describe('the listing summary is a cache, never the truth', () => {
     const refs = [await put(store, 'sum-dmg-a'), await put(store, 'sum-dmg-b')];
     await summarised(store, layout, refs);
     const truth = byKey(await listedAfresh(store, layout));
-    const text = readFileSync(summaryOf(layout), 'utf8');
+    const file = summaryOf(layout, refs[0]);
+    const text = readFileSync(file, 'utf8');
     // A changed value with the stamp intact: only the file's digest tells.
     expect(text).toContain('"exitCode":0');
-    writeFileSync(summaryOf(layout), text.replace('"exitCode":0', '"exitCode":9'));
+    writeFileSync(file, text.replace('"exitCode":0', '"exitCode":9'));
     expect(byKey(await store.list())).toEqual(truth);
-    truncateSync(summaryOf(layout), Math.floor(text.length / 2));
+    truncateSync(file, Math.floor(text.length / 2));
     expect(byKey(await store.list())).toEqual(truth);
-    writeFileSync(summaryOf(layout), 'not a summary at all\n');
+    writeFileSync(file, 'not a summary at all\n');
     expect(byKey(await store.list())).toEqual(truth);
     await summarised(store, layout, refs);
-    expect(readFileSync(summaryOf(layout), 'utf8')).not.toContain('"exitCode":9');
+    expect(readFileSync(file, 'utf8')).not.toContain('"exitCode":9');
   });
 
   it('an entry removed behind its back is not listed, and leaves the summary', async () => {
@@ -154,7 +156,7 @@ describe('the listing summary is a cache, never the truth', () => {
     await summarised(store, layout, refs);
     rmSync(layout.entryDir(refs[0]), { recursive: true, force: true });
     expect((await store.list()).map((e) => e.ref.key)).toEqual([refs[1].key]);
-    expect(readFileSync(summaryOf(layout), 'utf8')).not.toContain(refs[0].key);
+    expect(summaryText(layout, refs[0])).not.toContain(refs[0].key);
     rmSync(layout.entryDir(refs[1]), { recursive: true, force: true });
     expect(await store.list()).toEqual([]);
   });
@@ -163,13 +165,15 @@ describe('the listing summary is a cache, never the truth', () => {
     const { store, layout } = fresh();
     const ref = await put(store, 'sum-prune-all');
     await summarised(store, layout, [ref]);
-    const other = layout.summaryFile('tasks', 'other');
+    const other = layout.summaryFile('tasks', 'other', '0');
+    mkdirSync(path.dirname(other), { recursive: true });
     writeFileSync(other, 'a summary of a task with no entries folder\n');
+    const folder = layout.summaryFolder('tasks', 'contract');
     await store.prune({ task: 'contract' }, { dryRun: true });
-    expect([existsSync(summaryOf(layout)), existsSync(other)]).toEqual([true, true]);
+    expect([existsSync(folder), existsSync(other)]).toEqual([true, true]);
     const pruned = await store.prune({ task: 'contract' }, { dryRun: false });
     expect(pruned.removed.map((r) => r.ref.key)).toEqual([ref.key]);
-    expect([existsSync(summaryOf(layout)), existsSync(other)]).toEqual([false, false]);
+    expect([existsSync(folder), existsSync(path.dirname(other))]).toEqual([false, false]);
   });
 
   it('an entry replaced (--force) is listed as the new entry', async () => {
@@ -200,13 +204,15 @@ describe('the listing summary is a cache, never the truth', () => {
     const { store, layout } = fresh();
     const first = await put(store, 'sum-temp-a');
     await summarised(store, layout, [first]);
-    const stale = `${summaryOf(layout)}.tmp-4242-0badf00d`;
-    const live = `${summaryOf(layout)}.tmp-4343-0badf00e`;
+    const stale = `${summaryOf(layout, first)}.tmp-4242-0badf00d`;
+    const live = `${summaryOf(layout, first)}.tmp-4343-0badf00e`;
     writeFileSync(stale, 'half a summ');
     writeFileSync(live, 'half a summ');
     const old = new Date(Date.now() - 10 * 60_000);
     utimesSync(stale, old, old);
-    const second = await put(store, 'sum-temp-b');
+    // A second entry in the same summary file makes the next listing rewrite it.
+    let second = await put(store, 'sum-temp-b');
+    for (let i = 0; second.key[0] !== first.key[0]; i++) second = await put(store, `sum-temp-${i}`);
     await summarised(store, layout, [first, second]);
     expect([existsSync(stale), existsSync(live)]).toEqual([false, true]);
   });

@@ -8,7 +8,7 @@ import { statStamp } from '../../key/stamp.js';
 import {
   readSummary,
   recordMeta,
-  removeSummary,
+  removeSummaries,
   settledMetaStamp,
   type SummaryRecord,
   usageStamp,
@@ -86,17 +86,10 @@ const countHits = (text: string): number => text.split('\n').filter(Boolean).len
 /** Removes the summaries of tasks with no entry left (after a prune): a summary of nothing is only disk use. */
 export function dropEmptySummaries(layout: Layout): void {
   for (const module of subdirs(layout.summaries)) {
-    let names: string[];
-    try {
-      names = readdirSync(path.join(layout.summaries, module));
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      const task = name.endsWith(SUMMARY_SUFFIX) ? name.slice(0, -SUMMARY_SUFFIX.length) : '';
+    for (const task of subdirs(path.join(layout.summaries, module))) {
       if (!isSegment(module) || !isSegment(task)) continue;
       if (!subdirs(path.join(layout.cache, module, task)).some((key) => KEY_PATTERN.test(key)))
-        removeSummary(layout.summaryFile(module, task));
+        removeSummaries(layout.summaryFolder(module, task));
     }
   }
 }
@@ -283,10 +276,11 @@ function newestOf(layout: Layout, refs: EntryRef[], n: number): EntryRef[] {
 }
 
 /** A summary is rewritten when this many entries' usage logs had to be read again (a rewrite costs about as much as reading that many). */
-const USAGE_REWRITE = 64;
+const USAGE_REWRITE = 8;
+/** Reading a summary costs about a twentieth of describing each of its entries afresh: not worth it for a few. */
 const SUMMARY_WORTH = 20;
 
-/** Describes the entries of one task, through its summary, and rewrites the summary when it saved less than it could. */
+/** Describes the entries of one task, a summary file (a sixteenth of its keys) at a time; in the order of `wanted`. */
 function describeTask(
   layout: Layout,
   module: string,
@@ -295,9 +289,48 @@ function describeTask(
   wanted: EntryRef[],
   query: ListQuery,
 ): CatalogEntry[] {
-  const file = layout.summaryFile(module, task);
+  const shards = new Map<string, { keys: string[]; wanted: EntryRef[] }>();
+  const shard = (key: string) => {
+    let s = shards.get(key[0]);
+    if (!s) shards.set(key[0], (s = { keys: [], wanted: [] }));
+    return s;
+  };
+  for (const key of keys) shard(key).keys.push(key);
+  for (const ref of wanted) shard(ref.key).wanted.push(ref);
   const taskDir = path.join(layout.cache, module, task);
-  // Reading the summary costs about a twentieth of describing each of its entries afresh: not worth it for a few.
+  if (wanted.length === keys.length) dropEmptyShards(layout.summaryFolder(module, task), shards);
+  const byKey = new Map<string, CatalogEntry>();
+  for (const [id, s] of shards) {
+    if (!s.wanted.length) continue;
+    for (const entry of describeShard(layout, taskDir, layout.summaryFile(module, task, id), s.keys, s.wanted, query))
+      byKey.set(entry.ref.key, entry);
+  }
+  return wanted.map((ref) => byKey.get(ref.key)!);
+}
+
+/** A listing of the whole task removes the summary files of digits no key starts with any more. */
+function dropEmptyShards(folder: string, shards: Map<string, unknown>): void {
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const digit = name.endsWith(SUMMARY_SUFFIX) && name.length === SUMMARY_SUFFIX.length + 1 ? name[0] : null;
+    if (digit && /^[0-9a-f]$/.test(digit) && !shards.has(digit)) removeSummaries(path.join(folder, name));
+  }
+}
+
+/** Describes entries through one summary file, and rewrites it when it saved less than it could. */
+function describeShard(
+  layout: Layout,
+  taskDir: string,
+  file: string,
+  keys: string[],
+  wanted: EntryRef[],
+  query: ListQuery,
+): CatalogEntry[] {
   const summary = wanted.length * SUMMARY_WORTH >= keys.length ? readSummary(file) : null;
   let changed = false;
   let usageReads = 0;

@@ -18,7 +18,8 @@ import type { EntryMeta } from '../meta.js';
 import { makeDirs } from '../make-dirs.js';
 
 /**
- * A derived summary of one task's entries, so listing a big store (`ls`,
+ * A derived summary of one task's entries (one file per first hex digit of
+ * the key, so a new entry rewrites a sixteenth), so listing a big store (`ls`,
  * `prune`, `stats`) needs neither the meta.yaml read and parse nor the
  * `du` walk of an entry that has not changed. Per entry it keeps meta.yaml's
  * stamp when that file was read and checked, the checked meta, the bytes of
@@ -142,9 +143,9 @@ export function writeSummary(file: string, records: Map<string, SummaryRecord>):
   }
 }
 
-/** Removes the summary of a task that has no entries folder any more. */
-export function removeSummary(file: string): void {
-  rmSync(file, { force: true });
+/** Removes a summary file, or the folder of a task's summaries. */
+export function removeSummaries(folder: string): void {
+  rmSync(folder, { recursive: true, force: true });
 }
 
 /** Temporary files a crashed writer left (a live writer renames its own within milliseconds). */
