@@ -109,7 +109,7 @@ export function entryRefs(layout: Layout, filter: { task?: string; module?: stri
   return refs;
 }
 
-/** An entry's meta.yaml, checked (self-digest, format, key) by the one reader every listing uses. */
+/** An entry's meta.yaml, checked (self-digest, format, key), for open(); listings read it with its stamp (readMetaStamped). */
 export async function readEntryMeta(dir: string, ref: EntryRef): Promise<{ meta: EntryMeta } | { problem: string }> {
   let text: string;
   try {
