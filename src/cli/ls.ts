@@ -75,10 +75,21 @@ const isEmpty = (value: unknown) =>
 
 /** The params that make up the key, as `name=value` (file params by their base name). */
 export function keyParamsText(meta: EntryMeta): string {
-  return Object.entries(meta.params ?? {})
-    .filter(([, record]) => !record?.ignored && !isEmpty(record?.value))
-    .map(([name, record]) => `${name}=${showValue(record?.value, isPathParam(meta, name))}`)
-    .join(' ');
+  // One plain loop: this runs once per row, 10 000 times for a big store, mostly before V8 has optimised it.
+  let text = '';
+  const params = meta.params ?? {};
+  for (const name of Object.keys(params)) {
+    const record = params[name];
+    if (record?.ignored || isEmpty(record?.value)) continue;
+    const value = record.value;
+    // Numbers and booleans read the same whatever the param's type.
+    const shown =
+      typeof value === 'number' || typeof value === 'boolean'
+        ? String(value)
+        : showValue(value, isPathParam(meta, name));
+    text = text ? `${text} ${name}=${shown}` : `${name}=${shown}`;
+  }
+  return text;
 }
 
 export interface WhereClause {
