@@ -152,6 +152,8 @@ interface Described {
   from: 'summary' | 'read';
   /** The usage log was read (its stamp differed from the record's). */
   usageRead: boolean;
+  /** The sealed size was measured now (the record had none). */
+  measured?: boolean;
 }
 
 function entryOf(
@@ -222,12 +224,17 @@ export function describeEntry(
         const verified = statSync(`${dir}${path.sep}${ENTRY_FILES.verified}`, { throwIfNoEntry: false });
         diskBytes = sealedBytes + usage.blocks + blocksOf(verified);
       }
-      const record = { ...known, sealedBytes, usageStamp: usage.stamp, hits: usage.hits };
+      // The record is this listing's own copy (read from the file for it): updated in place.
+      const changed = sealedBytes !== known.sealedBytes;
+      known.sealedBytes = sealedBytes;
+      known.usageStamp = usage.stamp;
+      known.hits = usage.hits;
       return {
         entry: entryOf(ref, dir, recordMeta(known), null, diskBytes, usage),
-        record,
+        record: known,
         from: 'summary',
         usageRead: usage.read,
+        measured: changed,
       };
     }
   }
@@ -350,8 +357,7 @@ function describeShard(
       if (described.record || known) changed = true;
     } else {
       if (described.usageRead) usageReads++;
-      if (described.record!.sealedBytes !== known!.sealedBytes) changed = true;
-      summary.set(ref.key, described.record!);
+      if (described.measured) changed = true;
     }
   }
   if (!summary) return entries;

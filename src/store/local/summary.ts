@@ -93,36 +93,37 @@ export function readSummary(file: string): Map<string, SummaryRecord> {
   if (last < 0 || bytes[bytes.length - 1] !== 0x0a) return records;
   const body = bytes.subarray(0, last + 1);
   if (bytes.toString('latin1', last + 1 + DIGEST.length, bytes.length - 1) !== sha256(body)) return records;
-  const lines = body.toString('utf8').split('\n');
-  if (lines[0] !== HEADER) return records;
-  for (let i = 1; i < lines.length - 1; i++) {
-    const fields = splitFields(lines[i], 5);
-    if (!fields) return new Map();
-    const [key, metaStamp, sealed, usage, hits, metaJson] = fields;
+  const text = body.toString('utf8');
+  let at = text.indexOf('\n');
+  if (text.slice(0, at) !== HEADER) return records;
+  at++;
+  // Field by field, without splitting into lines and arrays first: 10 000 records are read in one go.
+  const field = (end: number): string | null => {
+    const tab = text.indexOf('\t', at);
+    if (tab < 0 || tab > end) return null;
+    const value = text.slice(at, tab);
+    at = tab + 1;
+    return value;
+  };
+  while (at < text.length) {
+    const end = text.indexOf('\n', at);
+    const key = field(end);
+    const metaStamp = field(end);
+    const sealed = field(end);
+    const usage = field(end);
+    const hits = field(end);
+    if (key === null || metaStamp === null || sealed === null || usage === null || hits === null) return new Map();
     if (!KEY_PATTERN.test(key)) return new Map();
     records.set(key, {
       metaStamp,
       sealedBytes: sealed === '-' ? null : Number(sealed),
       usageStamp: usage === '-' ? null : usage,
       hits: Number(hits),
-      metaJson,
+      metaJson: text.slice(at, end),
     });
+    at = end + 1;
   }
   return records;
-}
-
-/** The first `n` tab-separated fields and the rest of the line. */
-function splitFields(line: string, n: number): string[] | null {
-  const fields: string[] = [];
-  let start = 0;
-  for (let i = 0; i < n; i++) {
-    const tab = line.indexOf('\t', start);
-    if (tab < 0) return null;
-    fields.push(line.slice(start, tab));
-    start = tab + 1;
-  }
-  fields.push(line.slice(start));
-  return fields;
 }
 
 /** Replaces the summary file with these records (best effort: a read-only store just lists the slow way). */
