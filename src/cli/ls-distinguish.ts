@@ -53,7 +53,9 @@ export function distinguishers<E extends { meta: EntryMeta | null }>(
   for (const entry of entries) {
     if (!entry.meta?.keyInputs) continue;
     const text = rowText(entry);
-    groups.set(text, [...(groups.get(text) ?? []), entry]);
+    const group = groups.get(text);
+    if (group) group.push(entry);
+    else groups.set(text, [entry]);
   }
   const found = new Map<E, string[]>();
   for (const group of groups.values()) {

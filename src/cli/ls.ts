@@ -75,10 +75,21 @@ const isEmpty = (value: unknown) =>
 
 /** The params that make up the key, as `name=value` (file params by their base name). */
 export function keyParamsText(meta: EntryMeta): string {
-  return Object.entries(meta.params ?? {})
-    .filter(([, record]) => !record?.ignored && !isEmpty(record?.value))
-    .map(([name, record]) => `${name}=${showValue(record?.value, isPathParam(meta, name))}`)
-    .join(' ');
+  // One plain loop: this runs once per row, 10 000 times for a big store, mostly before V8 has optimised it.
+  let text = '';
+  const params = meta.params ?? {};
+  for (const name of Object.keys(params)) {
+    const record = params[name];
+    if (record?.ignored || isEmpty(record?.value)) continue;
+    const value = record.value;
+    // Numbers and booleans read the same whatever the param's type.
+    const shown =
+      typeof value === 'number' || typeof value === 'boolean'
+        ? String(value)
+        : showValue(value, isPathParam(meta, name));
+    text = text ? `${text} ${name}=${shown}` : `${name}=${shown}`;
+  }
+  return text;
 }
 
 export interface WhereClause {
@@ -134,9 +145,10 @@ export function sortEntries(entries: CatalogEntry[], field: SortField | undefine
     used: (a, b) => time(b.lastUsed) - time(a.lastUsed),
     hits: (a, b) => b.hits - a.hits,
   };
+  // Equal names (most comparisons in a big store) skip localeCompare, which dominated sorting 10 000 rows.
   const byTask = (a: CatalogEntry, b: CatalogEntry) =>
-    a.ref.module.localeCompare(b.ref.module) ||
-    a.ref.task.localeCompare(b.ref.task) ||
+    (a.ref.module === b.ref.module ? 0 : a.ref.module.localeCompare(b.ref.module)) ||
+    (a.ref.task === b.ref.task ? 0 : a.ref.task.localeCompare(b.ref.task)) ||
     time(b.created) - time(a.created);
   return [...entries].sort(field ? (a, b) => by[field](a, b) || byTask(a, b) : byTask);
 }
@@ -213,7 +225,8 @@ async function lsTable(entries: CatalogEntry[]): Promise<string> {
   const { formatTimestamp, renderTable } = await import('../output/table.js');
   const { distinguishers } = await import('./ls-distinguish.js');
   const taskName = (e: CatalogEntry) => (e.ref.module === 'tasks' ? e.ref.task : `${e.ref.module}/${e.ref.task}`);
-  const paramsText = (e: CatalogEntry) => (e.meta ? keyParamsText(e.meta) : `(${e.metaProblem})`);
+  const texts = new Map(entries.map((e) => [e, e.meta ? keyParamsText(e.meta) : `(${e.metaProblem})`]));
+  const paramsText = (e: CatalogEntry) => texts.get(e)!;
   // Rows that would read the same get the key input that tells them apart (the converter binary, an env value…).
   const apart = distinguishers(entries, (e) => `${taskName(e)}\0${paramsText(e)}`);
   const rows = entries.map((e) => [

@@ -8,7 +8,8 @@ import type { Owner } from './owner.js';
  * (who holds it), `<key>.owner.json.<pid>` (a taker's owner file before it is
  * renamed into place) and `<key>.break` (serialises those who break it).
  */
-export const lockDir = (target: string): string => `${target}.lock`;
+export const LOCK_SUFFIX = '.lock';
+export const lockDir = (target: string): string => `${target}${LOCK_SUFFIX}`;
 export const ownerFile = (target: string): string => `${target}.owner.json`;
 export const tempOwnerFile = (target: string, pid: number = process.pid): string => `${ownerFile(target)}.${pid}`;
 export const breakerDir = (target: string): string => `${target}.break`;

@@ -1,10 +1,10 @@
-import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { timersPromises } from '../lazy-builtins.js';
 import { storeErrorFrom } from '../errors.js';
 import { breakDeadLock, breakSilentLock } from './breaker.js';
-import { lockDir, ownerFile, readOwner, tempOwnerFile } from './files.js';
+import { LOCK_SUFFIX, lockDir, ownerFile, readOwner, tempOwnerFile } from './files.js';
 import { ageInFileSystemClock, HeartbeatWatch, heartbeatStamp } from './heartbeat.js';
 import { judgeHolder, sameOwner } from './holder.js';
 import { currentOwner, type Owner } from './owner.js';
@@ -106,14 +106,27 @@ function silentInFileSystemClock(target: string): boolean {
 
 /** True when some live process holds the lock (used by prune and verify). */
 export function isLockHeld(target: string): boolean {
-  try {
-    statSync(lockDir(target));
-  } catch {
-    return false;
-  }
+  // Most keys are not locked: a stat that does not throw says so (an ENOENT error costs tens of µs).
+  if (!statSync(lockDir(target), { throwIfNoEntry: false })) return false;
   const holder = judgeHolder(target);
   if (holder.state !== 'heartbeat') return holder.state === 'alive';
   return !silentInFileSystemClock(target);
+}
+
+/** The targets in one folder of locks that have a lock folder now (one listing): only those can be held. */
+export function lockedTargetsIn(folder: string): Set<string> {
+  const targets = new Set<string>();
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return targets;
+  }
+  for (const name of names) {
+    const target = path.join(folder, name.slice(0, -LOCK_SUFFIX.length));
+    if (name.endsWith(LOCK_SUFFIX) && lockDir(target) === path.join(folder, name)) targets.add(target);
+  }
+  return targets;
 }
 
 function ensureLocksFolder(target: string): void {

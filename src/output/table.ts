@@ -10,7 +10,7 @@ export interface TableSpec {
 }
 
 const ANSI = /\x1b\[[0-9;]*m/g;
-const visibleLength = (text: string) => text.replace(ANSI, '').length;
+const visibleLength = (text: string) => (text.includes('\x1b') ? text.replace(ANSI, '').length : text.length);
 
 function pad(text: string, width: number, align: Align): string {
   const fill = ' '.repeat(Math.max(0, width - visibleLength(text)));

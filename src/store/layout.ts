@@ -1,6 +1,7 @@
 import path from 'node:path';
 
 export const KEY_PATTERN = /^[0-9a-f]{64}$/;
+export const SUMMARY_SUFFIX = '.txt';
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
@@ -44,6 +45,19 @@ export class Layout {
   }
   get static(): string {
     return path.join(this.root, 'static');
+  }
+  /** Derived summaries of each task's entries for listings (store/local/summary.ts): a cache, never the truth. */
+  get summaries(): string {
+    return path.join(this.root, 'summaries');
+  }
+  /** The summaries of one task: one file per first hex digit of the key, so a change rewrites a sixteenth. */
+  summaryFolder(module: string, task: string): string {
+    assertRef({ module, task, key: '0'.repeat(64) });
+    return path.join(this.summaries, module, task);
+  }
+  summaryFile(module: string, task: string, shard: string): string {
+    if (!/^[0-9a-f]$/.test(shard)) throw new Error(`invalid summary shard ${JSON.stringify(shard)}`);
+    return path.join(this.summaryFolder(module, task), `${shard}${SUMMARY_SUFFIX}`);
   }
   entryDir(ref: EntryRef): string {
     assertRef(ref);

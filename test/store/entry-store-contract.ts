@@ -101,6 +101,39 @@ export function registerEntryStoreContract(name: string, hooks: ContractHooks): 
       expect(await store.list({ task: 'contract', newest: 5 })).toHaveLength(3);
     });
 
+    it('list shows what is stored now: hits, a replace and a remove since an earlier listing', async () => {
+      const store = hooks.fresh();
+      const a = sampleInputs();
+      const b = sampleInputs();
+      for (const [{ ref, inputs }, text] of [
+        [a, 'first'],
+        [b, 'other'],
+      ] as const) {
+        const staged = stageRun(store, ref, text);
+        await store.put(staged, putRequest(inputs, text));
+        staged.discard();
+      }
+      // Listings a while apart, so whatever a backend remembers between them has settled.
+      const deadline = Date.now() + 300;
+      while (Date.now() < deadline) {
+        await store.list({ task: 'contract' });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const [before] = (await store.list({ task: 'contract' })).filter((e) => e.ref.key === a.ref.key);
+      expect((await store.lookup(a.ref, a.inputs)).status).toBe('hit');
+      const replacement = putRequest(a.inputs, 'replaced, and longer than before', true);
+      replacement.created = new Date(Date.parse(before.created!.toISOString()) + 1000).toISOString();
+      const staged = stageRun(store, a.ref, 'replaced, and longer than before');
+      expect((await store.put(staged, replacement)).storage.kind).toBe('stored');
+      staged.discard();
+      expect(await store.remove(b.ref, { why: 'pruned', ifBusy: 'skip' })).toBe('removed');
+      const listed = await store.list({ task: 'contract' });
+      expect(listed.map((e) => e.ref.key)).toEqual([a.ref.key]);
+      expect(listed[0].created?.toISOString()).toBe(replacement.created);
+      expect(listed[0].hits).toBe(0); // the replaced entry's usage went with it
+      expect(listed[0].diskBytes).toBeGreaterThan(0);
+    });
+
     it('an entry whose stored inputs differ from the expected ones is not a hit', async () => {
       const store = hooks.fresh();
       const { ref, inputs } = sampleInputs();

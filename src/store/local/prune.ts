@@ -1,8 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CachexError, storeErrorFrom } from '../../errors.js';
-import { isLockHeld, tryAcquireKeyLock } from '../../lock/key-lock.js';
-import { describeEntry, listEntries, type CatalogEntry } from './catalog.js';
+import { isLockHeld, lockedTargetsIn, tryAcquireKeyLock } from '../../lock/key-lock.js';
+import { describeEntry, dropEmptySummaries, listEntries, type CatalogEntry } from './catalog.js';
 import { ENTRY_FILES, type EntryRef, type Layout } from '../layout.js';
 import { checkSizes } from './load.js';
 import { removeEntry } from './remove.js';
@@ -75,7 +75,9 @@ function newestPerTask(scope: PruneCandidate[], keep: number): Set<PruneCandidat
   const groups = new Map<string, PruneCandidate[]>();
   for (const c of scope) {
     const id = `${c.ref.module}/${c.ref.task}`;
-    groups.set(id, [...(groups.get(id) ?? []), c]);
+    const group = groups.get(id);
+    if (group) group.push(c);
+    else groups.set(id, [c]);
   }
   const kept = new Set<PruneCandidate>();
   for (const group of groups.values()) {
@@ -162,17 +164,30 @@ export interface PruneResult {
 }
 
 function lastHit(dir: string): number | null {
-  try {
-    return statSync(path.join(dir, ENTRY_FILES.usage)).mtimeMs;
-  } catch {
-    return null;
-  }
+  return statSync(path.join(dir, ENTRY_FILES.usage), { throwIfNoEntry: false })?.mtimeMs ?? null;
+}
+
+/**
+ * Whether a live run holds an entry's key: only keys with a lock folder can
+ * be held, and one listing of each task's lock folder finds those (a stat per
+ * entry cost more than the rest of the choice). A lock taken after the
+ * listing is found by the removal, which takes the lock itself.
+ */
+function lockLooker(layout: Layout): (ref: EntryRef) => boolean {
+  const folders = new Map<string, Set<string>>();
+  return (ref) => {
+    const target = layout.lockTarget(ref);
+    const folder = path.dirname(target);
+    let locked = folders.get(folder);
+    if (!locked) folders.set(folder, (locked = lockedTargetsIn(folder)));
+    return locked.has(target) && isLockHeld(target);
+  };
 }
 
 /** Why an entry must be left alone right now, or undefined. */
-function busyReason(layout: Layout, entry: CatalogEntry, now: number, all: boolean): string | undefined {
-  if (isLockHeld(layout.lockTarget(entry.ref))) return 'a running command holds its key';
-  const hit = lastHit(entry.dir);
+function busyReason(entry: CatalogEntry, held: boolean, now: number, all: boolean): string | undefined {
+  if (held) return 'a running command holds its key';
+  const hit = entry.lastHitMs;
   if (!all && hit !== null && now - hit < RECENT_USE_MS)
     return 'it was used in the last minute (only --all removes it)';
   return undefined;
@@ -199,7 +214,7 @@ async function removeLocked(layout: Layout, chosen: PrunedEntry, seen: CatalogEn
   if (!lock) return { ok: false, reason: 'a running command holds its key' };
   try {
     if (!existsSync(layout.entryDir(chosen.ref))) return { ok: false, reason: 'it is gone already' };
-    const now = await describeEntry(layout, chosen.ref);
+    const now = describeEntry(layout, chosen.ref, { withoutSizes: true }).entry;
     if (now.created?.getTime() !== seen.created?.getTime())
       return { ok: false, reason: 'a newer run replaced it meanwhile' };
     const hit = lastHit(now.dir);
@@ -253,6 +268,7 @@ export async function prune(
 
   const now = Date.now();
   const entries = await listEntries(layout);
+  const isHeld = lockLooker(layout);
   const chosen: { entry: CatalogEntry; pruned: PrunedEntry }[] = [];
   const healthy: PruneCandidate[] = [];
   const byCandidate = new Map<PruneCandidate, CatalogEntry>();
@@ -263,8 +279,7 @@ export async function prune(
       : { file: 'meta.yaml', reason: entry.metaProblem ?? 'meta.yaml is unreadable' };
     if (problem && !existsSync(entry.dir)) continue; // removed since we listed it
     if (problem) {
-      if (isLockHeld(layout.lockTarget(entry.ref)))
-        result.skipped.push({ ref: entry.ref, reason: 'a running command holds its key' });
+      if (isHeld(entry.ref)) result.skipped.push({ ref: entry.ref, reason: 'a running command holds its key' });
       else {
         recordRecovery(layout, 'corrupt-found', entry.ref, { reason: `${problem.file}: ${problem.reason}` });
         chosen.push({
@@ -279,7 +294,7 @@ export async function prune(
       }
       continue;
     }
-    const candidate = { ...toCandidate(entry), busy: busyReason(layout, entry, now, Boolean(sel.all)) };
+    const candidate = { ...toCandidate(entry), busy: busyReason(entry, isHeld(entry.ref), now, Boolean(sel.all)) };
     byCandidate.set(candidate, entry);
     healthy.push(candidate);
   }
@@ -312,6 +327,7 @@ export async function prune(
     result.removed.push(pruned);
     result.freedBytes += pruned.bytes;
   }
+  if (!options.dryRun) dropEmptySummaries(layout);
   result.remainingBytes = entries
     .filter((e) => inScope(e.ref, sel.task) && !removedKeys.has(`${e.ref.module}/${e.ref.task}/${e.ref.key}`))
     .reduce((n, e) => n + e.diskBytes, 0);

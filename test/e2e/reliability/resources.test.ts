@@ -157,6 +157,11 @@ describe.skipIf(cannotMount())(withReason('resource faults on a small tmpfs data
         expect(hit.stderr).toMatch(/^hit /m);
         expect(hit.stdout).toBe(clean.stdout);
       }
+      // Listing cannot write its summary here: it lists all the same (and says nothing about the summary).
+      const listed = ws.run(cx(['ls', '--json']));
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stderr).toBe('');
+      expect(JSON.parse(listed.stdout)).toHaveLength(2);
       const calls = ws.converterRuns();
       const miss = ws.run(cx(['run', 'potree', '--file', b]));
       expectStoreError(

@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type BigIntStats,
+  type Stats,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { sha256 } from '../../key/digest.js';
+import { statStamp } from '../../key/stamp.js';
+import { CACHEX_VERSION } from '../../version.js';
+import { KEY_PATTERN } from '../layout.js';
+import type { EntryMeta } from '../meta.js';
+import { makeDirs } from '../make-dirs.js';
+
+/**
+ * A derived summary of one task's entries (one file per first hex digit of
+ * the key, so a new entry rewrites a sixteenth), so listing a big store (`ls`,
+ * `prune`, `stats`) needs neither the meta.yaml read and parse nor the
+ * `du` walk of an entry that has not changed. Per entry it keeps meta.yaml's
+ * stamp when that file was read and checked, the checked meta, the bytes of
+ * the entry's sealed files, and usage.log's stamp with the hits counted then.
+ *
+ * A cache, never the truth (like the digest cache):
+ * - a record counts only while meta.yaml has that exact stamp — device, inode,
+ *   size, mtime and ctime; ctime catches an edit that set mtime back, and a
+ *   replaced entry has a new inode — else the entry is read and checked again;
+ * - it is only ever consulted for an entry folder that is there (listings
+ *   start from cache/), so an entry removed behind its back is never shown;
+ * - the file ends with the digest of its text; a damaged, truncated, foreign or
+ *   older-format file is ignored as a whole;
+ * - a meta.yaml changed within the clock's granularity of its read is not
+ *   recorded (git's "racy" files), so a same-size edit in the same tick as the
+ *   read cannot hide behind an equal stamp.
+ * Written as a temporary file renamed into place: concurrent writers leave one
+ * whole summary, a crash at most a temporary file (removed by the next writer).
+ */
+const HEADER = `cachex-summary 1 ${CACHEX_VERSION}`;
+const DIGEST = 'digest ';
+const TEMP = /\.tmp-\d+-[0-9a-f]+$/;
+const TEMP_STALE_MS = 60_000;
+
+export interface SummaryRecord {
+  /** meta.yaml's content stamp when it was read and checked. */
+  metaStamp: string;
+  /** Bytes on disk of the entry without usage.log and verified.json (which change after it is sealed); null: not measured. */
+  sealedBytes: number | null;
+  /** usage.log's stamp when `hits` was counted; null when there was none. */
+  usageStamp: string | null;
+  hits: number;
+  /** The checked meta as JSON, parsed only when the record is used. */
+  metaJson: string;
+  meta?: EntryMeta;
+}
+
+/** The checked meta of a record (parsed once). */
+export function recordMeta(record: SummaryRecord): EntryMeta {
+  if (!record.meta) record.meta = JSON.parse(record.metaJson) as EntryMeta;
+  return record.meta;
+}
+
+/** usage.log's stamp: it only grows (one line per hit), so device, inode, size and mtime (to the µs) tell a change. */
+export function usageStamp(st: Stats): string {
+  return `${st.dev} ${st.ino} ${st.size} ${st.mtimeMs}`;
+}
+
+/**
+ * meta.yaml's stamp, or null when the file changed too recently to be told
+ * apart from a change in the same clock tick: `readAtMs` is when it was read.
+ */
+export function settledMetaStamp(st: BigIntStats, readAtMs: number): string | null {
+  const coarse = st.ctimeNs % 1_000_000n === 0n && st.mtimeNs % 1_000_000n === 0n;
+  const limit = BigInt(Math.floor(readAtMs)) * 1_000_000n - (coarse ? 2_000_000_000n : 50_000_000n);
+  if (st.ctimeNs >= limit || st.mtimeNs >= limit) return null;
+  return statStamp(st, 'content');
+}
+
+/** The records of a summary file; empty when there is none or any doubt about it. */
+export function readSummary(file: string): Map<string, SummaryRecord> {
+  const records = new Map<string, SummaryRecord>();
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    return records;
+  }
+  // The digest is of the bytes before its line: checked on the bytes, before they are decoded.
+  const last = bytes.lastIndexOf(`\n${DIGEST}`);
+  if (last < 0 || bytes[bytes.length - 1] !== 0x0a) return records;
+  const body = bytes.subarray(0, last + 1);
+  if (bytes.toString('latin1', last + 1 + DIGEST.length, bytes.length - 1) !== sha256(body)) return records;
+  const text = body.toString('utf8');
+  let at = text.indexOf('\n');
+  if (text.slice(0, at) !== HEADER) return records;
+  at++;
+  // Field by field, without splitting into lines and arrays first: 10 000 records are read in one go.
+  const field = (end: number): string | null => {
+    const tab = text.indexOf('\t', at);
+    if (tab < 0 || tab > end) return null;
+    const value = text.slice(at, tab);
+    at = tab + 1;
+    return value;
+  };
+  while (at < text.length) {
+    const end = text.indexOf('\n', at);
+    const key = field(end);
+    const metaStamp = field(end);
+    const sealed = field(end);
+    const usage = field(end);
+    const hits = field(end);
+    if (key === null || metaStamp === null || sealed === null || usage === null || hits === null) return new Map();
+    if (!KEY_PATTERN.test(key)) return new Map();
+    records.set(key, {
+      metaStamp,
+      sealedBytes: sealed === '-' ? null : Number(sealed),
+      usageStamp: usage === '-' ? null : usage,
+      hits: Number(hits),
+      metaJson: text.slice(at, end),
+    });
+    at = end + 1;
+  }
+  return records;
+}
+
+/** Replaces the summary file with these records (best effort: a read-only store just lists the slow way). */
+export function writeSummary(file: string, records: Map<string, SummaryRecord>): void {
+  const lines = [HEADER];
+  for (const [key, r] of records) {
+    lines.push(`${key}\t${r.metaStamp}\t${r.sealedBytes ?? '-'}\t${r.usageStamp ?? '-'}\t${r.hits}\t${r.metaJson}`);
+  }
+  const body = `${lines.join('\n')}\n`;
+  const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    makeDirs(path.dirname(file));
+    removeStaleTemps(path.dirname(file));
+    writeFileSync(temp, `${body}${DIGEST}${sha256(body)}\n`);
+    renameSync(temp, file);
+  } catch {
+    rmSync(temp, { force: true });
+  }
+}
+
+/** Removes a summary file, or the folder of a task's summaries. */
+export function removeSummaries(folder: string): void {
+  rmSync(folder, { recursive: true, force: true });
+}
+
+/** Temporary files a crashed writer left (a live writer renames its own within milliseconds). */
+function removeStaleTemps(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!TEMP.test(name)) continue;
+    const full = path.join(dir, name);
+    const st = statSync(full, { throwIfNoEntry: false });
+    if (st && Date.now() - st.mtimeMs > TEMP_STALE_MS) rmSync(full, { force: true });
+  }
+}
