@@ -23,7 +23,7 @@ export async function runIfFreshHit(req: RunRequest): Promise<RunOutcome | null>
   if (found.status !== 'hit' || freshness(found.entry.meta(), req.lifetime) !== 'fresh') return null;
   const done = finishHit(req, found.entry, found.source, 'fresh');
   if (done.placementError instanceof SourceVanished) return null;
-  req.store.recordHit(ref); // as the lookup runTask makes records every hit it finds
+  req.store.recordHit(ref, found.entry.identity); // as the lookup runTask makes records every hit it finds
   return recordRun(req, done, Number(process.hrtime.bigint() - started) / 1e6);
 }
 

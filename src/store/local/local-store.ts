@@ -36,7 +36,7 @@ import { Staging } from './staging.js';
 import { restoreAbandoned } from './swapped-out.js';
 import { countTakeOver, recordRecovery } from './recovery.js';
 import { freeSpace, type MinFreeSpace, requiredFreeBytes } from '../free-space.js';
-import { statStamp } from '../../key/stamp.js';
+import { fileIdentity } from '../../key/stamp.js';
 
 const CHUNKED_FILE = 'result.v8c';
 
@@ -72,11 +72,13 @@ export class LocalStore implements EntryStore {
   }
 
   async lookup(ref: EntryRef, expected: KeyInputs, opts: LookupOptions = {}): Promise<Lookup> {
-    // Under the lock no run can be mid-replace; without it, only a swap whose run died is put back.
-    restoreAbandoned(this.layout, ref, Boolean(opts.repair));
-    const found = await loadEntry(this.layout, ref, expected);
+    let found = await loadEntry(this.layout, ref, expected);
+    // No entry folder: a --force between its two renames, or one killed there, has it in tmp/. Under the lock
+    // no run can be mid-replace; without it, only a swap whose run died is put back (and then read).
+    if (found.status === 'miss' && restoreAbandoned(this.layout, ref, Boolean(opts.repair)))
+      found = await loadEntry(this.layout, ref, expected);
     if (found.status === 'hit') {
-      if (opts.record !== false) recordHit(found.entry.dir);
+      if (opts.record !== false) recordHit(found.entry.dir, found.entry.identity);
       const { dir, meta, ...read } = found.entry;
       const entry: LoadedEntry = Object.assign(new LocalHandle(ref, dir, meta), read);
       return { status: 'hit', source: 'local', entry };
@@ -226,12 +228,13 @@ export class LocalStore implements EntryStore {
     return 'meta' in read ? new LocalHandle(ref, dir, read.meta) : null;
   }
 
-  /** meta.yaml's device, inode, size and mtime: a pruned entry has none, a replaced one a new inode. */
+  /** meta.yaml's device, inode, size and mtime (stamp.ts fileIdentity): a pruned entry has none, a replaced one a new inode. */
   identity(ref: EntryRef): string | null {
     let file = this.metaPaths.get(ref);
     if (file === undefined) this.metaPaths.set(ref, (file = path.join(this.layout.entryDir(ref), ENTRY_FILES.meta)));
     try {
-      return statStamp(statSync(file, { bigint: true }), 'file');
+      const st = statSync(file, { throwIfNoEntry: false });
+      return st ? fileIdentity(st) : null;
     } catch {
       return null;
     }
@@ -244,8 +247,8 @@ export class LocalStore implements EntryStore {
     return this.identity(ref) === null ? null : path.join(this.layout.entryDir(ref), ENTRY_FILES.out);
   }
 
-  recordHit(ref: EntryRef): void {
-    recordHit(this.layout.entryDir(ref));
+  recordHit(ref: EntryRef, identity?: string): void {
+    recordHit(this.layout.entryDir(ref), identity);
   }
 
   list(query: ListQuery = {}): Promise<ListedEntry[]> {
