@@ -87,7 +87,12 @@ export function place(
   entry: EntryHandle | null,
   hit: boolean,
 ): Pick<RunOutcome, 'placement' | 'placementError'> {
-  const placement = req.placement ?? {};
+  const placement = req.placement;
+  // Nothing to place (every library call): where the outputs are, as placeOutputs would say.
+  if (!placement || (!placement.out && !placement.publish && !placement.restoreTo)) {
+    const outDir = source.outputs.length > 0 && entry ? source.outDir : null;
+    return { placement: { outDir, published: null, publishSkipped: null, outReport: null }, placementError: null };
+  }
   try {
     const placed = placeOutputs({ ...source, stored: Boolean(entry), hit }, placement, req.store.root);
     return { placement: placed, placementError: null };

@@ -133,11 +133,9 @@ export function filesOf(dir: string): EntryFiles {
 /**
  * A whole file and its stat, through one open file (open, fstat, read,
  * close: what readFileSync does, with the stat kept). null when it cannot be
- * opened or read. `dedicated`: the bytes get an ArrayBuffer of their own
- * rather than a slice of Node's shared pool (a result's typed arrays may be
- * views into them).
+ * opened or read.
  */
-function readWithStat(file: string, dedicated = false): { bytes: Buffer; st: Stats } | null {
+function readWithStat(file: string): { bytes: Buffer; st: Stats } | null {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -146,7 +144,7 @@ function readWithStat(file: string, dedicated = false): { bytes: Buffer; st: Sta
   }
   try {
     const st = fstatSync(fd);
-    const bytes = dedicated ? Buffer.allocUnsafeSlow(st.size) : Buffer.allocUnsafe(st.size);
+    const bytes = Buffer.allocUnsafe(st.size);
     let pos = 0;
     while (pos < bytes.length) {
       const n = readSync(fd, bytes, pos, bytes.length - pos, pos);
@@ -159,6 +157,37 @@ function readWithStat(file: string, dedicated = false): { bytes: Buffer; st: Sta
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * A file expected to hold `size` bytes, without a stat: open, one read of up
+ * to size + 1 bytes, close. Shorter or longer, it is read whole after all (so
+ * the check that follows names its real size). The bytes have an ArrayBuffer
+ * of their own, not a slice of Node's shared pool: a result's typed arrays
+ * may be views into them. null when it cannot be opened or read.
+ */
+function readSized(file: string, size: number): Buffer | null {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const bytes = Buffer.allocUnsafeSlow(size + 1);
+    let pos = 0;
+    while (pos < bytes.length) {
+      const n = readSync(fd, bytes, pos, bytes.length - pos, pos);
+      if (n === 0) break;
+      pos += n;
+    }
+    if (pos === size) return bytes.subarray(0, size);
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+  return readOrNull(file);
 }
 
 type LoadedOnce = LoadOutcome & { metaIdentity?: string | null };
@@ -198,7 +227,7 @@ function loadOnce(dir: string, ref: EntryRef, expected: KeyInputs | undefined, o
     if (typeof read === 'string') return corrupt(meta.result.file, read);
     value = read.value;
   } else if (meta.result) {
-    const bytes = readWithStat(path.join(dir, path.basename(meta.result.file)), true)?.bytes;
+    const bytes = readSized(path.join(dir, path.basename(meta.result.file)), meta.result.size);
     if (!bytes) return corrupt(meta.result.file, 'result file is missing');
     const decoded = decodeResult(bytes, meta.result);
     if (typeof decoded === 'string') return corrupt(meta.result.file, decoded);

@@ -47,7 +47,7 @@ class LocalHandle implements EntryHandle {
     private readonly entryMeta: EntryMeta,
   ) {}
   outDir(): string {
-    return path.join(this.dir, ENTRY_FILES.out);
+    return `${this.dir}${path.sep}${ENTRY_FILES.out}`;
   }
   meta(): EntryMeta {
     return this.entryMeta;
