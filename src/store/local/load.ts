@@ -178,8 +178,9 @@ function readSized(file: string, size: number): Buffer | null {
     let pos = 0;
     while (pos < bytes.length) {
       const n = readSync(fd, bytes, pos, bytes.length - pos, pos);
-      if (n === 0) break;
       pos += n;
+      // A short read of a regular file is its end; were it not, the whole-file read below sorts it out.
+      if (n === 0 || pos < bytes.length) break;
     }
     if (pos === size) return bytes.subarray(0, size);
   } catch {
