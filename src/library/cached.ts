@@ -18,14 +18,20 @@ const RECORD_HIT_EVERY_MS = 60_000;
 /** Argument sets whose keys are remembered per cached function (then forgotten all at once). */
 const PREPARED_CALLS = 1000;
 
-/**
- * One string per argument set and surroundings, or null when an argument is
- * not a primitive (an object could change between calls). Names and strings
- * carry their lengths, so no two sets share a fingerprint.
- */
-function fingerprintOf(args: Record<string, unknown>, envNames: readonly string[]): string | null {
+/** The surroundings a remembered key depends on besides the arguments: the working folder, DATA_FOLDER, the task's variables. */
+function surroundingsOf(envNames: readonly string[]): string {
   let text = `${process.cwd()}\0${process.env.DATA_FOLDER ?? '\u0001'}`;
   for (const name of envNames) text += `\0${process.env[name] ?? '\u0001'}`;
+  return text;
+}
+
+/**
+ * One string per argument set, or null when an argument is not a primitive
+ * (an object could change between calls). Names and strings carry their
+ * lengths, so no two sets share a fingerprint.
+ */
+function fingerprintOf(args: Record<string, unknown>): string | null {
+  let text = '';
   for (const name of Object.keys(args)) {
     const value = args[name];
     const type = typeof value;
@@ -62,7 +68,10 @@ export class CachedState {
     remoteUploads: 0,
     remoteErrors: 0,
   };
-  private readonly prepared = new Map<string, PreparedCall>();
+  /** Remembered keys by argument fingerprint, for the surroundings last used (bySurroundings holds them all). */
+  private prepared = new Map<string, PreparedCall>();
+  private surroundings: string | null = null;
+  private readonly bySurroundings = new Map<string, Map<string, PreparedCall>>();
   private readonly memoisable: boolean;
 
   constructor(
@@ -85,8 +94,19 @@ export class CachedState {
    */
   prepare(given: unknown[]): PreparedCall {
     const args = callArgs(this.name, given);
-    const fingerprint = this.memoisable ? fingerprintOf(args, this.options.task.env) : null;
+    const fingerprint = this.memoisable ? fingerprintOf(args) : null;
     if (fingerprint === null) return prepareCall(this.options, args);
+    // Keys are remembered per set of surroundings; the set is looked up only when it is not the last one used.
+    const surroundings = surroundingsOf(this.options.task.env);
+    if (surroundings !== this.surroundings) {
+      this.surroundings = surroundings;
+      let prepared = this.bySurroundings.get(surroundings);
+      if (prepared === undefined) {
+        if (this.bySurroundings.size >= 8) this.bySurroundings.clear();
+        this.bySurroundings.set(surroundings, (prepared = new Map()));
+      }
+      this.prepared = prepared;
+    }
     const known = this.prepared.get(fingerprint);
     if (known) return known; // shared: run() gives the function a copy of its arguments
     const call = prepareCall(this.options, args);
@@ -158,7 +178,7 @@ export class CachedState {
   private fromMemory(call: PreparedCall): MemoryEntry | null {
     const held = this.memory?.get(call.memoryKey);
     if (!held) return null;
-    if (call.store.identity(held.ref) !== held.identity) {
+    if (!call.store.hasIdentity(held.ref, held.identity)) {
       this.memory!.delete(call.memoryKey);
       return null;
     }

@@ -35,6 +35,8 @@ export interface EntryStore {
    * whether what it holds is still the stored entry.
    */
   identity(ref: EntryRef): string | null;
+  /** Whether identity(ref) would return `identity` (one stat), cheaper than comparing the two. */
+  hasIdentity(ref: EntryRef, identity: string): boolean;
   /** The folder of a stored entry's outputs (one stat), or null when none is stored. */
   outDir(ref: EntryRef): string | null;
   /**

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { type Stats, statSync } from 'node:fs';
 import path from 'node:path';
 import { v8 } from '../../lazy-builtins.js';
 import { CachexError, storeErrorFrom } from '../../errors.js';
@@ -239,6 +239,30 @@ export class LocalStore implements EntryStore {
       return null;
     }
   }
+
+  /**
+   * identity(ref) === identity, without building the string: a memory hit asks on every call. The numbers of
+   * an identity are parsed once (JavaScript prints a number so that it reads back exactly).
+   */
+  hasIdentity(ref: EntryRef, identity: string): boolean {
+    let file = this.metaPaths.get(ref);
+    if (file === undefined) this.metaPaths.set(ref, (file = path.join(this.layout.entryDir(ref), ENTRY_FILES.meta)));
+    let st: Stats | undefined;
+    try {
+      st = statSync(file, { throwIfNoEntry: false });
+    } catch {
+      return false;
+    }
+    if (st === undefined) return false;
+    let parts = this.identityParts.get(identity);
+    if (parts === undefined) {
+      if (this.identityParts.size >= 4096) this.identityParts.clear();
+      this.identityParts.set(identity, (parts = identity.split(' ').map(Number)));
+    }
+    return st.dev === parts[0] && st.ino === parts[1] && st.size === parts[2] && st.mtimeMs === parts[3];
+  }
+
+  private readonly identityParts = new Map<string, number[]>();
 
   /** meta.yaml's path per ref object: a memory hit asks for the identity of the same ref on every call. */
   private readonly metaPaths = new WeakMap<EntryRef, string>();
