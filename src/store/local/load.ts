@@ -73,7 +73,7 @@ function checkLog(file: string, name: string, record: BlobRecord | undefined): B
  * problem makes it corrupt; it is never returned half-checked.
  */
 export interface LoadOptions {
-  /** Re-hash every output even when its stat stamp was verified before (`cachex verify`). */
+  /** Re-hash every output even when its stat stamp was verified before, and list every folder (`cachex verify`). */
   rehashOutputs?: boolean;
 }
 
@@ -242,7 +242,7 @@ function loadOnce(dir: string, ref: EntryRef, expected: KeyInputs | undefined, o
   } catch {
     /* re-verify every output */
   }
-  const checked = checkOutputs(files.out, meta.outputs ?? [], stamps);
+  const checked = checkOutputs(files.out, meta.outputs ?? [], stamps, !options.rehashOutputs);
   if ('problem' in checked) return corrupt(checked.problem.file, checked.problem.reason);
   if (checked.changed) writeStamps(files.verified, checked.stamps);
   return { status: 'hit', entry: { dir, meta, stdout, stderr, result, value, identity } };

@@ -173,6 +173,8 @@ export function checkOutputs(
   outDir: string,
   outputs: OutputRecord[],
   stamps: Record<string, string>,
+  /** false: list every folder, whatever was remembered (`cachex verify` trusts no stamp). */
+  trustListings = true,
 ): { problem: OutputProblem } | { stamps: Record<string, string>; changed: boolean } {
   const fresh: Record<string, string> = {};
   let changed = false;
@@ -227,7 +229,7 @@ export function checkOutputs(
   for (const rel of folders) {
     const folder = rel ? path.join(outDir, rel) : outDir;
     const stamp = folderStamp(folder);
-    if (stamp !== null && listedFolders.get(folder) === stamp) continue;
+    if (trustListings && stamp !== null && listedFolders.get(folder) === stamp) continue;
     let names: string[];
     try {
       names = readdirSync(folder).sort();
