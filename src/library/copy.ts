@@ -17,24 +17,31 @@ export function fresh(bytes: Buffer): unknown {
 
 /** Deeper than this, a value is copied by the deserializer (a recursive copy could overflow the stack). */
 const MAX_DEPTH = 64;
+/**
+ * With more nodes than this (or an array longer), too: checking a long array's
+ * keys would list them all as strings, and the deserializer copies big
+ * results as fast as a walk does.
+ */
+const MAX_NODES = 10_000;
 
 /**
  * Whether `value` is a tree of plain data only: primitives, plain objects
  * (Object.prototype, own enumerable data properties, none named
  * `__proto__`) and dense arrays without extra properties, with no object
  * reached twice (shared or circular structures keep their sharing only
- * through the deserializer). Such a value is what the deserializer makes of
+ * through the deserializer), at most MAX_DEPTH deep and MAX_NODES objects
+ * (and array items) large. Such a value is what the deserializer makes of
  * it again, node for node; it is frozen on the way, as the memory layer's
  * master copy that nobody else ever sees.
  */
 function isPlainTree(value: unknown, depth: number, seen: Set<object>): boolean {
   if (typeof value !== 'object' || value === null) return typeof value !== 'function' && typeof value !== 'symbol';
-  if (depth > MAX_DEPTH || seen.has(value)) return false;
+  if (depth > MAX_DEPTH || seen.has(value) || seen.size >= MAX_NODES) return false;
   seen.add(value);
   const proto = Object.getPrototypeOf(value);
   if (proto === Array.prototype && Array.isArray(value)) {
     const array = value as unknown[];
-    if (Object.keys(array).length !== array.length) return false; // holes or extra properties
+    if (array.length > MAX_NODES || Object.keys(array).length !== array.length) return false; // holes or extra properties
     for (let i = 0; i < array.length; i++) {
       if (!Object.hasOwn(array, i) || !isPlainTree(array[i], depth + 1, seen)) return false;
     }
