@@ -65,7 +65,11 @@ const CASES: [string, unknown, 'value' | 'tree' | 'deserialized'][] = [
   ['minus zero inside', { z: -0, list: [-0, Number.NaN] }, 'tree'],
   ['64 levels deep', deep(60), 'tree'],
   ['100 levels deep', deep(100), 'deserialized'],
-  ['a long array (copied by the deserializer, not walked)', Array.from({ length: 20_000 }, (_, i) => i), 'deserialized'],
+  [
+    'a long array (copied by the deserializer, not walked)',
+    Array.from({ length: 20_000 }, (_, i) => i),
+    'deserialized',
+  ],
   ['many small objects', Array.from({ length: 3000 }, (_, i) => ({ i })), 'tree'],
   ['more objects than a walk takes', Array.from({ length: 9000 }, (_, i) => ({ i, o: { i } })), 'deserialized'],
   ['a sparse array', holey, 'deserialized'],
