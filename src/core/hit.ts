@@ -23,7 +23,7 @@ export async function runIfFreshHit(req: RunRequest): Promise<RunOutcome | null>
   if (found.status !== 'hit' || freshness(found.entry.meta(), req.lifetime) !== 'fresh') return null;
   const done = finishHit(req, found.entry, found.source, 'fresh');
   if (done.placementError instanceof SourceVanished) return null;
-  req.store.recordHit(ref); // as the lookup runTask makes records every hit it finds
+  req.store.recordHit(ref, found.entry.identity); // as the lookup runTask makes records every hit it finds
   return recordRun(req, done, Number(process.hrtime.bigint() - started) / 1e6);
 }
 
@@ -87,7 +87,12 @@ export function place(
   entry: EntryHandle | null,
   hit: boolean,
 ): Pick<RunOutcome, 'placement' | 'placementError'> {
-  const placement = req.placement ?? {};
+  const placement = req.placement;
+  // Nothing to place (every library call): where the outputs are, as placeOutputs would say.
+  if (!placement || (!placement.out && !placement.publish && !placement.restoreTo)) {
+    const outDir = source.outputs.length > 0 && entry ? source.outDir : null;
+    return { placement: { outDir, published: null, publishSkipped: null, outReport: null }, placementError: null };
+  }
   try {
     const placed = placeOutputs({ ...source, stored: Boolean(entry), hit }, placement, req.store.root);
     return { placement: placed, placementError: null };

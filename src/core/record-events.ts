@@ -45,24 +45,43 @@ async function reasonOf(req: RunRequest, outcome: RunOutcome): Promise<string | 
   }
 }
 
+/** One EventLog per data folder: a library process records a hit per call. */
+const logs = new Map<string, EventLog>();
+function eventLogOf(root: string): EventLog {
+  let log = logs.get(root);
+  if (log === undefined) {
+    if (logs.size >= 16) logs.clear();
+    logs.set(root, (log = new EventLog(root)));
+  }
+  return log;
+}
+
 /**
  * Appends the run's events to the statistics log (one for the lookup, one for
  * the store step) and gives a miss its reason. Best effort: never fails a run.
  */
 export async function recordRun(req: RunRequest, outcome: RunOutcome, elapsedMs: number): Promise<RunOutcome> {
   if (req.record === false) return outcome;
-  const log = new EventLog(req.store.root);
+  const log = eventLogOf(req.store.root);
   const base = { task: outcome.ref.task, module: outcome.ref.module, key: outcome.ref.key };
   if (outcome.status === 'hit' && !req.refreshing) {
-    const bytes = outcome.entry?.meta().outputs.reduce((sum, o) => sum + (o.type === 'file' ? o.size : 0), 0);
-    log.append({
-      ...base,
+    const outputs = outcome.entry?.meta().outputs;
+    let bytes: number | undefined;
+    if (outputs) {
+      bytes = 0;
+      for (const o of outputs) if (o.type === 'file') bytes += o.size;
+    }
+    const hit: NewEvent = {
+      task: base.task,
+      module: base.module,
+      key: base.key,
       event: 'hit',
       tier: (outcome.source ?? 'local') as NewEvent['tier'],
       ms: elapsedMs,
       savedMs: outcome.durationMs,
-      ...(bytes !== undefined && { bytes }),
-    });
+    };
+    if (bytes !== undefined) hit.bytes = bytes;
+    log.append(hit);
     return outcome;
   }
   const reason = req.refreshing ? 'refresh of a stale entry' : await reasonOf(req, outcome);

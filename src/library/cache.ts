@@ -34,11 +34,14 @@ import type { CachableFunction, Cached, CachedFunction, CacheOptions, CacheWrapp
  * (a function, a socket) is returned but not stored, with a process warning.
  * A function that throws stores nothing and its error reaches the caller.
  *
- * Memory layer: the serialised bytes of recent results (LRU, bounded by
- * `memory.maxBytes` and `memory.maxEntries`); every memory hit deserialises a
- * fresh copy, so callers cannot mutate the cache. Before answering from memory
- * it checks with one stat that the entry is still on disk unchanged, so an
- * entry pruned or replaced by another process is never served. Concurrent
+ * Memory layer: recent results (LRU, bounded by their serialised size,
+ * `memory.maxBytes`, and by `memory.maxEntries`); every memory hit returns a
+ * fresh copy, so callers cannot mutate the cache — deserialised from the held
+ * bytes, or for plain data (objects, arrays, primitives) copied node by node
+ * from a frozen master, and a primitive result as it is. Before answering
+ * from memory it checks with one stat that the entry is still on disk
+ * unchanged, so an entry pruned or replaced by another process is never
+ * served. Concurrent
  * calls with one key in one process share one computation; across processes
  * the key's lock does the same.
  *

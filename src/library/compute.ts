@@ -1,4 +1,5 @@
-import { runTask, type RunOutcome } from '../core/run-task.js';
+import { runTask, type RunOutcome, type RunRequest } from '../core/run-task.js';
+import { runIfFreshHit } from '../core/hit.js';
 import type { ResolvedOptions } from './options.js';
 import type { PreparedCall } from './prepare.js';
 import type { CachableFunction } from './types.js';
@@ -40,37 +41,44 @@ export async function compute(
   onStart: () => void,
 ): Promise<Computed> {
   const { task } = options;
+  const req: RunRequest = {
+    store: call.store,
+    task,
+    params: call.recorded,
+    key: call.key,
+    inputs: call.inputs,
+    force,
+    door: {
+      kind: 'library',
+      fn,
+      args: call.args,
+      streamThreshold: options.streamThreshold,
+      guard: (work, io) => untilInterrupted(work, io.interrupt, task.name),
+    },
+    live: { stdout: null, stderr: null },
+    lifetime: options.lifetime,
+    events: {
+      onStart,
+      onCorrupt: (file, reason) =>
+        warn(
+          `The stored entry of ${task.name} ${call.key.slice(0, 12)} is corrupt (${file}: ${reason}); recomputing.`,
+          'CACHEX_CORRUPT',
+        ),
+    },
+  };
+  // A fresh hit is checked, recorded and counted as runTask would, without its lock, caps and signal handling
+  // (null: anything else — a miss, a corrupt, stale or expired entry — and runTask decides, from the start).
+  const hit = force ? null : await runIfFreshHit(req);
+  if (hit) return { outcome: hit, live: hit.liveValue, bytes: hit.result };
   const outcome = await settledAfterSignal(
     runTask({
-      store: call.store,
-      task,
-      params: call.recorded,
-      key: call.key,
-      inputs: call.inputs,
-      force,
-      door: {
-        kind: 'library',
-        fn,
-        args: call.args,
-        streamThreshold: options.streamThreshold,
-        guard: (work, io) => untilInterrupted(work, io.interrupt, task.name),
-      },
-      live: { stdout: null, stderr: null },
-      lifetime: options.lifetime,
+      ...req,
       caps: storeCaps(options.caps, call.store, process.env, (left, cap) =>
         warn(
           `The store takes ${formatBytes(left)}, over maxSize ${formatBytes(cap)}, but what is left is in use (held by a run or used in the last minute); it is pruned again after a later store.`,
           'CACHEX_OVER_MAX_SIZE',
         ),
       ),
-      events: {
-        onStart,
-        onCorrupt: (file, reason) =>
-          warn(
-            `The stored entry of ${task.name} ${call.key.slice(0, 12)} is corrupt (${file}: ${reason}); recomputing.`,
-            'CACHEX_CORRUPT',
-          ),
-      },
     }),
   );
   if (outcome.refresh) refreshInBackground(outcome.refresh, task.name);

@@ -2,8 +2,12 @@ import type { EntryRef } from '../store/layout.js';
 
 /** One result held in memory, with what is needed to tell whether its entry is still on disk. */
 export interface MemoryEntry {
-  /** The serialised value: callers get a fresh copy each time and cannot mutate the cache. */
-  bytes: Buffer;
+  /** The serialised value (null once `copy` no longer needs it): callers get a fresh copy each time and cannot mutate the cache. */
+  bytes: Buffer | null;
+  /** The serialised length: what the entry counts against maxBytes. */
+  size: number;
+  /** How a hit makes its fresh copy (copy.ts copierOf), chosen at the first memory hit; the bytes may be dropped then. */
+  copy?: () => unknown;
   /** The entry it came from and that entry's identity (EntryStore.identity) when the result was loaded. */
   ref: EntryRef;
   identity: string;
@@ -39,13 +43,13 @@ export class MemoryLayer {
   set(key: string, entry: MemoryEntry): void {
     this.delete(key);
     // A result bigger than the whole budget would only evict everything else.
-    if (entry.bytes.length > this.maxBytes || this.maxEntries < 1) return;
+    if (entry.size > this.maxBytes || this.maxEntries < 1) return;
     this.entries.set(key, entry);
-    this.bytes += entry.bytes.length;
+    this.bytes += entry.size;
     for (const [oldest, old] of this.entries) {
       if (this.bytes <= this.maxBytes && this.entries.size <= this.maxEntries) break;
       this.entries.delete(oldest);
-      this.bytes -= old.bytes.length;
+      this.bytes -= old.size;
     }
   }
 
@@ -53,7 +57,7 @@ export class MemoryLayer {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.entries.delete(key);
-    this.bytes -= entry.bytes.length;
+    this.bytes -= entry.size;
   }
 
   clear(): void {

@@ -35,10 +35,15 @@ export interface EntryStore {
    * whether what it holds is still the stored entry.
    */
   identity(ref: EntryRef): string | null;
+  /** Whether identity(ref) would return `identity` (one stat), cheaper than comparing the two. */
+  hasIdentity(ref: EntryRef, identity: string): boolean;
   /** The folder of a stored entry's outputs (one stat), or null when none is stored. */
   outDir(ref: EntryRef): string | null;
-  /** Counts a use of the entry (a memory hit), as lookup() does for a hit. */
-  recordHit(ref: EntryRef): void;
+  /**
+   * Counts a use of the entry (a memory hit), as lookup() does for a hit. `identity`: the entry's identity
+   * when it was read (LoadedEntry.identity), so the store may keep its usage log open for the next use.
+   */
+  recordHit(ref: EntryRef, identity?: string): void;
   /** Takes an entry out of the store atomically (readers see all of it or nothing). */
   remove(ref: EntryRef, opts: RemoveOptions): Promise<RemoveOutcome>;
   /** What the remote tier did for `ref` in this process; undefined for a store without one. */
@@ -88,6 +93,8 @@ export interface LoadedEntry extends EntryHandle {
   readonly result: Buffer | null;
   /** The result itself, for large results read as a stream instead of as bytes. */
   readonly value?: unknown;
+  /** What identity() gave for the entry these bytes were read from (taken from the same open meta.yaml). */
+  readonly identity: string;
 }
 
 /** Where one run writes: its outputs folder and the two log files. */

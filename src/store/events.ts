@@ -1,4 +1,15 @@
-import { closeSync, fstatSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  type Stats,
+  closeSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { heldFd, release } from './held-appends.js';
 import path from 'node:path';
 import { makeDirs } from './make-dirs.js';
 
@@ -86,6 +97,7 @@ function clip(text: string | undefined, max: number): string | undefined {
 
 /** The event as one line of at most MAX_EVENT_BYTES (free text is shortened to fit). */
 export function eventLine(event: NewEvent): Buffer {
+  // Fields in this order, each only when given (assignments: a line per hit is written by busy library loops).
   const full: CacheEvent = {
     v: 1,
     t: event.t ?? Date.now(),
@@ -93,13 +105,13 @@ export function eventLine(event: NewEvent): Buffer {
     task: clip(event.task, 200)!,
     module: clip(event.module, 200)!,
     key: event.key.slice(0, 12),
-    ...(event.tier && { tier: event.tier }),
-    ...(event.ms !== undefined && { ms: Math.round(event.ms) }),
-    ...(event.savedMs !== undefined && { savedMs: Math.round(event.savedMs) }),
-    ...(event.bytes !== undefined && { bytes: event.bytes }),
-    ...(event.reason !== undefined && { reason: clip(event.reason, 300) }),
-    ...(event.recovery !== undefined && { recovery: event.recovery }),
   };
+  if (event.tier) full.tier = event.tier;
+  if (event.ms !== undefined) full.ms = Math.round(event.ms);
+  if (event.savedMs !== undefined) full.savedMs = Math.round(event.savedMs);
+  if (event.bytes !== undefined) full.bytes = event.bytes;
+  if (event.reason !== undefined) full.reason = clip(event.reason, 300);
+  if (event.recovery !== undefined) full.recovery = event.recovery;
   let line = Buffer.from(`${JSON.stringify(full)}\n`);
   // Multi-byte characters can still push it over: drop the free text rather than the event.
   if (line.length > MAX_EVENT_BYTES) {
@@ -163,22 +175,40 @@ export class EventLog {
     }
   }
 
-  private write(line: Buffer): number {
-    let fd: number;
+  private open(): number {
     try {
-      fd = openSync(this.file, 'a', 0o644);
+      return openSync(this.file, 'a', 0o644);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       makeDirs(path.dirname(this.file));
-      fd = openSync(this.file, 'a', 0o644);
+      return openSync(this.file, 'a', 0o644);
     }
-    try {
-      const written = writeSync(fd, line);
-      // A short write (disk full) leaves a torn line: end it so the next event starts on a line of its own.
-      if (written < line.length) writeSync(fd, '\n');
-      return fstatSync(fd).size;
-    } finally {
-      closeSync(fd);
+  }
+
+  /**
+   * One write(2) of the line on the log held open (held-appends.ts); returns the size of the file it went to.
+   * The held file may have been rotated away by another process (it is then the older half, and full) or
+   * removed (`stats --zero`, a deleted data folder): full, it is let go after this line; removed, the line is
+   * written again into the file now at the path.
+   */
+  private write(line: Buffer): number {
+    for (let attempt = 0; ; attempt++) {
+      const fd = heldFd(this.file, '', () => this.open());
+      let st: Stats;
+      try {
+        const written = writeSync(fd, line);
+        // A short write (disk full) leaves a torn line: end it so the next event starts on a line of its own.
+        if (written < line.length) writeSync(fd, '\n');
+        st = fstatSync(fd);
+      } catch (err) {
+        release(this.file);
+        throw err;
+      }
+      if (st.nlink === 0) {
+        release(this.file);
+        if (attempt === 0) continue;
+      } else if (st.size >= this.rotateAt) release(this.file);
+      return st.size;
     }
   }
 
@@ -238,6 +268,7 @@ export class EventLog {
 
   /** Forgets every event (`cachex stats --zero`). */
   zero(): void {
+    release(this.file);
     for (const file of [this.previous, this.file]) {
       try {
         unlinkSync(file);

@@ -23,11 +23,10 @@ export interface EntryRef {
 /** Where everything lives inside one data folder. Nothing here touches the disk. */
 export class Layout {
   readonly root: string;
+  readonly cache: string;
   constructor(dataFolder: string) {
     this.root = path.resolve(dataFolder);
-  }
-  get cache(): string {
-    return path.join(this.root, 'cache');
+    this.cache = path.join(this.root, 'cache');
   }
   /** Staging and trash: on the same file system as cache/, so renames are atomic. */
   get tmp(): string {
@@ -61,7 +60,8 @@ export class Layout {
   }
   entryDir(ref: EntryRef): string {
     assertRef(ref);
-    return path.join(this.cache, ref.module, ref.task, ref.key);
+    // What path.join gives: `cache` is resolved and the three are checked segments (no separator, no dot first).
+    return `${this.cache}${path.sep}${ref.module}${path.sep}${ref.task}${path.sep}${ref.key}`;
   }
   lockTarget(ref: EntryRef): string {
     assertRef(ref);

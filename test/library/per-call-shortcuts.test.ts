@@ -4,7 +4,7 @@
  * meta.yaml parse is used only for byte-identical bytes, and an empty log is
  * checked with a stat.
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -138,5 +138,41 @@ describe('disk hits in one process', () => {
     rmSync(stdout);
     await f({ n: 1 });
     expect(calls).toBe(3);
+  });
+
+  it('catch a file planted in an output folder whose listing was remembered (its stamp then changes)', async () => {
+    let calls = 0;
+    const f = cache(
+      async function listed({ n }: { n: number }, ctx) {
+        calls++;
+        mkdirSync(path.join(ctx.outDir, 'sub'));
+        writeFileSync(path.join(ctx.outDir, 'sub', 'a.txt'), String(n));
+        return n;
+      },
+      { dataFolder: data, memory: false },
+    );
+    await f({ n: 1 });
+    const out = f.outDir({ n: 1 })!;
+    // A folder changed less than a second ago is listed on every hit (its stamp could still change unseen):
+    // wait until both folders are older, so the next hit remembers their listings.
+    const aged = async (folders: string[]) => {
+      const end = Date.now() + 20_000;
+      for (const folder of folders)
+        while (Date.now() - Math.max(statSync(folder).mtimeMs, statSync(folder).ctimeMs) <= 1100) {
+          if (Date.now() > end) throw new Error('the folders never aged');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+    };
+    await aged([out, path.join(out, 'sub')]);
+    await f({ n: 1 });
+    await f({ n: 1 }); // answered with one lstat per folder
+    expect(calls).toBe(1);
+    // Root writes into the read-only folder as it is (a chmod would change the stamp by itself).
+    if (process.getuid?.() !== 0) chmodSync(path.join(out, 'sub'), 0o755);
+    writeFileSync(path.join(out, 'sub', 'planted.txt'), 'x');
+    await aged([path.join(out, 'sub')]); // no longer recent: only the changed stamp tells
+    expect(await f({ n: 1 })).toBe(1); // (warns: corrupt, recomputed)
+    expect(calls).toBe(2);
+    expect(f.stats()).toMatchObject({ diskHits: 2, misses: 2 });
   });
 });

@@ -1,14 +1,28 @@
-import { appendFileSync, lstatSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  type Stats,
+  appendFileSync,
+  closeSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { heldFd, release } from '../held-appends.js';
 import path from 'node:path';
 import { sha256 } from '../../key/digest.js';
 import { canonicalJson } from '../../key/encode.js';
 import { keyOfInputs, type KeyInputs } from '../../key/inputs.js';
 import { ENTRY_FILES, type EntryRef, type Layout } from '../layout.js';
-import { checkMeta, type EntryMeta } from '../meta.js';
+import { type BlobRecord, checkMeta, type EntryMeta } from '../meta.js';
 import { checkOutputs } from './outputs.js';
 import { decodeResult } from './result.js';
 import { readChunked } from './chunked.js';
-import { statStamp } from '../../key/stamp.js';
+import { fileIdentity } from '../../key/stamp.js';
 
 export interface LoadedEntry {
   dir: string;
@@ -19,6 +33,8 @@ export interface LoadedEntry {
   result: Buffer | null;
   /** The result itself, for large results read as a stream (store/chunked.ts) instead of as bytes. */
   value?: unknown;
+  /** The identity (stamp.ts fileIdentity) of the meta.yaml this entry was read from, taken from the open file read. */
+  identity: string;
 }
 
 export type LoadOutcome =
@@ -38,19 +54,17 @@ const EMPTY = Buffer.alloc(0);
 /** sha256 of no bytes (a constant: hashing at load time costs every start). */
 const EMPTY_DIGEST = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
-function checkLog(dir: string, name: 'stdout' | 'stderr', meta: EntryMeta): Buffer | string {
-  const file = name === 'stdout' ? ENTRY_FILES.stdout : ENTRY_FILES.stderr;
-  const record = meta.logs?.[name];
+function checkLog(file: string, name: string, record: BlobRecord | undefined): Buffer | string {
   if (record?.size === 0 && record.digest === EMPTY_DIGEST) {
     // An empty log (most library calls) is checked with a stat: its digest can only be the empty one.
-    const st = statSync(path.join(dir, file), { throwIfNoEntry: false });
-    if (!st) return `${file} is missing`;
-    return st.size === 0 ? EMPTY : `${file} size ${st.size} differs from the recorded 0`;
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (!st) return `${name} is missing`;
+    return st.size === 0 ? EMPTY : `${name} size ${st.size} differs from the recorded 0`;
   }
-  const bytes = readOrNull(path.join(dir, file));
-  if (!bytes || !record) return `${file} is missing`;
-  if (bytes.length !== record.size) return `${file} size ${bytes.length} differs from the recorded ${record.size}`;
-  if (sha256(bytes) !== record.digest) return `${file} digest mismatch`;
+  const bytes = readOrNull(file);
+  if (!bytes || !record) return `${name} is missing`;
+  if (bytes.length !== record.size) return `${name} size ${bytes.length} differs from the recorded ${record.size}`;
+  if (sha256(bytes) !== record.digest) return `${name} digest mismatch`;
   return bytes;
 }
 
@@ -60,7 +74,7 @@ function checkLog(dir: string, name: 'stdout' | 'stderr', meta: EntryMeta): Buff
  * problem makes it corrupt; it is never returned half-checked.
  */
 export interface LoadOptions {
-  /** Re-hash every output even when its stat stamp was verified before (`cachex verify`). */
+  /** Re-hash every output even when its stat stamp was verified before, and list every folder (`cachex verify`). */
   rehashOutputs?: boolean;
 }
 
@@ -71,49 +85,142 @@ export async function loadEntry(
   options: LoadOptions = {},
 ): Promise<LoadOutcome> {
   const dir = layout.entryDir(ref);
-  const before = folderId(dir);
-  const found = await loadOnce(dir, ref, expected, options);
-  if (found.status !== 'corrupt' || before === null) return found;
+  const found = loadOnce(dir, ref, expected, options);
+  if (found.status !== 'corrupt') return found;
   // Removed (prune) or replaced (--force) while we read it: that is a miss, or the new entry, not corruption.
-  const after = folderId(dir);
-  if (after === null) return { status: 'miss' };
-  return after === before ? found : loadOnce(dir, ref, expected, options);
+  // The meta.yaml read (its identity from the same open file) tells: the same file still there means a damaged entry.
+  if (found.metaIdentity !== null && metaIdentity(dir) === found.metaIdentity) return found;
+  return loadOnce(dir, ref, expected, options);
 }
 
-/** Identity of an entry folder (device and inode); null when it is not there. */
-function folderId(dir: string): string | null {
+/** The identity (stamp.ts fileIdentity) of an entry's meta.yaml now; null when it is not there. */
+function metaIdentity(dir: string): string | null {
   try {
-    return statStamp(statSync(dir, { bigint: true }), 'folder');
+    const st = statSync(filesOf(dir).meta, { throwIfNoEntry: false });
+    return st ? fileIdentity(st) : null;
   } catch {
     return null;
   }
 }
 
-async function loadOnce(
-  dir: string,
-  ref: EntryRef,
-  expected: KeyInputs | undefined,
-  options: LoadOptions,
-): Promise<LoadOutcome> {
-  const metaText = readOrNull(path.join(dir, ENTRY_FILES.meta));
-  if (metaText === null) {
+/** The paths of one entry's files, joined once per entry folder (a library disk hit loads the same entries again and again). */
+interface EntryFiles {
+  meta: string;
+  stdout: string;
+  stderr: string;
+  out: string;
+  verified: string;
+}
+const entryFiles = new Map<string, EntryFiles>();
+const ENTRY_FILES_KEPT = 1024;
+
+export function filesOf(dir: string): EntryFiles {
+  let files = entryFiles.get(dir);
+  if (files === undefined) {
+    // Forgotten all at once when full: a map, not an LRU, for a cache this cheap to refill.
+    if (entryFiles.size >= ENTRY_FILES_KEPT) entryFiles.clear();
+    files = {
+      meta: path.join(dir, ENTRY_FILES.meta),
+      stdout: path.join(dir, ENTRY_FILES.stdout),
+      stderr: path.join(dir, ENTRY_FILES.stderr),
+      out: path.join(dir, ENTRY_FILES.out),
+      verified: path.join(dir, ENTRY_FILES.verified),
+    };
+    entryFiles.set(dir, files);
+  }
+  return files;
+}
+
+/**
+ * A whole file and its stat, through one open file (open, fstat, read,
+ * close: what readFileSync does, with the stat kept). null when it cannot be
+ * opened or read.
+ */
+function readWithStat(file: string): { bytes: Buffer; st: Stats } | null {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const st = fstatSync(fd);
+    const bytes = Buffer.allocUnsafe(st.size);
+    let pos = 0;
+    while (pos < bytes.length) {
+      const n = readSync(fd, bytes, pos, bytes.length - pos, pos);
+      if (n === 0) break;
+      pos += n;
+    }
+    return { bytes: pos === bytes.length ? bytes : bytes.subarray(0, pos), st };
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * A file expected to hold `size` bytes, without a stat: open, one read of up
+ * to size + 1 bytes, close. Shorter or longer, it is read whole after all (so
+ * the check that follows names its real size). The bytes have an ArrayBuffer
+ * of their own, not a slice of Node's shared pool: a result's typed arrays
+ * may be views into them. null when it cannot be opened or read.
+ */
+function readSized(file: string, size: number): Buffer | null {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const bytes = Buffer.allocUnsafeSlow(size + 1);
+    let pos = 0;
+    while (pos < bytes.length) {
+      const n = readSync(fd, bytes, pos, bytes.length - pos, pos);
+      pos += n;
+      // A short read of a regular file is its end; were it not, the whole-file read below sorts it out.
+      if (n === 0 || pos < bytes.length) break;
+    }
+    if (pos === size) return bytes.subarray(0, size);
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+  return readOrNull(file);
+}
+
+type LoadedOnce = LoadOutcome & { metaIdentity?: string | null };
+
+function loadOnce(dir: string, ref: EntryRef, expected: KeyInputs | undefined, options: LoadOptions): LoadedOnce {
+  const files = filesOf(dir);
+  const metaRead = readWithStat(files.meta);
+  if (metaRead === null) {
     try {
-      readFileSync(path.join(dir)); // EISDIR when the folder exists without meta.yaml
+      readFileSync(dir); // EISDIR when the folder exists without meta.yaml
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'miss' };
     }
-    return { status: 'corrupt', file: ENTRY_FILES.meta, reason: 'meta.yaml is missing' };
+    return { status: 'corrupt', file: ENTRY_FILES.meta, reason: 'meta.yaml is missing', metaIdentity: null };
   }
-  const corrupt = (file: string, reason: string): LoadOutcome => ({ status: 'corrupt', file, reason });
-  const read = await readMeta(dir, metaText, ref);
+  const identity = fileIdentity(metaRead.st);
+  const corrupt = (file: string, reason: string): LoadedOnce => ({
+    status: 'corrupt',
+    file,
+    reason,
+    metaIdentity: identity,
+  });
+  const read = readMeta(dir, metaRead.bytes, ref);
   if ('problem' in read) return corrupt(ENTRY_FILES.meta, read.problem);
   const { meta } = read;
   if (expected && comparable(expected) !== read.keyInputs) {
     return corrupt(ENTRY_FILES.meta, 'stored key inputs differ from this run (key collision)');
   }
-  const stdout = checkLog(dir, 'stdout', meta);
+  const stdout = checkLog(files.stdout, ENTRY_FILES.stdout, meta.logs?.stdout);
   if (typeof stdout === 'string') return corrupt(ENTRY_FILES.stdout, stdout);
-  const stderr = checkLog(dir, 'stderr', meta);
+  const stderr = checkLog(files.stderr, ENTRY_FILES.stderr, meta.logs?.stderr);
   if (typeof stderr === 'string') return corrupt(ENTRY_FILES.stderr, stderr);
   let result: Buffer | null = null;
   let value: unknown;
@@ -122,25 +229,24 @@ async function loadOnce(
     if (typeof read === 'string') return corrupt(meta.result.file, read);
     value = read.value;
   } else if (meta.result) {
-    const bytes = readOrNull(path.join(dir, path.basename(meta.result.file)));
+    const bytes = readSized(path.join(dir, path.basename(meta.result.file)), meta.result.size);
     if (!bytes) return corrupt(meta.result.file, 'result file is missing');
     const decoded = decodeResult(bytes, meta.result);
     if (typeof decoded === 'string') return corrupt(meta.result.file, decoded);
     result = decoded;
   }
-  const stampsFile = path.join(dir, ENTRY_FILES.verified);
   let stamps: Record<string, string> = {};
   try {
     // Without output files there is no stamp to trust: the outputs check below is a listing.
     if (!options.rehashOutputs && meta.outputs?.some((o) => o.type === 'file'))
-      stamps = JSON.parse(readFileSync(stampsFile, 'utf8'));
+      stamps = JSON.parse(readFileSync(files.verified, 'utf8'));
   } catch {
     /* re-verify every output */
   }
-  const checked = checkOutputs(path.join(dir, ENTRY_FILES.out), meta.outputs ?? [], stamps);
+  const checked = checkOutputs(files.out, meta.outputs ?? [], stamps, !options.rehashOutputs);
   if ('problem' in checked) return corrupt(checked.problem.file, checked.problem.reason);
-  if (checked.changed) writeStamps(stampsFile, checked.stamps);
-  return { status: 'hit', entry: { dir, meta, stdout, stderr, result, value } };
+  if (checked.changed) writeStamps(files.verified, checked.stamps);
+  return { status: 'hit', entry: { dir, meta, stdout, stderr, result, value, identity } };
 }
 
 /** What the key-collision check compares: the inputs with the executable's path left out, as canonical JSON. */
@@ -172,10 +278,10 @@ interface CheckedMeta {
 const checkedMetas = new Map<string, { text: Buffer; checked: CheckedMeta }>();
 const CHECKED_METAS = 256;
 
-async function readMeta(dir: string, text: Buffer, ref: EntryRef): Promise<CheckedMeta | { problem: string }> {
+function readMeta(dir: string, text: Buffer, ref: EntryRef): CheckedMeta | { problem: string } {
   const known = checkedMetas.get(dir);
   if (known?.text.equals(text)) return known.checked;
-  const read = await checkMeta(text.toString('utf8'), ref);
+  const read = checkMeta(text.toString('utf8'), ref);
   if ('problem' in read) return read;
   if (keyOfInputs(read.meta.keyInputs) !== ref.key)
     return { problem: 'meta.yaml key inputs do not hash to the entry key' };
@@ -195,10 +301,27 @@ function writeStamps(file: string, stamps: Record<string, string>): void {
   }
 }
 
-/** Counts a hit without rewriting meta.yaml: one appended line per use. */
-export function recordHit(dir: string): void {
+/**
+ * Counts a hit without rewriting meta.yaml: one appended line per use. Given
+ * the identity of the entry that was hit, the usage log stays open for the
+ * next hit of that same entry (held-appends.ts): a replaced entry (another
+ * identity) has a usage log of its own, a removed one is gone with its log.
+ */
+export function recordHit(dir: string, identity?: string): void {
+  const line = `${new Date().toISOString()}\n`;
+  const file = `${dir}${path.sep}${ENTRY_FILES.usage}`;
   try {
-    appendFileSync(path.join(dir, ENTRY_FILES.usage), `${new Date().toISOString()}\n`);
+    if (identity === undefined) {
+      appendFileSync(file, line);
+      return;
+    }
+    const fd = heldFd(file, identity, () => openSync(file, 'a', 0o666));
+    try {
+      writeSync(fd, line);
+    } catch (err) {
+      release(file);
+      throw err;
+    }
   } catch {
     /* a read-only store still serves hits */
   }

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { type Stats, statSync } from 'node:fs';
 import path from 'node:path';
 import { v8 } from '../../lazy-builtins.js';
 import { CachexError, storeErrorFrom } from '../../errors.js';
@@ -36,7 +36,7 @@ import { Staging } from './staging.js';
 import { restoreAbandoned } from './swapped-out.js';
 import { countTakeOver, recordRecovery } from './recovery.js';
 import { freeSpace, type MinFreeSpace, requiredFreeBytes } from '../free-space.js';
-import { statStamp } from '../../key/stamp.js';
+import { fileIdentity } from '../../key/stamp.js';
 
 const CHUNKED_FILE = 'result.v8c';
 
@@ -47,7 +47,7 @@ class LocalHandle implements EntryHandle {
     private readonly entryMeta: EntryMeta,
   ) {}
   outDir(): string {
-    return path.join(this.dir, ENTRY_FILES.out);
+    return `${this.dir}${path.sep}${ENTRY_FILES.out}`;
   }
   meta(): EntryMeta {
     return this.entryMeta;
@@ -72,11 +72,13 @@ export class LocalStore implements EntryStore {
   }
 
   async lookup(ref: EntryRef, expected: KeyInputs, opts: LookupOptions = {}): Promise<Lookup> {
-    // Under the lock no run can be mid-replace; without it, only a swap whose run died is put back.
-    restoreAbandoned(this.layout, ref, Boolean(opts.repair));
-    const found = await loadEntry(this.layout, ref, expected);
+    let found = await loadEntry(this.layout, ref, expected);
+    // No entry folder: a --force between its two renames, or one killed there, has it in tmp/. Under the lock
+    // no run can be mid-replace; without it, only a swap whose run died is put back (and then read).
+    if (found.status === 'miss' && restoreAbandoned(this.layout, ref, Boolean(opts.repair)))
+      found = await loadEntry(this.layout, ref, expected);
     if (found.status === 'hit') {
-      if (opts.record !== false) recordHit(found.entry.dir);
+      if (opts.record !== false) recordHit(found.entry.dir, found.entry.identity);
       const { dir, meta, ...read } = found.entry;
       const entry: LoadedEntry = Object.assign(new LocalHandle(ref, dir, meta), read);
       return { status: 'hit', source: 'local', entry };
@@ -226,16 +228,41 @@ export class LocalStore implements EntryStore {
     return 'meta' in read ? new LocalHandle(ref, dir, read.meta) : null;
   }
 
-  /** meta.yaml's device, inode, size and mtime: a pruned entry has none, a replaced one a new inode. */
+  /** meta.yaml's device, inode, size and mtime (stamp.ts fileIdentity): a pruned entry has none, a replaced one a new inode. */
   identity(ref: EntryRef): string | null {
     let file = this.metaPaths.get(ref);
     if (file === undefined) this.metaPaths.set(ref, (file = path.join(this.layout.entryDir(ref), ENTRY_FILES.meta)));
     try {
-      return statStamp(statSync(file, { bigint: true }), 'file');
+      const st = statSync(file, { throwIfNoEntry: false });
+      return st ? fileIdentity(st) : null;
     } catch {
       return null;
     }
   }
+
+  /**
+   * identity(ref) === identity, without building the string: a memory hit asks on every call. The numbers of
+   * an identity are parsed once (JavaScript prints a number so that it reads back exactly).
+   */
+  hasIdentity(ref: EntryRef, identity: string): boolean {
+    let file = this.metaPaths.get(ref);
+    if (file === undefined) this.metaPaths.set(ref, (file = path.join(this.layout.entryDir(ref), ENTRY_FILES.meta)));
+    let st: Stats | undefined;
+    try {
+      st = statSync(file, { throwIfNoEntry: false });
+    } catch {
+      return false;
+    }
+    if (st === undefined) return false;
+    let parts = this.identityParts.get(identity);
+    if (parts === undefined) {
+      if (this.identityParts.size >= 4096) this.identityParts.clear();
+      this.identityParts.set(identity, (parts = identity.split(' ').map(Number)));
+    }
+    return st.dev === parts[0] && st.ino === parts[1] && st.size === parts[2] && st.mtimeMs === parts[3];
+  }
+
+  private readonly identityParts = new Map<string, number[]>();
 
   /** meta.yaml's path per ref object: a memory hit asks for the identity of the same ref on every call. */
   private readonly metaPaths = new WeakMap<EntryRef, string>();
@@ -244,8 +271,8 @@ export class LocalStore implements EntryStore {
     return this.identity(ref) === null ? null : path.join(this.layout.entryDir(ref), ENTRY_FILES.out);
   }
 
-  recordHit(ref: EntryRef): void {
-    recordHit(this.layout.entryDir(ref));
+  recordHit(ref: EntryRef, identity?: string): void {
+    recordHit(this.layout.entryDir(ref), identity);
   }
 
   list(query: ListQuery = {}): Promise<ListedEntry[]> {

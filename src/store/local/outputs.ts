@@ -173,6 +173,8 @@ export function checkOutputs(
   outDir: string,
   outputs: OutputRecord[],
   stamps: Record<string, string>,
+  /** false: list every folder, whatever was remembered (`cachex verify` trusts no stamp). */
+  trustListings = true,
 ): { problem: OutputProblem } | { stamps: Record<string, string>; changed: boolean } {
   const fresh: Record<string, string> = {};
   let changed = false;
@@ -220,13 +222,17 @@ export function checkOutputs(
     }
     fresh[o.path] = stamp;
   }
-  // Anything else in the folders: their names are enough (every listed output was lstat'ed above), so one readdir per folder.
+  // Anything else in the folders: their names are enough (every listed output was lstat'ed above), so one readdir
+  // per folder, or one lstat for a folder whose listing this process checked before (listedFolders).
   const folders = [''];
   for (const o of outputs) if (o.type === 'dir') folders.push(o.path);
   for (const rel of folders) {
+    const folder = rel ? path.join(outDir, rel) : outDir;
+    const stamp = folderStamp(folder);
+    if (trustListings && stamp !== null && listedFolders.get(folder) === stamp) continue;
     let names: string[];
     try {
-      names = readdirSync(rel ? path.join(outDir, rel) : outDir).sort();
+      names = readdirSync(folder).sort();
     } catch {
       return { problem: { file: rel ? `out/${rel}` : 'out', reason: 'output folder missing' } };
     }
@@ -235,6 +241,39 @@ export function checkOutputs(
       if (!expected.has(child))
         return { problem: { file: `out/${child}`, reason: 'unexpected file not in the manifest' } };
     }
+    rememberListed(folder, stamp);
   }
   return { stamps: fresh, changed };
+}
+
+/**
+ * Output folders whose listing a hit checked in this process, by path, with
+ * the folder's stamp taken just before that readdir: dev, inode, size, mtime
+ * and ctime. Creating, removing or renaming a name in a folder sets its mtime
+ * and ctime, and nothing but the kernel sets ctime, so the same stamp means
+ * the same names — one lstat instead of a readdir (five system calls) for a
+ * library disk hit. In memory only: every process lists each folder once.
+ */
+const listedFolders = new Map<string, string>();
+const LISTED_FOLDERS = 4096;
+/** A folder changed this recently is not remembered: a second change within the clock's granularity could keep its stamp. */
+const RACY_MS = 1000;
+
+function folderStamp(folder: string): string | null {
+  try {
+    const st = lstatSync(folder, { throwIfNoEntry: false });
+    if (!st?.isDirectory() || Date.now() - Math.max(st.mtimeMs, st.ctimeMs) <= RACY_MS) return null;
+    return `${st.dev} ${st.ino} ${st.size} ${st.mtimeMs} ${st.ctimeMs}`;
+  } catch {
+    return null;
+  }
+}
+
+function rememberListed(folder: string, stamp: string | null): void {
+  if (stamp === null) {
+    listedFolders.delete(folder);
+    return;
+  }
+  if (listedFolders.size >= LISTED_FOLDERS) listedFolders.clear();
+  listedFolders.set(folder, stamp);
 }

@@ -77,11 +77,16 @@ export function putBack(layout: Layout, aside: SwappedOut): boolean {
  * held by a live process (judged by the owner, as for staging folders). A
  * live run is between its two renames for microseconds and finishes itself.
  * `locked`: the caller holds that key's lock (so no run can be mid-replace).
+ * Returns whether it put any entry back.
  */
-export function restoreAbandoned(layout: Layout, only?: EntryRef, locked = false): void {
-  if (only && existsSync(layout.entryDir(only))) return; // the usual case: one stat
+export function restoreAbandoned(layout: Layout, only?: EntryRef, locked = false): boolean {
+  if (only && existsSync(layout.entryDir(only))) return false; // the usual case: one stat
+  let restored = false;
   for (const aside of swappedOut(layout, only)) {
-    if ((locked || !isLockHeld(layout.lockTarget(aside.ref))) && putBack(layout, aside))
+    if ((locked || !isLockHeld(layout.lockTarget(aside.ref))) && putBack(layout, aside)) {
       recordRecovery(layout, 'entry-restored', aside.ref);
+      restored = true;
+    }
   }
+  return restored;
 }
