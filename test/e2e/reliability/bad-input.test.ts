@@ -5,7 +5,7 @@
  * outputs never writes outside the target folder.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, Workspace, isOneSentence } from '../../helpers/cli.js';
@@ -63,6 +63,23 @@ describe('bad input is refused with exit 2, one sentence, nothing run and nothin
     expect(result.stdout).toBe('');
     expect(ws.converterRuns()).toBe(calls);
     expect(treeHash(ws.data)).toBe(before);
+  });
+});
+
+describe('bad input writes nothing, not even the config it loaded to refuse it', () => {
+  it('a refused run in a data folder without a saved config leaves the folder as it was', () => {
+    // The saved config (for the fast hit path) is written after a run loads the config; a refused
+    // run loaded it too. In the table above, whether the setup's run had already saved it depended
+    // on timing, so its first case failed now and then.
+    const ws = new Workspace();
+    try {
+      mkdirSync(ws.data);
+      const result = ws.run(cx(['run', 'nope']));
+      expect(result.code, result.stderr).toBe(2);
+      expect(readdirSync(ws.data)).toEqual([]);
+    } finally {
+      ws.cleanup();
+    }
   });
 });
 
