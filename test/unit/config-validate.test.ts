@@ -68,3 +68,13 @@ describe('param flags', () => {
       /param "force": --force clashes with a cachex option; rename the param/,
     ));
 });
+
+// Moved from e2e auto-prune.test.ts ("refuses a maxSize that is not a size") and run-insight.test.ts
+// ("refuses a task maxAge that is not a duration"): the same sentences.
+describe('sizes and durations in the config', () => {
+  it('refuses a maxSize that is not a size', () =>
+    refused(config({ top: { maxSize: 'lots' } }), /`maxSize` must be a size such as '5GB'/));
+
+  it('refuses a task maxAge that is not a duration', () =>
+    refused(config({ task: { maxAge: 'often' } }), /`maxAge` must be a duration such as '2h'/));
+});
