@@ -20,6 +20,11 @@ const VALUE_OPTIONS = Object.fromEntries(
 
 const USAGE = 'cachex exec [--input PATH]… [--env VAR]… [--output PATH]… [--name NAME] -- CMD ARGS…';
 
+/** The command must come after `--` (so its own flags are never read as cachex's); `raw` is the whole argv, `argv` what followed. */
+export function refuseMissingCommand(raw: readonly string[], argv: readonly string[]): void {
+  if (!raw.includes('--') || !argv.length) throw new UsageError(`Put the command after -- (${USAGE}).`);
+}
+
 export function registerExec(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('exec')
@@ -42,7 +47,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
   cmd.action(async (argv: string[], flags: ExecFlags) => {
     const raw = process.argv.slice(2);
     refuseFlagLikeValues(raw, VALUE_OPTIONS);
-    if (!raw.includes('--') || !argv.length) throw new UsageError(`Put the command after -- (${USAGE}).`);
+    refuseMissingCommand(raw, argv);
     checkRunFlags(flags);
     // The command line goes on byte for byte: arguments that are not UTF-8 keep their bytes (raw-argv.ts).
     const { recoverTail } = await import('../tasks/raw-argv.js');

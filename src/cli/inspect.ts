@@ -36,15 +36,20 @@ export function registerInspect(program: Command, ctx: CliContext): void {
         throw new UsageError(
           `\`cachex inspect <key-prefix>\` takes no flags besides --json, got ${JSON.stringify(flags[0])}; to look an entry up by its params, name its task first.`,
         );
-      if (!/^[0-9a-fA-F]+$/.test(target)) {
-        throw new UsageError(
-          `${JSON.stringify(target)} is neither a task nor a key prefix; name a task (see \`cachex tasks\`) or give at least 6 hex characters of a key (see \`cachex ls\`).`,
-        );
-      }
+      refuseNonHexTarget(target);
       const { resolveKeyPrefix } = await import('./key-prefix.js');
       const store = await ctx.store();
       await printEntry(store, await resolveKeyPrefix(store, target), Boolean(opts.json));
     });
+}
+
+/** A target that names no task can only be a key prefix, which is hex: it can never name a path. */
+export function refuseNonHexTarget(target: string): void {
+  if (!/^[0-9a-fA-F]+$/.test(target)) {
+    throw new UsageError(
+      `${JSON.stringify(target)} is neither a task nor a key prefix; name a task (see \`cachex tasks\`) or give at least 6 hex characters of a key (see \`cachex ls\`).`,
+    );
+  }
 }
 
 /** The task spec when `target` names a task; null when it should be read as a key prefix. */

@@ -1,4 +1,5 @@
 import { CommanderError } from './commander.js';
+import { UsageError } from '../errors.js';
 import type { CachexConfig } from '../config/types.js';
 import { CliContext } from './context.js';
 import { extractGlobals } from './globals.js';
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<number> {
   handleClosedPipes();
   let ctx: CliContext | null = null;
   let commandName: string | undefined;
+  let refused = false;
   // Colour is decided once, before anything writes, and passed on to the tasks through the environment.
   shareColourWithTasks();
   watchTerminal();
@@ -45,10 +47,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
+    refused = err instanceof UsageError;
     return reportError(err, ctx?.globals.debug ?? argv.includes('--debug'));
   } finally {
-    // Only `run` has a fast hit path to save for; other commands leave the data folder as it was.
-    if (commandName === 'run') await saveLoadedConfig(ctx);
+    // Only `run` has a fast hit path to save for; other commands leave the data folder as it was,
+    // and so does bad input (it writes nothing, not even the config it loaded to refuse it).
+    if (commandName === 'run' && !refused) await saveLoadedConfig(ctx);
   }
 }
 

@@ -10,7 +10,7 @@ import { ofTask, refuseUnknownTask } from './unknown-task.js';
 /** `task` or `module/task`. */
 const isTaskName = (value: string) => value.split('/').length <= 2 && value.split('/').every(isSegment);
 
-interface PruneFlags {
+export interface PruneFlags {
   olderThan?: string;
   unusedFor?: string;
   maxSize?: string;
@@ -64,7 +64,8 @@ export function registerPrune(program: Command, ctx: CliContext): void {
     });
 }
 
-function parseSelectors(flags: PruneFlags): PruneSelectors {
+/** prune's flags as selectors; a UsageError naming the flag for a bad value, before the store is opened. */
+export function parseSelectors(flags: PruneFlags): PruneSelectors {
   const sel: PruneSelectors = { all: Boolean(flags.all) };
   if (flags.olderThan !== undefined) sel.olderThanMs = parseDuration(flags.olderThan, '--older-than');
   if (flags.unusedFor !== undefined) sel.unusedForMs = parseDuration(flags.unusedFor, '--unused-for');

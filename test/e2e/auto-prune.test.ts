@@ -136,10 +136,6 @@ describe('automatic caps (maxSize, CACHEX_MAX_SIZE)', () => {
     expect(total()).toBeLessThanOrEqual(250 * 1024);
   });
 
-  it('refuses a maxSize that is not a size, in one sentence', () => {
-    ws.config(config("maxSize: 'lots',"));
-    const r = blob(1);
-    expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/`maxSize` must be a size such as '5GB'/);
-  });
+  // A maxSize that is not a size ('lots') is refused when the config loads: a unit test of
+  // validateConfig with the same sentence in test/unit/config-validate.test.ts.
 });

@@ -47,16 +47,27 @@ function inShell(shell: string, script: string) {
 
 /** What bash offers for the words of `line` (the last word being the one under the cursor). */
 function bashCompletes(line: string): string[] {
-  const words = line.split(' ');
-  const r = inShell(
-    'bash',
-    `source <(cachex completion bash)
-COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}
+  return bashCompletesEach([line])[0];
+}
+
+/**
+ * What bash offers for each line, from one shell that sourced the script once (a shell and a
+ * `cachex completion bash` per line proved nothing more); COMPREPLY is emptied before each.
+ */
+function bashCompletesEach(lines: string[]): string[][] {
+  const END = '--- end of one completion ---';
+  const one = (line: string) => {
+    const words = line.split(' ');
+    return `COMPREPLY=(); COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}
 _cachex_complete
-printf '%s\\n' "\${COMPREPLY[@]}"`,
-  );
+printf '%s\\n' "\${COMPREPLY[@]}" '${END}'`;
+  };
+  const r = inShell('bash', `source <(cachex completion bash)\n${lines.map(one).join('\n')}`);
   expect(r.stderr).toBe('');
-  return r.stdout.split('\n').filter(Boolean);
+  const replies = r.stdout.split(`${END}\n`).map((block) => block.split('\n').filter(Boolean));
+  expect(replies.pop()).toEqual([]); // after the last END
+  expect(replies).toHaveLength(lines.length);
+  return replies;
 }
 
 describe('shell completion', () => {
@@ -68,16 +79,26 @@ describe('shell completion', () => {
   });
 
   it("bash: commands, a task's flags, enum choices and file names", () => {
-    expect(bashCompletes('cachex ')).toEqual(expect.arrayContaining(['run', 'tasks', 'ls', 'init', 'completion']));
-    expect(bashCompletes('cachex run convert --q')).toEqual(['--quality', '--quiet']);
-    expect(bashCompletes('cachex run convert --')).toEqual(
+    const [commands, q, flags, choices, folder, file, tasks, shells] = bashCompletesEach([
+      'cachex ',
+      'cachex run convert --q',
+      'cachex run convert --',
+      'cachex run convert --quality ',
+      'cachex run convert --file clo',
+      'cachex run convert --file clouds/f',
+      'cachex ls ',
+      'cachex completion ',
+    ]);
+    expect(commands).toEqual(expect.arrayContaining(['run', 'tasks', 'ls', 'init', 'completion']));
+    expect(q).toEqual(['--quality', '--quiet']);
+    expect(flags).toEqual(
       expect.arrayContaining(['--file', '--quality', '--debug', '--no-debug', '--force', '--dry-run', '--config']),
     );
-    expect(bashCompletes('cachex run convert --quality ')).toEqual(['low', 'high']);
-    expect(bashCompletes('cachex run convert --file clo')).toEqual(['clouds']);
-    expect(bashCompletes('cachex run convert --file clouds/f')).toEqual(['clouds/forest.pcd']);
-    expect(bashCompletes('cachex ls ')).toEqual(['convert', 'contour', 'potree']);
-    expect(bashCompletes('cachex completion ')).toEqual(['bash', 'zsh', 'fish']);
+    expect(choices).toEqual(['low', 'high']);
+    expect(folder).toEqual(['clouds']);
+    expect(file).toEqual(['clouds/forest.pcd']);
+    expect(tasks).toEqual(['convert', 'contour', 'potree']);
+    expect(shells).toEqual(['bash', 'zsh', 'fish']);
   });
 
   it('bash: a word that looks like a command substitution is passed on, never run', () => {

@@ -263,19 +263,19 @@ describe('cachex prune: running work is safe', () => {
 });
 
 describe('cachex prune: bad input', () => {
-  it.each([
-    [['--older-than', '3x'], /--older-than "3x" is not a duration/],
-    [['--unused-for', '30'], /--unused-for "30" is not a duration/],
-    // One case per flag; every duration, size and count rule is in test/unit/units.test.ts.
-    [['--max-size', '5XB'], /--max-size "5XB" is not a size/],
-    [['--keep', 'two'], /--keep "two" is not a count/],
-    [['--task', '../etc'], /--task "\.\.\/etc" is not a task name/],
-  ])('prune %j exits 2 with one sentence and removes nothing', (args, message) => {
-    store('a');
-    const result = ws.run(['prune', ...(args as string[])]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(message as RegExp);
-    expect(isOneSentence(result.stderr)).toBe(true);
-    expect(keys()).toHaveLength(1);
-  });
+  // One case proves the CLI wires prune's flags (exit 2, one sentence, nothing removed); each
+  // flag's refusal (--older-than, --unused-for, --max-size, --keep, --task) is a unit test of the
+  // same parser in test/unit/prune-flags.test.ts, and every duration, size and count rule is in
+  // test/unit/units.test.ts.
+  it.each([[['--older-than', '3x'], /--older-than "3x" is not a duration/]])(
+    'prune %j exits 2 with one sentence and removes nothing',
+    (args, message) => {
+      store('a');
+      const result = ws.run(['prune', ...(args as string[])]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(message as RegExp);
+      expect(isOneSentence(result.stderr)).toBe(true);
+      expect(keys()).toHaveLength(1);
+    },
+  );
 });

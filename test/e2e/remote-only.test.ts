@@ -116,11 +116,10 @@ describe('run --remote-only', () => {
     expect(isOneSentence(r.stderr)).toBe(true);
   });
 
-  it.each([
-    ['--no-remote', /contradict/],
-    ['--force', /--force skips lookups/],
-    ['--dry-run', /--dry-run looks at the local store only/],
-  ])('with %s: exit 2, one sentence', (flag, words) => {
+  // One case proves the CLI wires the rule (exit 2, one sentence); with --force and with --dry-run
+  // were cases here too: unit tests of checkRunFlags with the same sentences in
+  // test/unit/run-flags.test.ts "--remote-only".
+  it.each([['--no-remote', /contradict/]])('with %s: exit 2, one sentence', (flag, words) => {
     const r = run(workspace(), remoteEnv(api.url), ['--remote-only', flag]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(words);

@@ -172,26 +172,10 @@ describe('cachex run: what a hit returns', () => {
 });
 
 describe('cachex run: refusing bad input', () => {
-  // One case per rule family; every value rule (numbers, integers, enums, required, paths) is a
-  // unit test in test/unit/params.test.ts, flag-like values in test/unit/run-flags.test.ts.
-  const cases: Array<[string, string[], RegExp]> = [
-    ['an unknown task', ['run', 'potre', '--file', 'x'], /unknown task 'potre' \(did you mean potree\?\)/i],
-    ['an unknown flag', ['run', 'potree', '--fille', 'in/a.pcd'], /unknown option '--fille'.*did you mean --file/i],
-    ['a bad number', ['run', 'sum', '--a', 'abc'], /--a expects a number, got "abc"/],
-    ['a flag-like value', ['run', 'potree', '--file', '--force'], /--file got "--force", which looks like a flag/],
-  ];
-  for (const [what, args, message] of cases) {
-    it(`answers ${what} with one sentence, exit 2, and writes nothing`, () => {
-      ws.samplePcd();
-      const result = ws.run(args);
-      expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(message);
-      expect(isOneSentence(result.stderr)).toBe(true);
-      expect(existsSync(ws.data)).toBe(false);
-      expect(ws.converterRuns()).toBe(0);
-    });
-  }
-
+  // The bad-input cases that were here (an unknown task, an unknown flag, a bad number, a
+  // flag-like value: exit 2, the sentence, nothing written, nothing run) are one table in
+  // test/e2e/reliability/bad-input.test.ts, which asserts the same sentences on one workspace;
+  // the value rules behind them are unit tests in test/unit/params.test.ts and run-flags.test.ts.
   it('passes hostile strings to the command as one literal argument, never to a shell', () => {
     const file = ws.samplePcd();
     const pwned = ws.path('pwned');

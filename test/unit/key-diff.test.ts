@@ -125,6 +125,21 @@ describe('diffKeyInputs names each changed key input', () => {
     expect(texts(swapped, swappedBack)).toEqual(['--files: order changed']);
   });
 
+  // Moved from e2e why.test.ts ("names a list param", "names a list of files that grew", "names an
+  // env variable that changed": the last is the first case of the env test below), same words.
+  it('a list of values that grew, and a list of files that grew, named relative to the cwd', () => {
+    expect(texts(side({ params: { tag: ['a', 'b'] } }), side({ params: { tag: ['a', 'b', 'c'] } }))).toEqual([
+      '--tag a,b → a,b,c',
+    ]);
+    const two = ['/p/in/i1.txt', '/p/in/i2.txt'];
+    const stored = side({ params: { input: [{ digest: D1 }, { digest: D2 }] } }, { input: two });
+    const grown = side(
+      { params: { input: [{ digest: D1 }, { digest: D2 }, { digest: D1 }] } },
+      { input: [...two, '/p/in/i3.txt'] },
+    );
+    expect(texts(stored, grown)).toEqual(['--input: in/i3.txt added']);
+  });
+
   it('the run function source', () => {
     const [d] = diffKeyInputs(side(), side({ code: 'd'.repeat(64) }));
     expect(d.text).toBe('run function source changed');

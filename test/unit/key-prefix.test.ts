@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { refuseNonHexTarget } from '../../src/cli/inspect.js';
 import { checkKeyPrefix } from '../../src/cli/key-prefix.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -18,5 +19,25 @@ describe('key prefixes', () => {
     expect(() => checkKeyPrefix('abc')).toThrow(/^The key prefix abc is too short; give at least 6 hex characters/);
     expect(() => checkKeyPrefix('../../etc')).toThrow(/^"\.\.\/\.\.\/etc" is not a key prefix; give at least 6 hex/);
     expect(() => checkKeyPrefix('a'.repeat(65))).toThrow(/is not a key prefix/);
+  });
+});
+
+describe('inspect <target> that names no task (moved from e2e inspect.test.ts)', () => {
+  it.each(['../../etc', '../../../tmp', '$(touch pwned)', 'abcdef; rm -rf ~', 'zzzzzzzz'])(
+    'refuses %j as neither a task nor a key prefix',
+    (target) => {
+      const attempt = () => refuseNonHexTarget(target);
+      expect(attempt).toThrow(UsageError);
+      expect(attempt).toThrow(
+        `${JSON.stringify(target)} is neither a task nor a key prefix; name a task (see \`cachex tasks\`) or give at least 6 hex characters of a key (see \`cachex ls\`).`,
+      );
+    },
+  );
+
+  it('passes a hex target on to the key prefix checks (too short, too long)', () => {
+    for (const target of ['abc', 'a'.repeat(65), 'ABCDEF']) expect(() => refuseNonHexTarget(target)).not.toThrow();
+    expect(() => checkKeyPrefix('a'.repeat(65))).toThrow(
+      /^"a{65}" is not a key prefix; give at least 6 hex characters of a key from `cachex ls`\.$/,
+    );
   });
 });

@@ -11,7 +11,10 @@ import { taskFromSpec } from '../../src/tasks/task.js';
 // commands that load no library of their own must keep their entries. The working folder
 // (issue 12 item 10) deliberately moved command-task keys: only by that one input.
 const dir = mkdtempSync(path.join(tmpdir(), 'cachex-keys-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  delete process.env.CACHEX_KEY_TEST_TOOL; // the worker runs other files after this one
+});
 const ctx = { digests: new DigestCache(null), cwd: dir, projectRoot: dir };
 
 describe('keys that the tool identity must not move', () => {

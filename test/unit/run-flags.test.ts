@@ -9,6 +9,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refuseMissingCommand } from '../../src/cli/exec.js';
 import { checkRunFlags } from '../../src/cli/run-flags.js';
 import { refuseFlagLikeValues } from '../../src/cli/task-flags.js';
 import { UsageError } from '../../src/errors.js';
@@ -152,4 +153,20 @@ describe('--remote-only', () => {
     [{ force: true }, /--force skips lookups/],
     [{ dryRun: true }, /--dry-run looks at the local store only/],
   ])('refuses %j with it', (flags, message) => refused(() => checkRunFlags({ remoteOnly: true, ...flags }), message));
+});
+
+describe('cachex exec: the command after --', () => {
+  // Moved from e2e exec.test.ts (["exec","--input","in/a.pcd","--"]); exec.test.ts keeps
+  // ["exec","true"] to prove the CLI wires the rule.
+  it.each([
+    [['exec', 'true'], ['true']],
+    [['exec', '--input', 'in/a.pcd', '--'], []],
+  ])('refuses %j', (raw, argv) => {
+    const attempt = () => refuseMissingCommand(raw, argv);
+    expect(attempt).toThrow(UsageError);
+    expect(attempt).toThrow(/^Put the command after -- \(cachex exec \[--input PATH\]… .*-- CMD ARGS…\)\.$/);
+  });
+
+  it('accepts a command after --', () =>
+    expect(() => refuseMissingCommand(['exec', '--input', 'a', '--', 'true'], ['true'])).not.toThrow());
 });
