@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   type BigIntStats,
   type Stats,
@@ -11,6 +10,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { sha256 } from '../../key/digest.js';
+import { crypto } from '../../lazy-builtins.js';
 import { statStamp } from '../../key/stamp.js';
 import { CACHEX_VERSION } from '../../version.js';
 import { KEY_PATTERN } from '../layout.js';
@@ -133,7 +133,7 @@ export function writeSummary(file: string, records: Map<string, SummaryRecord>):
     lines.push(`${key}\t${r.metaStamp}\t${r.sealedBytes ?? '-'}\t${r.usageStamp ?? '-'}\t${r.hits}\t${r.metaJson}`);
   }
   const body = `${lines.join('\n')}\n`;
-  const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const temp = `${file}.tmp-${process.pid}-${crypto().randomBytes(4).toString('hex')}`;
   try {
     makeDirs(path.dirname(file));
     removeStaleTemps(path.dirname(file));
