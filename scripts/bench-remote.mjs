@@ -37,7 +37,7 @@ function die(msg) {
   process.exit(1);
 }
 
-if (!existsSync(join(ROOT, 'dist', 'cli', 'cachex.mjs'))) die('run `npm run build` first');
+if (!existsSync(join(ROOT, 'dist', 'cli', 'cachex.cjs'))) die('run `npm run build` first');
 if (!existsSync(SERVER)) die('turborepo-remote-cache is not installed (npm ci)');
 
 const work = mkdtempSync(join(tmpdir(), 'cachex-bench-remote-'));
