@@ -86,6 +86,11 @@ const require = createRequire(import.meta.url);
 export const { main } = require('./load-full.cjs').loadFullCli(require.resolve('./full-cli.cjs'));
 `,
 );
+// A real import() for the full CLI's bundle, which has none (src/config/esm-config.ts loads ES-module configs with it).
+writeFileSync(
+  path.join(ROOT, 'dist/cli/import-url.cjs'),
+  '// import() from a file Node compiles itself (see scripts/build-cli.mjs, src/config/esm-config.ts).\nmodule.exports = (url) => import(url);\n',
+);
 const hitBundle = path.join(ROOT, 'dist/cli/cachex.cjs');
 const BANNER = [
   // import.meta.url, made on first use (pathToFileURL costs a start half a millisecond).

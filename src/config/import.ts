@@ -25,6 +25,26 @@ export async function importConfigModule(file: string): Promise<unknown> {
 }
 
 /**
+ * Loads the config for the CLI (settings.ts, under the load tracer): an ES module by plain
+ * import() (esm-config.ts: no jiti, about a third of the time), anything else by jiti. The task
+ * worker keeps importConfigModule: it needs no trace, and a module-hooks thread per function run
+ * would cost more than jiti.
+ */
+export async function loadConfigModule(file: string): Promise<unknown> {
+  const esm = await import('./esm-config.js');
+  if (!esm.isEsmConfig(file)) return importConfigModule(file);
+  try {
+    return await esm.importEsmConfig(file);
+  } catch (err) {
+    // Node 20's SyntaxError from import() says where only on a crash's stderr: jiti's parser says where.
+    if (err instanceof SyntaxError) await importConfigModule(file);
+    throw new ConfigError(`Could not load the config file ${file}: ${loadFailure(err)}; fix the file and try again.`, {
+      cause: err,
+    });
+  }
+}
+
+/**
  * jiti, with its babel transform behind a cache keyed by content (transpile-cache.ts): jiti's
  * own cache is keyed by the file's path, so the same config in another folder — a CI job's
  * fresh checkout, a worktree — would load and run babel again.

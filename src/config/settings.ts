@@ -151,12 +151,9 @@ export class Settings {
       );
     }
     // Loaded here, not with this module: a hit from the saved config (fast-hit.ts) never loads a config file.
-    const [{ traceLoad }, { importConfigModule }] = await Promise.all([
-      import('./load-trace.js'),
-      import('./import.js'),
-    ]);
+    const [{ traceLoad }, { loadConfigModule }] = await Promise.all([import('./load-trace.js'), import('./import.js')]);
     const startedMs = Date.now();
-    const { value, trace } = await traceLoad(() => importConfigModule(file));
+    const { value, trace } = await traceLoad(() => loadConfigModule(file));
     this.loaded = validateConfig(value, file);
     this.traced = savable(this.loaded, file, startedMs, trace);
     return this.loaded;
