@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -25,23 +26,46 @@ export async function importConfigModule(file: string): Promise<unknown> {
 }
 
 /**
- * Loads the config for the CLI (settings.ts, under the load tracer): an ES module by plain
- * import() (esm-config.ts: no jiti, about a third of the time), anything else by jiti. The task
- * worker keeps importConfigModule: it needs no trace, and a module-hooks thread per function run
- * would cost more than jiti.
+ * How the CLI loads the config (settings.ts runs the returned function under the load tracer): an
+ * ES module by plain import() (esm-config.ts: no jiti and no babel — after an edit about half of
+ * jiti's time; an unchanged one costs the module-hooks thread's start, some 15 ms more than jiti's
+ * warm cache), anything else by jiti. jiti itself is loaded here, before the trace: its start reads
+ * some 85 environment variables (std-env's CI detection) that say nothing about the config, and
+ * were most of every saved config; the traced load still stamps jiti's files. The task worker keeps
+ * importConfigModule: it needs no trace, and a module-hooks thread per function run would cost more
+ * than jiti.
  */
-export async function loadConfigModule(file: string): Promise<unknown> {
+export async function configLoader(file: string): Promise<() => Promise<unknown>> {
   const esm = await import('./esm-config.js');
-  if (!esm.isEsmConfig(file)) return importConfigModule(file);
-  try {
-    return await esm.importEsmConfig(file);
-  } catch (err) {
-    // Node 20's SyntaxError from import() says where only on a crash's stderr: jiti's parser says where.
-    if (err instanceof SyntaxError) await importConfigModule(file);
-    throw new ConfigError(`Could not load the config file ${file}: ${loadFailure(err)}; fix the file and try again.`, {
-      cause: err,
-    });
-  }
+  const jitiFiles = esm.isEsmConfig(file) ? null : loadJiti();
+  return async () => {
+    // Asked again under the trace, so that the package.json files that decided it are stamped.
+    if (!esm.isEsmConfig(file)) {
+      for (const loaded of jitiFiles ?? loadJiti()) fs.existsSync(loaded);
+      return importConfigModule(file);
+    }
+    try {
+      return await esm.importEsmConfig(file);
+    } catch (err) {
+      // Node 20's SyntaxError from import() says where only on a crash's stderr: jiti's parser says where.
+      if (err instanceof SyntaxError) await importConfigModule(file);
+      throw new ConfigError(
+        `Could not load the config file ${file}: ${loadFailure(err)}; fix the file and try again.`,
+        {
+          cause: err,
+        },
+      );
+    }
+  };
+}
+
+/** Loads jiti; the files it was loaded from. */
+function loadJiti(): string[] {
+  const require = createRequire(import.meta.url);
+  require('jiti');
+  const manifest = require.resolve('jiti/package.json');
+  const dir = path.dirname(manifest) + path.sep;
+  return [manifest, ...Object.keys(require.cache).filter((file) => file.startsWith(dir))];
 }
 
 /**

@@ -151,9 +151,10 @@ export class Settings {
       );
     }
     // Loaded here, not with this module: a hit from the saved config (fast-hit.ts) never loads a config file.
-    const [{ traceLoad }, { loadConfigModule }] = await Promise.all([import('./load-trace.js'), import('./import.js')]);
+    const [{ traceLoad }, { configLoader }] = await Promise.all([import('./load-trace.js'), import('./import.js')]);
     const startedMs = Date.now();
-    const { value, trace } = await traceLoad(() => loadConfigModule(file));
+    const load = await configLoader(file);
+    const { value, trace } = await traceLoad(load);
     this.loaded = validateConfig(value, file);
     this.traced = savable(this.loaded, file, startedMs, trace);
     return this.loaded;
