@@ -211,6 +211,17 @@ describe('the hit path', () => {
     expect(untilFast(['run', 'hello']).stdout).toBe('hello hi world\n');
   });
 
+  it("a variable only jiti's own start reads (its CI detection) does not make the next run load the config", () => {
+    project();
+    observe(['run', 'hello']);
+    untilFast(['run', 'hello']);
+    const hit = observe(['run', 'hello'], { APPVEYOR: 'True' });
+    expect(hit.full).toBe(false);
+    expect(hit.stdout).toBe('hello hi world\n');
+    // One the config reads still does (see above): the trace is as strict as before for the config itself.
+    expect(observe(['run', 'hello'], { GREETING: 'hey' }).full).toBe(true);
+  });
+
   it('a config that changes the environment as it loads is loaded by every run', () => {
     ws.config(`import { defineConfig } from 'cachex';
 process.env.SET_BY_CONFIG ??= 'from the config';
