@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { createRequire, isBuiltin, register } from 'node:module';
+import Module, { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { distFile } from '../package-root.js';
@@ -23,6 +23,8 @@ let takes = 0;
 
 /** Whether Node would load `file` as an ES module (the package.json lookup goes through `fs`: traced). */
 export function isEsmConfig(file: string): boolean {
+  // module.register() came with Node 20.6: before it, jiti loads these too.
+  if (typeof Module.register !== 'function') return false;
   if (file.endsWith('.mjs')) return true;
   if (!file.endsWith('.js')) return false;
   const scope = packageScope(path.dirname(file));
@@ -59,7 +61,7 @@ async function take(): Promise<[string, string, string][]> {
 export async function importEsmConfig(file: string): Promise<unknown> {
   if (!hooked) {
     const entry = pathToFileURL(distFile('config-entry.js')).href;
-    register(pathToFileURL(distFile('config', 'esm-hooks.js')).href, { data: { entry, take: TAKE } });
+    Module.register(pathToFileURL(distFile('config', 'esm-hooks.js')).href, { data: { entry, take: TAKE } });
     hooked = true;
   }
   await take(); // what resolved before this load is not part of it
