@@ -9,7 +9,8 @@ import { distFile } from '../package-root.js';
  * with `"type": "module"`) by plain import(), without jiti. What the load tracer (load-trace.ts)
  * sees through `fs` is not enough here: Node's ES-module loader reads modules and package.json
  * files through its internals. So the load goes through module hooks (esm-hooks.ts) that note
- * every module resolved, and this module then looks, through `fs` and so under the tracer, at
+ * every module resolved (and CommonJS modules it requires show up in require.cache), and this
+ * module then looks, through `fs` and so under the tracer, at
  * what decided each resolution: the module's file, the package.json files that give its scope
  * (its format, its `imports`), and the node_modules folders a bare specifier was looked for in.
  * Registering the hooks starts Node's module-hooks thread (about 25 ms, once per process; a hit
@@ -65,6 +66,10 @@ export async function importEsmConfig(file: string): Promise<unknown> {
     hooked = true;
   }
   await take(); // what resolved before this load is not part of it
+  // CommonJS modules it reaches are loaded by Node's CommonJS loader, unseen by both the hooks and the
+  // tracer (Node 20 reads them through its internals here): they are the new entries of require.cache.
+  const cjs = createRequire(import.meta.url).cache;
+  const cached = new Set(Object.keys(cjs));
   let loaded: Record<string, unknown> | undefined;
   let failure: unknown;
   try {
@@ -74,6 +79,7 @@ export async function importEsmConfig(file: string): Promise<unknown> {
   }
   // Also after a failure: the manifest is not saved then, but a partial record costs nothing.
   for (const [specifier, parent, url] of await take()) noteResolution(specifier, parent, url);
+  for (const file of Object.keys(cjs)) if (!cached.has(file)) noteResolution(file, '', pathToFileURL(file).href);
   if (failure !== undefined) throw failure;
   return loaded!.default;
 }
