@@ -9,6 +9,9 @@ export default defineConfig({
     // End-to-end tests spawn the CLI. On two cores a third worker fills the time the slow files
     // spend waiting (lease takeovers, server budgets, heartbeats), so the suite ends sooner.
     maxWorkers: 3,
+    // Files whose cases mostly wait (heartbeats, lease takeovers, server budgets) run them with
+    // it.concurrent; all of a file's waiting cases at once, not vitest's default of 5 at a time.
+    maxConcurrency: 10,
     // The slow files start first, so the run does not end on one long file (test/setup/sequencer.ts).
     sequence: { sequencer: SlowFirstSequencer },
     projects: [
