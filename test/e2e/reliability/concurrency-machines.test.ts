@@ -5,6 +5,7 @@
  * stale. Split from concurrency.test.ts; the cases wait on heartbeats and
  * share nothing (each its own workspace), so they run at once.
  */
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Workspace } from '../../helpers/cli.js';
@@ -48,7 +49,8 @@ describe.skipIf(cannotUnshare())(
       ['the same host name (containers on one host)', true],
     ])('a run on a machine with %s waits for the holder here and then hits', async (_label, sameHost) => {
       const ws = workspace();
-      const holder = ws.start(cx(['run', 'potree', '--file', 'in/a.pcd']), { env: { FAKE_SLEEP: '3' } });
+      const gate = ws.path('gate');
+      const holder = ws.start(cx(['run', 'potree', '--file', 'in/a.pcd']), { env: { FAKE_WAIT_FILE: gate } });
       await waitFor(
         () => lockOf(ws, 'potree') && stagingDirs(ws).length === 1,
         20_000,
@@ -57,6 +59,8 @@ describe.skipIf(cannotUnshare())(
       const argv = onOtherMachine(cx(['run', 'potree', '--file', ws.path('in/a.pcd')]), sameHost);
       const other = spawnGroup(ws, argv);
       groups.push(other);
+      await waitFor(() => /waiting for another run/.test(other.output().stderr), 20_000, 'the other machine to wait');
+      writeFileSync(gate, ''); // the holder's converter finishes only once the other machine waits
       const [held, remote] = await Promise.all([holder.done, other.done]);
       expect(held.code, held.stderr).toBe(0);
       expect(remote.code, remote.stderr).toBe(0);

@@ -3,7 +3,7 @@
  * key run the converter once, the others wait and hit; a dead holder never
  * blocks the next run for long. Runs across machines: concurrency-machines.test.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Workspace } from '../../helpers/cli.js';
@@ -77,14 +77,17 @@ describe('one execution per key', () => {
   it('a run that finds its key locked says it is waiting, then hits the stored entry', async () => {
     ws = new Workspace();
     ws.samplePcd('in/a.pcd');
-    const holder = ws.start(cx(['run', 'potree', '--file', 'in/a.pcd']), { env: { FAKE_SLEEP: '3' } });
+    const gate = ws.path('gate');
+    const holder = ws.start(cx(['run', 'potree', '--file', 'in/a.pcd']), { env: { FAKE_WAIT_FILE: gate } });
     await waitFor(
       () => lockOf(ws, 'potree') && stagingDirs(ws).length === 1,
       20_000,
       'the holder to start its converter',
     );
-    const waiter = ws.run(cx(['run', 'potree', '--file', 'in/a.pcd']));
-    const held = await holder.done;
+    const waiting = startGroup(ws, cx(['run', 'potree', '--file', 'in/a.pcd']));
+    await waitFor(() => /waiting for another run/.test(waiting.output().stderr), 20_000, 'the second run to wait');
+    writeFileSync(gate, ''); // the holder's converter finishes only once the other run is waiting
+    const [held, waiter] = await Promise.all([holder.done, waiting.done]);
     expect(held.code, held.stderr).toBe(0);
     expect(waiter.code, waiter.stderr).toBe(0);
     expect(waiter.stderr).toMatch(/^waiting for another run of potree [0-9a-f]{12}…$/m);
@@ -137,7 +140,8 @@ describe('one execution per key', () => {
   it('a run killed while it waits leaves no lock behind and does not delay the others', async () => {
     ws = new Workspace();
     ws.samplePcd('in/a.pcd');
-    const holder = ws.start(cx(['run', 'potree', '--file', 'in/a.pcd']), { env: { FAKE_SLEEP: '3' } });
+    const gate = ws.path('gate');
+    const holder = ws.start(cx(['run', 'potree', '--file', 'in/a.pcd']), { env: { FAKE_WAIT_FILE: gate } });
     await waitFor(
       () => lockOf(ws, 'potree') && stagingDirs(ws).length === 1,
       20_000,
@@ -147,6 +151,7 @@ describe('one execution per key', () => {
     await waitFor(() => /waiting for another run/.test(waiter.output().stderr), 20_000, 'the second run to wait');
     waiter.killGroup('SIGKILL');
     await waiter.done;
+    writeFileSync(gate, ''); // the holder finishes only after the waiter was killed
     expect((await holder.done).code).toBe(0);
     const lockDir = lockOf(ws, 'potree');
     expect(lockDir === undefined || !existsSync(lockDir)).toBe(true);
