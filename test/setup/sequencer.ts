@@ -12,13 +12,12 @@ const SLOW: Record<string, number> = {
   'test/e2e/reliability/crash.test.ts': 40,
   'test/remote/faults.test.ts': 37,
   'test/e2e/remote-cli-faults.test.ts': 35,
-  'test/e2e/reliability/prune-safety.test.ts': 33,
+  'test/e2e/reliability/prune-safety.test.ts': 20,
   'test/e2e/remote-lease.test.ts': 33,
   'test/remote/lease.test.ts': 33,
-  'test/e2e/reliability/concurrency.test.ts': 30,
-  'test/e2e/reliability/force-replace.test.ts': 24,
+  'test/e2e/reliability/concurrency.test.ts': 24,
   // An "isolated" file: without a place here it started last of the slow ones and ended the run.
-  'test/remote/library.test.ts': 20,
+  'test/remote/library.test.ts': 12,
   'test/e2e/prune.test.ts': 17,
   // Alone on the loaded machine it took 57 s, most of it npm pack's build and npm install.
   'test/e2e/install.test.ts': 16,
