@@ -18,6 +18,15 @@ function plainEvery(env: NodeJS.ProcessEnv): number {
   return env.CACHEX_PROGRESS_EVERY && Number.isFinite(n) && n >= 0 ? n : PLAIN_EVERY_MS;
 }
 
+/**
+ * Test-only: CACHEX_TEST_PLACE_QUIET_MS replaces the 100 ms a placement must last before it
+ * reports, so a test sees progress from inside one file's copy however fast the disk is.
+ */
+function placeQuiet(env: NodeJS.ProcessEnv): number | undefined {
+  const n = Number(env.CACHEX_TEST_PLACE_QUIET_MS);
+  return env.CACHEX_TEST_PLACE_QUIET_MS && Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
 /** One piece of long work as it is shown: which, what it is, how far. */
 interface Work {
   id: string;
@@ -127,6 +136,9 @@ export function showWorkProgress(enabled: boolean, cwd: string): { dataFolder(ro
   const stream = process.stderr;
   const show = isInteractive(stream) && stream.columns ? onTerminal(stream) : plain(stream, plainEvery(process.env));
   onHashProgress((p) => show({ ...p, id: p.file, what: hashing(p.file, root, cwd) }));
-  onPlaceProgress((p) => show({ ...p, id: p.target, what: `placing outputs in ${shown(p.target, cwd)}` }));
+  onPlaceProgress(
+    (p) => show({ ...p, id: p.target, what: `placing outputs in ${shown(p.target, cwd)}` }),
+    placeQuiet(process.env),
+  );
   return handle;
 }

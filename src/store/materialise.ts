@@ -37,9 +37,17 @@ export interface PlaceProgress {
 }
 
 let onPlace: ((progress: PlaceProgress) => void) | undefined;
+/** A placement done within this long reports nothing (a hit, a few small files). */
+export const PLACE_QUIET_MS = 100;
+let quietMs = PLACE_QUIET_MS;
 
-export function onPlaceProgress(listener: ((progress: PlaceProgress) => void) | undefined): void {
+/** `quiet` other than PLACE_QUIET_MS is for tests, which must see a report however fast the copy is. */
+export function onPlaceProgress(
+  listener: ((progress: PlaceProgress) => void) | undefined,
+  quiet: number = PLACE_QUIET_MS,
+): void {
   onPlace = listener;
+  quietMs = quiet;
 }
 
 /** What placing into an existing folder did to what was there. */
@@ -325,13 +333,14 @@ function build(sourceOut: string, outputs: OutputRecord[], staging: string, mode
     restore.made.add(dir);
   };
   const hear = onPlace;
+  const quiet = quietMs;
   const started = Date.now();
   const total = hear ? outputs.reduce((n, o) => n + (o.type === 'file' ? o.size : 0), 0) : 0;
   let bytes = 0;
   let told = false;
   const tell = (done: number) => {
     const elapsedMs = Date.now() - started;
-    if (elapsedMs < 100) return;
+    if (elapsedMs < quiet) return;
     hear!({ target, bytes: done, total, elapsedMs, done: false });
     told = true;
   };

@@ -233,10 +233,12 @@ async function stagingAppears(): Promise<void> {
 describe('cachex prune: running work is safe', () => {
   it('does not touch the staging of a run in progress; the run stores and the next run hits', async () => {
     const file = ws.samplePcd();
-    const running = ws.start(['run', 'potree', '--file', file], { env: { FAKE_SLEEP: '3' } });
+    const gate = ws.path('gate');
+    const running = ws.start(['run', 'potree', '--file', file], { env: { FAKE_WAIT_FILE: gate } });
     await stagingAppears();
     const result = prune(['--all']);
     expect(result.staging).toEqual([]);
+    writeFileSync(gate, ''); // the converter finishes only after the prune, however long it took
     const done = await running.done;
     expect(done.code).toBe(0);
     expect(done.stderr).toMatch(/^miss potree [0-9a-f]{12} \(ran .*stored/m);
@@ -247,12 +249,14 @@ describe('cachex prune: running work is safe', () => {
   it('skips an entry whose key a running --force holds, and the replaced entry is whole', async () => {
     const key = store('a');
     const file = ws.path('in/a.pcd');
-    const running = ws.start(['run', 'potree', '--file', file, '--force'], { env: { FAKE_SLEEP: '3' } });
+    const gate = ws.path('gate');
+    const running = ws.start(['run', 'potree', '--file', file, '--force'], { env: { FAKE_WAIT_FILE: gate } });
     await stagingAppears();
     const result = ws.run(['prune', '--all']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`kept potree ${key.slice(0, 12)}: a running command holds its key`);
     expect(keys()).toEqual([key]);
+    writeFileSync(gate, '');
     const done = await running.done;
     expect(done.code).toBe(0);
     expect(done.stderr).toMatch(/^forced potree /m);

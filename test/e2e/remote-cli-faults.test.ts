@@ -9,7 +9,9 @@ import { type RunningServer, startApiServer, startFaultProxy, startS3rver } from
  * The "must hold" cases at the level of `cachex run` that the tier-level tests
  * (test/remote/*) cover only from inside: the Turborepo API over S3 storage,
  * a 1 byte/s server, and ten runs in a row against a hung server. Times are
- * compared with local-only runs measured in the same test.
+ * compared with local-only runs measured in the same test. The server cases
+ * mostly wait (on the read budget, on timeouts), each in its own workspaces
+ * and behind its own proxy, so they run at once; the output check follows them.
  */
 const servers: RunningServer[] = [];
 const workspaces: Workspace[] = [];
@@ -36,9 +38,10 @@ function workspace(): Workspace {
   return ws;
 }
 
-function run(ws: Workspace, env: NodeJS.ProcessEnv, args: string[]) {
+/** One `cachex run make`, awaited without blocking the file's other cases, which wait on servers at the same time. */
+async function run(ws: Workspace, env: NodeJS.ProcessEnv, args: string[]) {
   const started = performance.now();
-  const r = ws.run(['run', 'make', ...args], { env });
+  const r = await ws.start(['run', 'make', ...args], { env }).done;
   outputs.push(r.stdout, r.stderr);
   return { ...r, seconds: (performance.now() - started) / 1000 };
 }
@@ -47,18 +50,18 @@ const warnings = (stderr: string) => stderr.split('\n').filter((l) => l.startsWi
 const LOCAL = { CACHEX_REMOTE_URL: '' };
 
 describe('cachex run against real servers', () => {
-  it('Turborepo API over S3 storage (s3rver): a fresh data folder after another one missed is a remote hit', async () => {
+  it.concurrent('Turborepo API over S3 storage (s3rver): a fresh data folder after another one missed is a remote hit', async () => {
     const s3 = await startS3rver(base.path('s3-under-api'));
     servers.push(s3);
     const overS3 = await startApiServer(base.path('api-over-s3'), { s3Endpoint: s3.url });
     servers.push(overS3);
     const writer = workspace();
-    const first = run(writer, remoteEnv(overS3.url), ['--json', '--label', 'over-s3']);
+    const first = await run(writer, remoteEnv(overS3.url), ['--json', '--label', 'over-s3']);
     expect(first.code, first.stderr).toBe(0);
     const made = JSON.parse(first.stdout);
     expect(made).toMatchObject({ status: 'miss', remote: 'miss', upload: 'stored' });
     const reader = workspace();
-    const hit = run(reader, remoteEnv(overS3.url), ['--json', '--label', 'over-s3']);
+    const hit = await run(reader, remoteEnv(overS3.url), ['--json', '--label', 'over-s3']);
     expect(hit.code, hit.stderr).toBe(0);
     expect(JSON.parse(hit.stdout)).toMatchObject({ status: 'hit', remote: 'hit', key: made.key });
     expect(reader.taskRuns()).toBe(0);
@@ -66,22 +69,22 @@ describe('cachex run against real servers', () => {
     const entry = (ws: Workspace) => path.join(ws.data, 'cache', made.module, 'make', made.key);
     for (const f of ['meta.yaml', 'stdout.log', 'result.v8', 'out/sub/deep/data.bin', 'out/top.txt'])
       expect(readFileSync(path.join(entry(reader), f)).equals(readFileSync(path.join(entry(writer), f))), f).toBe(true);
-    const verify = reader.run(['verify']);
+    const verify = await reader.start(['verify']).done;
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
   }, 120_000);
 
-  it('1 byte/s: exit 0, output equal to a local-only run, one warning, at most 35 s added', async () => {
+  it.concurrent('1 byte/s: exit 0, output equal to a local-only run, one warning, at most 35 s added', async () => {
     const writer = workspace();
     // A large, incompressible artifact, so the throttled download cannot finish within the read budget.
     const args = ['--label', 'slow', '--size', '200000', '--random'];
-    expect(run(writer, remoteEnv(api.url), args).code).toBe(0);
+    expect((await run(writer, remoteEnv(api.url), args)).code).toBe(0);
     const proxy = await startFaultProxy(api.url);
     servers.push(proxy);
     await proxy.fault({ mode: 'throttle', bytesPerSecond: 1, methods: ['GET'] });
-    const local = run(workspace(), LOCAL, args);
+    const local = await run(workspace(), LOCAL, args);
     expect(local.code, local.stderr).toBe(0);
     const ws = workspace();
-    const slow = run(ws, remoteEnv(proxy.url), args);
+    const slow = await run(ws, remoteEnv(proxy.url), args);
     expect(slow.code, slow.stderr).toBe(0);
     expect(slow.stdout).toBe(local.stdout);
     expect(ws.taskRuns()).toBe(1);
@@ -92,24 +95,27 @@ describe('cachex run against real servers', () => {
     expect((await proxy.counts()).PUT ?? 0).toBe(0);
   }, 180_000);
 
-  it('10 consecutive runs against a hung server add at most 20 s in all', async () => {
+  it.concurrent('10 consecutive runs against a hung server add at most 20 s in all', async () => {
     const proxy = await startFaultProxy(api.url);
     servers.push(proxy);
     await proxy.fault({ mode: 'hang' });
     // The baseline asks a healthy server (read-only: a GET that misses, no upload), so both sides
     // load the remote code and the difference is what the hang costs, also on a busy machine.
+    // Baseline and hung runs alternate, so a busy spell of the machine slows both sides alike
+    // (all baselines first and then all hung runs failed on main under two suites at once).
     const baseline = workspace();
-    let localSeconds = 0;
-    for (let i = 0; i < 10; i++) {
-      const r = run(baseline, remoteEnv(api.url, { CACHEX_REMOTE_READ_ONLY: '1' }), ['--label', `hung-base-${i}`]);
-      expect(r.code, r.stderr).toBe(0);
-      expect(warnings(r.stderr)).toEqual([]);
-      localSeconds += r.seconds;
-    }
     const ws = workspace();
+    let localSeconds = 0;
     let hungSeconds = 0;
     for (let i = 0; i < 10; i++) {
-      const r = run(ws, remoteEnv(proxy.url), ['--label', `hung-${i}`]);
+      const b = await run(baseline, remoteEnv(api.url, { CACHEX_REMOTE_READ_ONLY: '1' }), [
+        '--label',
+        `hung-base-${i}`,
+      ]);
+      expect(b.code, b.stderr).toBe(0);
+      expect(warnings(b.stderr)).toEqual([]);
+      localSeconds += b.seconds;
+      const r = await run(ws, remoteEnv(proxy.url), ['--label', `hung-${i}`]);
       expect(r.code, r.stderr).toBe(0);
       expect(warnings(r.stderr)).toHaveLength(1);
       hungSeconds += r.seconds;

@@ -11,16 +11,21 @@ import { type RunningServer, startApiServer, startFaultProxy } from '../helpers/
  * miss the same keys at once run each key once, and a holder SIGKILLed while
  * it runs is replaced once its beat has stood still for 30 s. Runs are
  * counted by the stand-in converter's log ($FAKE_LOG, one line per finished run).
+ * The two cases have their own servers, logs, data folders and inputs, and
+ * run at once: the kill case spends its time waiting for the beat to go stale.
  */
 const servers: RunningServer[] = [];
 const children: ChildProcess[] = [];
 let ws: Workspace;
 let files: string[];
+/** The killed holder's own input, so the converters it looks for are never those of the 8 runners. */
+let killFile: string;
 
 beforeAll(async () => {
   ws = new Workspace('cachex-rlease-');
   ws.config(demoConfig());
   files = Array.from({ length: 10 }, (_, i) => ws.samplePcd(`in/k${i}.pcd`, `key ${i}`));
+  killFile = ws.samplePcd('in/kill.pcd', 'key kill');
 });
 
 afterAll(async () => {
@@ -71,7 +76,7 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 60
 }
 
 describe('lease through cachex run', () => {
-  it('8 runners × 10 keys started together: each key runs once, every other run is a remote hit', async () => {
+  it.concurrent('8 runners × 10 keys started together: each key runs once, every other run is a remote hit', async () => {
     const api = await startApiServer(ws.path('api-eight'));
     servers.push(api);
     const log = ws.path('eight.jsonl');
@@ -95,13 +100,13 @@ describe('lease through cachex run', () => {
     for (const r of all) expect(r.stderr).not.toMatch(/cachex: remote /);
   }, 600_000);
 
-  it('a SIGKILLed holder is replaced once its beat has stood still for 30 s', async () => {
+  it.concurrent('a SIGKILLed holder is replaced once its beat has stood still for 30 s', async () => {
     const api = await startApiServer(ws.path('api-kill'));
     servers.push(api);
     const watch = await startFaultProxy(api.url);
     servers.push(watch);
     const log = ws.path('kill.jsonl');
-    const file = files[0];
+    const file = killFile;
     const holderData = ws.path('holder');
     const holder = start(holderData, { ...remoteEnv(api.url), FAKE_LOG: log, FAKE_SLEEP: '600' }, file);
     // The converter starts only once the run went past the lease: then the holder holds it.

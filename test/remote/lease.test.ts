@@ -70,7 +70,7 @@ function runLog(name: string): string[] {
 }
 
 describe('lease', () => {
-  it('8 runners × 10 keys started together run each key once; the others hit', async () => {
+  it.concurrent('8 runners × 10 keys started together run each key once; the others hit', async () => {
     const api = await startApiServer(ws.path('api8'));
     servers.push(api);
     const env = { ...remoteEnv(api.url), LOG_NAME: 'eight', WORK_MS: '1500' };
@@ -87,7 +87,7 @@ describe('lease', () => {
     expect(finished.flatMap((f) => f.results.flatMap((r) => r.warnings))).toEqual([]);
   }, 180_000);
 
-  it('a SIGKILLed holder is replaced once its beat has not moved for 30 s', async () => {
+  it.concurrent('a SIGKILLed holder is replaced once its beat has not moved for 30 s', async () => {
     const api = await startApiServer(ws.path('apikill'));
     servers.push(api);
     const env = { ...remoteEnv(api.url), LOG_NAME: 'kill', WORK_MS: '600000' };

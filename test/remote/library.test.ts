@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,32 @@ function call(env: NodeJS.ProcessEnv, label: string) {
   return callIn(ws, env, label);
 }
 
+/** As call(), awaited instead of a synchronous spawn, so cases that wait on a slow server run at once. */
+async function callAsync(env: NodeJS.ProcessEnv, label: string) {
+  const ws = new Workspace('cachex-lib-remote-ws-');
+  workspaces.push(ws);
+  const child = spawn(process.execPath, [SCRIPT, label], {
+    cwd: ws.dir,
+    env: { ...ws.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  outputs.push(stdout, stderr);
+  expect(status, stderr).toBe(0);
+  return { ws, out: JSON.parse(stdout), stderr };
+}
+
+/** A fault proxy of the case's own in front of the API server. */
+async function ownProxy() {
+  const p = await startFaultProxy(api.url);
+  servers.push(p);
+  return p;
+}
+
 function callIn(ws: Workspace, env: NodeJS.ProcessEnv, label: string) {
   const r = spawnSync(process.execPath, [SCRIPT, label], {
     cwd: ws.dir,
@@ -79,34 +105,36 @@ describe.each([
   });
 });
 
+// These cases wait on delayed or hung servers, each behind its own proxy: they run at once.
 describe('background uploads and flushRemote()', () => {
-  it('the call returns before its upload ends; flushRemote() waits for it', async () => {
-    await proxy.reset();
+  it.concurrent('the call returns before its upload ends; flushRemote() waits for it', async () => {
+    const proxy = await ownProxy();
     // Every PUT is slow (the lease's too, which the call waits for); the counters around the flush tell.
     await proxy.fault({ mode: 'delay', ms: 2500, methods: ['PUT'] });
-    try {
-      const writer = call(remoteEnv(proxy.url), 'lib-flush');
-      expect(writer.out.statsAfterCall).toMatchObject({ misses: 1, remoteUploads: 0 });
-      expect(writer.out.statsAfterFlush).toMatchObject({ remoteUploads: 1, remoteErrors: 0 });
-    } finally {
-      await proxy.reset();
-    }
-    const reader = call(remoteEnv(api.url), 'lib-flush');
+    const writer = await callAsync(remoteEnv(proxy.url), 'lib-flush');
+    expect(writer.out.statsAfterCall).toMatchObject({ misses: 1, remoteUploads: 0 });
+    expect(writer.out.statsAfterFlush).toMatchObject({ remoteUploads: 1, remoteErrors: 0 });
+    const reader = await callAsync(remoteEnv(api.url), 'lib-flush');
     expect(reader.out.statsAfterFlush).toMatchObject({ remoteHits: 1 });
   });
 
-  it('without flushRemote(), process.exit() drops the running upload (why the README says to await it)', async () => {
-    await proxy.reset();
+  it.concurrent('without flushRemote(), process.exit() drops the running upload (why the README says to await it)', async () => {
+    const proxy = await ownProxy();
     await proxy.fault({ mode: 'delay', ms: 2500, methods: ['PUT'] });
-    try {
-      const writer = call(remoteEnv(proxy.url, { NO_FLUSH: '1' }), 'lib-noflush');
-      expect(writer.out.statsAfterFlush.remoteUploads).toBe(0);
-    } finally {
-      await proxy.reset();
-    }
+    const writer = await callAsync(remoteEnv(proxy.url, { NO_FLUSH: '1' }), 'lib-noflush');
+    expect(writer.out.statsAfterFlush.remoteUploads).toBe(0);
     // Read-only, so the reader does not wait out the lease the exited writer left behind.
-    const reader = call(remoteEnv(api.url, { CACHEX_REMOTE_READ_ONLY: '1' }), 'lib-noflush');
+    const reader = await callAsync(remoteEnv(api.url, { CACHEX_REMOTE_READ_ONLY: '1' }), 'lib-noflush');
     expect(reader.out.statsAfterFlush).toMatchObject({ remoteHits: 0, remoteMisses: 1 });
+  });
+
+  it.concurrent('a hung server: the call still returns its computed value, with one warning', async () => {
+    const hung = await ownProxy();
+    await hung.fault({ mode: 'hang' });
+    const r = await callAsync(remoteEnv(hung.url), 'lib-hung');
+    expect(r.out.value).toEqual({ label: 'lib-hung', points: 8000 });
+    expect(r.out.statsAfterFlush).toMatchObject({ misses: 1, remoteErrors: 1, remoteUploads: 0 });
+    expect(r.stderr.match(/CachexWarning: remote /g)).toHaveLength(1);
   });
 });
 
@@ -126,16 +154,6 @@ describe('settings', () => {
     const r = callIn(first.ws, remoteEnv(api.url, { CACHEX_REMOTE_SIGNING_KEY: '' }), 'lib-nokey');
     expect(r.out).toMatchObject({ name: 'ConfigError' });
     expect(r.out.error).toContain('CACHEX_REMOTE_SIGNING_KEY is not set');
-  });
-
-  it('a hung server: the call still returns its computed value, with one warning', async () => {
-    const hung = await startFaultProxy(api.url);
-    servers.push(hung);
-    await hung.fault({ mode: 'hang' });
-    const r = call(remoteEnv(hung.url), 'lib-hung');
-    expect(r.out.value).toEqual({ label: 'lib-hung', points: 8000 });
-    expect(r.out.statsAfterFlush).toMatchObject({ misses: 1, remoteErrors: 1, remoteUploads: 0 });
-    expect(r.stderr.match(/CachexWarning: remote /g)).toHaveLength(1);
   });
 
   it('token and signing key appear in no output of this file', () => {

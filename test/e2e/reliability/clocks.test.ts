@@ -8,7 +8,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, type CliResult, Workspace } from '../../helpers/cli.js';
 import {
   cannotFaketime,
@@ -25,11 +25,59 @@ import {
 
 const cannot = cannotUnshare() ?? cannotFaketime();
 
-let ws: Workspace;
-const groups: { killGroup(signal?: NodeJS.Signals): void }[] = [];
-afterEach(() => {
-  for (const g of groups.splice(0)) g.killGroup('SIGKILL');
-  ws?.cleanup();
+/**
+ * One case's own workspace and the process groups it started. The cases wait on
+ * heartbeats for seconds and share nothing, so they run at once (it.concurrent).
+ */
+class Case {
+  readonly ws = new Workspace();
+  private readonly groups: { killGroup(signal?: NodeJS.Signals): void }[] = [];
+
+  constructor() {
+    this.ws.samplePcd('in/a.pcd');
+    cases.push(this);
+  }
+
+  /** A clock offset file for libfaketime ("+1h", "-1h", "+0"), which the test may rewrite to make the clock jump. */
+  clock(name: string, offset: string): { env: NodeJS.ProcessEnv; set(offset: string): void } {
+    const file = this.ws.path(`clock-${name}.txt`);
+    writeFileSync(file, `${offset}\n`);
+    return { env: faketimeEnv(file), set: (next) => writeFileSync(file, `${next}\n`) };
+  }
+
+  /** Starts potree on "machine-b" with its clock at `offset`; resolves once it holds the lock and runs its converter. */
+  async remoteHolder(offset: string, sleepSeconds: number) {
+    const argv = onOtherMachine(cx(['run', 'potree', '--file', this.ws.path('in/a.pcd')]));
+    const holder = spawnGroup(this.ws, argv, { ...this.clock('holder', offset).env, FAKE_SLEEP: String(sleepSeconds) });
+    this.groups.push(holder);
+    await waitFor(
+      () => lockOf(this.ws) && stagingDirs(this.ws).length === 1,
+      30_000,
+      'the remote holder to start its converter',
+    );
+    return holder;
+  }
+
+  startHere(args: string[], env: NodeJS.ProcessEnv) {
+    const run = spawnGroup(this.ws, [process.execPath, CLI, ...cx(args)], env);
+    this.groups.push(run);
+    return run;
+  }
+
+  /** A CLI run to its end, without blocking the other cases' waits (as a synchronous spawn would). */
+  run(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+    return this.startHere(args, env).done;
+  }
+
+  close(): void {
+    for (const g of this.groups.splice(0)) g.killGroup('SIGKILL');
+    this.ws.cleanup();
+  }
+}
+
+const cases: Case[] = [];
+afterAll(() => {
+  for (const c of cases.splice(0)) c.close();
 });
 
 /** The lock folder of the only key of potree, once it exists. */
@@ -39,30 +87,8 @@ function lockOf(w: Workspace): string | undefined {
   return owner && path.join(dir, owner.replace(/\.owner\.json$/, '.lock'));
 }
 
-/** A clock offset file for libfaketime ("+1h", "-1h", "+0"), which the test may rewrite to make the clock jump. */
-function clock(name: string, offset: string): { env: NodeJS.ProcessEnv; set(offset: string): void } {
-  const file = ws.path(`clock-${name}.txt`);
-  writeFileSync(file, `${offset}\n`);
-  return { env: faketimeEnv(file), set: (next) => writeFileSync(file, `${next}\n`) };
-}
-
-/** Starts potree on "machine-b" with its clock at `offset`; resolves once it holds the lock and runs its converter. */
-async function remoteHolder(offset: string, sleepSeconds: number) {
-  const argv = onOtherMachine(cx(['run', 'potree', '--file', ws.path('in/a.pcd')]));
-  const holder = spawnGroup(ws, argv, { ...clock('holder', offset).env, FAKE_SLEEP: String(sleepSeconds) });
-  groups.push(holder);
-  await waitFor(() => lockOf(ws) && stagingDirs(ws).length === 1, 30_000, 'the remote holder to start its converter');
-  return holder;
-}
-
-function startHere(args: string[], env: NodeJS.ProcessEnv) {
-  const run = spawnGroup(ws, [process.execPath, CLI, ...cx(args)], env);
-  groups.push(run);
-  return run;
-}
-
 describe.skipIf(cannot)(withReason('lock decisions when clocks differ or jump (faketime, unshare)', cannot), () => {
-  it.each([
+  it.concurrent.each([
     ['the waiter here is an hour ahead', '+1h', '+0', null],
     ['the holder there is an hour behind', '+0', '-1h', null],
     ['the waiter here is an hour behind', '-1h', '+0', null],
@@ -70,37 +96,35 @@ describe.skipIf(cannot)(withReason('lock decisions when clocks differ or jump (f
   ] as const)(
     'a live holder on another machine is waited for, not taken over, when %s',
     async (_label, waiterOffset, holderOffset, jumpTo) => {
-      ws = new Workspace();
-      ws.samplePcd('in/a.pcd');
+      const c = new Case();
       // Longer than the 10 s a silent heartbeat is given: the waiter must see it change, again and again.
-      const holder = await remoteHolder(holderOffset, 13);
-      const waiterClock = clock('waiter', waiterOffset);
-      const waiter = startHere(['run', 'potree', '--file', 'in/a.pcd'], waiterClock.env);
+      const holder = await c.remoteHolder(holderOffset, 13);
+      const waiterClock = c.clock('waiter', waiterOffset);
+      const waiter = c.startHere(['run', 'potree', '--file', 'in/a.pcd'], waiterClock.env);
       await waitFor(() => /waiting for another run/.test(waiter.output().stderr), 30_000, 'the waiter to wait');
       if (jumpTo) waiterClock.set(jumpTo);
       const [held, waited] = await Promise.all([holder.done, waiter.done]);
       expect(held.code, held.stderr).toBe(0);
       expect(waited.code, waited.stderr).toBe(0);
       expect(waited.stderr).toMatch(/^hit potree /m);
-      expect(ws.converterRuns()).toBe(1);
+      expect(c.ws.converterRuns()).toBe(1);
     },
     90_000,
   );
 
-  it.each([
+  it.concurrent.each([
     ['an hour ahead', '+1h'],
     ['an hour behind', '-1h'],
   ])(
     'a dead holder on another machine whose clock is %s is taken over within 20 s',
     async (_label, offset) => {
-      ws = new Workspace();
-      ws.samplePcd('in/a.pcd');
-      const holder = await remoteHolder(offset, 60);
+      const c = new Case();
+      const holder = await c.remoteHolder(offset, 60);
       holder.killGroup('SIGKILL');
       await holder.done;
-      expect(existsSync(lockOf(ws)!)).toBe(true);
+      expect(existsSync(lockOf(c.ws)!)).toBe(true);
       const started = Date.now();
-      const here = startHere(['run', 'potree', '--file', 'in/a.pcd'], {});
+      const here = c.startHere(['run', 'potree', '--file', 'in/a.pcd'], {});
       const timeout = setTimeout(() => here.killGroup('SIGKILL'), 30_000);
       const result: CliResult = await here.done;
       clearTimeout(timeout);
@@ -108,30 +132,29 @@ describe.skipIf(cannot)(withReason('lock decisions when clocks differ or jump (f
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).toMatch(/^miss potree /m);
       expect(elapsed).toBeLessThan(20_000);
-      expect(ws.converterRuns()).toBe(1);
+      expect(c.ws.converterRuns()).toBe(1);
     },
     90_000,
   );
 
-  it('prune --all and verify --fix an hour ahead leave a live remote holder its lock and staging folder', async () => {
-    ws = new Workspace();
-    ws.samplePcd('in/a.pcd');
-    const holder = await remoteHolder('+0', 13);
-    const lock = lockOf(ws)!;
-    const staging = stagingDirs(ws);
+  it.concurrent('prune --all and verify --fix an hour ahead leave a live remote holder its lock and staging folder', async () => {
+    const c = new Case();
+    const holder = await c.remoteHolder('+0', 13);
+    const lock = lockOf(c.ws)!;
+    const staging = stagingDirs(c.ws);
     // Past the moment a heartbeat compared with a clock an hour ahead would look an hour old.
-    const ahead = clock('prune', '+1h').env;
-    const pruned = ws.run(cx(['prune', '--all']), { env: ahead });
+    const ahead = c.clock('prune', '+1h').env;
+    const pruned = await c.run(['prune', '--all'], ahead);
     expect(pruned.code, pruned.stderr).toBe(0);
-    const verified = ws.run(cx(['verify', '--fix']), { env: ahead });
+    const verified = await c.run(['verify', '--fix'], ahead);
     expect(verified.code, verified.stderr).toBe(0);
     expect(existsSync(lock)).toBe(true);
-    expect(stagingDirs(ws)).toEqual(staging);
+    expect(stagingDirs(c.ws)).toEqual(staging);
     const held = await holder.done;
     expect(held.code, held.stderr).toBe(0);
     expect(held.stderr).toMatch(/^miss potree [0-9a-f]{12} \(ran [^)]*, stored /m);
-    const next = ws.run(cx(['run', 'potree', '--file', 'in/a.pcd']), { env: ahead });
+    const next = await c.run(['run', 'potree', '--file', 'in/a.pcd'], ahead);
     expect(next.stderr).toMatch(/^hit potree /m);
-    expect(ws.converterRuns()).toBe(1);
+    expect(c.ws.converterRuns()).toBe(1);
   }, 90_000);
 });

@@ -1,26 +1,22 @@
 /**
  * One execution per key (SPEC §7): concurrent `cachex run` processes of one
  * key run the converter once, the others wait and hit; a dead holder never
- * blocks the next run for long.
+ * blocks the next run for long. Runs across machines: concurrency-machines.test.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Workspace } from '../../helpers/cli.js';
 import {
-  cannotUnshare,
   checkStore,
   hasPrune,
   hasVerify,
   cx,
   entryDirs,
   list,
-  onOtherMachine,
-  spawnGroup,
   stagingDirs,
   startGroup,
   waitFor,
-  withReason,
 } from '../../helpers/faults.js';
 
 let ws: Workspace;
@@ -81,14 +77,17 @@ describe('one execution per key', () => {
   it('a run that finds its key locked says it is waiting, then hits the stored entry', async () => {
     ws = new Workspace();
     ws.samplePcd('in/a.pcd');
-    const holder = ws.start(cx(['run', 'potree', '--file', 'in/a.pcd']), { env: { FAKE_SLEEP: '3' } });
+    const gate = ws.path('gate');
+    const holder = ws.start(cx(['run', 'potree', '--file', 'in/a.pcd']), { env: { FAKE_WAIT_FILE: gate } });
     await waitFor(
       () => lockOf(ws, 'potree') && stagingDirs(ws).length === 1,
       20_000,
       'the holder to start its converter',
     );
-    const waiter = ws.run(cx(['run', 'potree', '--file', 'in/a.pcd']));
-    const held = await holder.done;
+    const waiting = startGroup(ws, cx(['run', 'potree', '--file', 'in/a.pcd']));
+    await waitFor(() => /waiting for another run/.test(waiting.output().stderr), 20_000, 'the second run to wait');
+    writeFileSync(gate, ''); // the holder's converter finishes only once the other run is waiting
+    const [held, waiter] = await Promise.all([holder.done, waiting.done]);
     expect(held.code, held.stderr).toBe(0);
     expect(waiter.code, waiter.stderr).toBe(0);
     expect(waiter.stderr).toMatch(/^waiting for another run of potree [0-9a-f]{12}…$/m);
@@ -141,7 +140,8 @@ describe('one execution per key', () => {
   it('a run killed while it waits leaves no lock behind and does not delay the others', async () => {
     ws = new Workspace();
     ws.samplePcd('in/a.pcd');
-    const holder = ws.start(cx(['run', 'potree', '--file', 'in/a.pcd']), { env: { FAKE_SLEEP: '3' } });
+    const gate = ws.path('gate');
+    const holder = ws.start(cx(['run', 'potree', '--file', 'in/a.pcd']), { env: { FAKE_WAIT_FILE: gate } });
     await waitFor(
       () => lockOf(ws, 'potree') && stagingDirs(ws).length === 1,
       20_000,
@@ -151,6 +151,7 @@ describe('one execution per key', () => {
     await waitFor(() => /waiting for another run/.test(waiter.output().stderr), 20_000, 'the second run to wait');
     waiter.killGroup('SIGKILL');
     await waiter.done;
+    writeFileSync(gate, ''); // the holder finishes only after the waiter was killed
     expect((await holder.done).code).toBe(0);
     const lockDir = lockOf(ws, 'potree');
     expect(lockDir === undefined || !existsSync(lockDir)).toBe(true);
@@ -215,52 +216,3 @@ describe('one execution per key', () => {
     }
   }, 60_000);
 });
-
-describe.skipIf(cannotUnshare())(
-  withReason('one execution per key across machines sharing the data folder (simulated with unshare)', cannotUnshare()),
-  () => {
-    it.each([
-      ['its own host name', false],
-      ['the same host name (containers on one host)', true],
-    ])('a run on a machine with %s waits for the holder here and then hits', async (_label, sameHost) => {
-      ws = new Workspace();
-      ws.samplePcd('in/a.pcd');
-      const holder = ws.start(cx(['run', 'potree', '--file', 'in/a.pcd']), { env: { FAKE_SLEEP: '3' } });
-      await waitFor(
-        () => lockOf(ws, 'potree') && stagingDirs(ws).length === 1,
-        20_000,
-        'the holder to start its converter',
-      );
-      const argv = onOtherMachine(cx(['run', 'potree', '--file', ws.path('in/a.pcd')]), sameHost);
-      const other = spawnGroup(ws, argv);
-      const [held, remote] = await Promise.all([holder.done, other.done]);
-      expect(held.code, held.stderr).toBe(0);
-      expect(remote.code, remote.stderr).toBe(0);
-      expect(remote.stderr).toMatch(/^waiting for another run of potree /m);
-      expect(remote.stderr).toMatch(/^hit potree /m);
-      expect(ws.converterRuns()).toBe(1);
-    });
-
-    it('a holder on another machine that died is taken over once its heartbeat is stale (about 10 s)', async () => {
-      ws = new Workspace();
-      ws.samplePcd('in/a.pcd');
-      const argv = onOtherMachine(cx(['run', 'potree', '--file', ws.path('in/a.pcd')]));
-      const remote = spawnGroup(ws, argv, { FAKE_SLEEP: '60' });
-      await waitFor(
-        () => lockOf(ws, 'potree') && stagingDirs(ws).length === 1,
-        20_000,
-        'the remote holder to start its converter',
-      );
-      remote.killGroup('SIGKILL');
-      await remote.done;
-      const started = Date.now();
-      const here = ws.run(cx(['run', 'potree', '--file', 'in/a.pcd']));
-      const elapsed = Date.now() - started;
-      expect(here.code, here.stderr).toBe(0);
-      expect(here.stderr).toMatch(/^waiting for another run of potree /m);
-      expect(here.stderr).toMatch(/^miss potree /m);
-      expect(elapsed).toBeLessThan(20_000);
-      expect(ws.converterRuns()).toBe(1);
-    }, 60_000);
-  },
-);

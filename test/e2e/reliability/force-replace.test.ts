@@ -3,7 +3,8 @@
  * two renames, as Node has no RENAME_EXCHANGE. Readers must see the old or the
  * new entry at every instant: killed between the renames (strace SIGKILL at
  * the commit rename), the very next ls / inspect / verify shows the old entry;
- * held between them (strace delays the rename), they show it from where it was
+ * held between them (strace stops the run with SIGSTOP as the rename before the
+ * commit returns, until the test sends SIGCONT), they show it from where it was
  * moved aside.
  */
 import { utimesSync } from 'node:fs';
@@ -111,6 +112,8 @@ describe.skipIf(cannotStrace())(
 
     it('held at the commit rename by a live run: ls, inspect and verify show the moved-aside entry meanwhile; afterwards the new one', async () => {
       const { args, commit, key, created } = storedWithCommitIndex();
+      // A stop delivered as the rename before the commit returns (the swap-out, checked by the wait below):
+      // the run stays between its two renames until SIGCONT, however long the readers take on a busy machine.
       const held = startGroup(ws, [...args, '--force'], {}, [
         'strace',
         '-o',
@@ -118,9 +121,8 @@ describe.skipIf(cannotStrace())(
         '-e',
         'trace=rename',
         '-e',
-        `inject=rename:delay_enter=20000000:when=${commit}`,
+        `inject=rename:signal=SIGSTOP:when=${commit - 1}`,
       ]);
-      // Held 20 s at the rename: ample for the three readers below, even on a busy machine (checked after them).
       await waitFor(() => entryDirs(ws.data).length === 0 && trashIn(ws.data).length === 1, 60_000, 'the swap-out');
       const listed = lsJson();
       expect(listed.map((e) => [e.key, e.created, e.problem])).toEqual([[key, created, null]]);
@@ -132,6 +134,7 @@ describe.skipIf(cannotStrace())(
       expect(verify.inUse.map((r: { key: string }) => r.key)).toEqual([key]);
       // Still held: the readers left the live run's swap alone.
       expect(entryDirs(ws.data)).toEqual([]);
+      held.killGroup('SIGCONT');
       const done = await held.done;
       expect(done.code, done.stderr).toBe(0);
       expect(done.stderr).toMatch(/^forced potree |^miss potree /m);

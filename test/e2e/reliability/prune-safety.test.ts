@@ -3,7 +3,7 @@
  * the staging folder or the lock of a live run, nor an entry whose key a
  * running command holds.
  */
-import { existsSync, mkdirSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Workspace } from '../../helpers/cli.js';
@@ -66,9 +66,11 @@ describe('prune and verify during running work', () => {
       const other = ws.samplePcd('in/other.pcd', 'other');
       expect(ws.run(cx(['run', 'potree', '--file', other])).code).toBe(0); // something for prune --all to remove
       const args = task === 'potree' ? ['run', 'potree', '--file', a] : ['run', 'count', '--n', '3'];
-      const run = ws.start(cx(args), { env: { FAKE_SLEEP: '4', SLEEP: '4000' } });
+      const gate = ws.path('gate');
+      const run = ws.start(cx(args), { env: { FAKE_WAIT_FILE: gate, WAIT_FILE: gate } });
       await waitFor(() => stagingDirs(ws).length === 1 && lockDirs(ws, task).length === 1, 20_000, 'the run to start');
       sweepWhileRunning(ws, task);
+      writeFileSync(gate, ''); // the task goes on only now: the sweeps ran while it ran, however long they took
       const done = await run.done;
       expect(done.code, done.stderr).toBe(0);
       expect(done.stderr).toMatch(new RegExp(`^miss ${task} .*stored`, 'm'));
@@ -84,7 +86,8 @@ describe('prune and verify during running work', () => {
     const a = ws.samplePcd('in/a.pcd');
     expect(ws.run(cx(['run', 'potree', '--file', a])).code).toBe(0);
     const [entry] = entryDirs(ws.data);
-    const run = ws.start(cx(['run', 'potree', '--file', a, '--force']), { env: { FAKE_SLEEP: '4' } });
+    const gate = ws.path('gate');
+    const run = ws.start(cx(['run', 'potree', '--file', a, '--force']), { env: { FAKE_WAIT_FILE: gate } });
     await waitFor(
       () => stagingDirs(ws).length === 1 && lockDirs(ws, 'potree').length === 1,
       20_000,
@@ -97,6 +100,7 @@ describe('prune and verify during running work', () => {
       expect(existsSync(path.join(entry, 'meta.yaml'))).toBe(true);
     }
     sweepWhileRunning(ws, 'potree');
+    writeFileSync(gate, '');
     const done = await run.done;
     expect(done.code, done.stderr).toBe(0);
     expect(done.stderr).toMatch(/^forced potree .*stored/m);
@@ -137,7 +141,8 @@ describe('sweeping a run killed as it created its staging folder (before its own
     // What a run killed between mkdir and writing staging-owner.json leaves.
     const orphan = path.join(ws.data, 'tmp', `${key.slice(0, 12)}-999999-0badf00d`);
     mkdirSync(path.join(orphan, 'out'), { recursive: true });
-    const run = ws.start(cx(['run', 'potree', '--file', a]), { env: { FAKE_SLEEP: '3' } });
+    const gate = ws.path('gate');
+    const run = ws.start(cx(['run', 'potree', '--file', a]), { env: { FAKE_WAIT_FILE: gate } });
     await waitFor(
       () => stagingDirs(ws).length === 2 && lockDirs(ws, 'potree').length === 1,
       20_000,
@@ -145,6 +150,7 @@ describe('sweeping a run killed as it created its staging folder (before its own
     );
     expect(ws.run(cx(['verify', '--fix'])).code).toBe(0);
     expect(existsSync(orphan)).toBe(true); // its key is locked: it may be that run's
+    writeFileSync(gate, '');
     expect((await run.done).code).toBe(0);
     const report = JSON.parse(ws.run(cx(['verify', '--json'])).stdout);
     expect(report.staging.map((l: { path: string }) => l.path)).toEqual([orphan]);
