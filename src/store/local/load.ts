@@ -13,6 +13,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { heldFd, release } from '../held-appends.js';
+import { isoTime } from '../iso-time.js';
 import path from 'node:path';
 import { sha256 } from '../../key/digest.js';
 import { canonicalJson } from '../../key/encode.js';
@@ -308,7 +309,7 @@ function writeStamps(file: string, stamps: Record<string, string>): void {
  * identity) has a usage log of its own, a removed one is gone with its log.
  */
 export function recordHit(dir: string, identity?: string): void {
-  const line = `${new Date().toISOString()}\n`;
+  const line = `${isoTime(Date.now())}\n`;
   const file = `${dir}${path.sep}${ENTRY_FILES.usage}`;
   try {
     if (identity === undefined) {
