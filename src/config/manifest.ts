@@ -82,13 +82,16 @@ export function sealedManifest(body: string): string {
   return `${body}\n${manifestChecksum(Buffer.from(body, 'utf8'))}\n`;
 }
 
-/** The JSON of a sealed manifest whose checksum holds; null otherwise. */
-function unsealed(bytes: Buffer): string | null {
-  if (bytes.length < 2 || bytes[bytes.length - 1] !== 10) return null;
-  const nl = bytes.lastIndexOf(10, bytes.length - 2);
+/**
+ * The JSON of a sealed manifest whose checksum holds; null otherwise. Read as text: readFileSync's
+ * UTF-8 path is the one a hit has already warmed, its first read into a Buffer costs 0.3 ms.
+ */
+function unsealed(text: string): string | null {
+  if (!text.endsWith('\n')) return null;
+  const nl = text.lastIndexOf('\n', text.length - 2);
   if (nl < 0) return null;
-  const body = bytes.subarray(0, nl);
-  return bytes.toString('latin1', nl + 1, bytes.length - 1) === manifestChecksum(body) ? body.toString('utf8') : null;
+  const body = text.slice(0, nl);
+  return text.slice(nl + 1, -1) === manifestChecksum(Buffer.from(body, 'utf8')) ? body : null;
 }
 
 function manifestPath(dataFolder: string, configFile: string): string {
@@ -243,7 +246,7 @@ function standIn(source: string): () => never {
 export function readManifest(dataFolder: string, configFile: string): CachexConfig | null {
   let manifest: Manifest;
   try {
-    const body = unsealed(readFileSync(manifestPath(dataFolder, configFile)));
+    const body = unsealed(readFileSync(manifestPath(dataFolder, configFile), 'utf8'));
     if (body === null) return null;
     manifest = JSON.parse(body);
     if (manifest.format !== FORMAT || manifest.cachex !== CACHEX_VERSION || manifest.configFile !== configFile)
