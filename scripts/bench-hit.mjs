@@ -210,7 +210,11 @@ console.log(
   'ratios against node -e 0: wall median; CPU time (user + sys, steadier on a busy machine) of all runs; and each',
 );
 console.log("process's own CPU time, median, with the median of its ratio to node -e 0's in the same round (paired)");
-console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 const width = Math.max(...variants.map((v) => v.name.length));
 for (const v of variants) {
   const m = median(v.samples);
