@@ -83,6 +83,13 @@ export function release(file: string): void {
   }
 }
 
+/** Lets every held file go and stops the sweep (tests, which share this module's state). */
+export function releaseAll(): void {
+  for (const file of [...held.keys()]) release(file);
+  if (sweeper) clearInterval(sweeper);
+  sweeper = null;
+}
+
 /** How many files are held open now (tests). */
 export function heldCount(): number {
   return held.size;

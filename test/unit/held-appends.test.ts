@@ -2,16 +2,18 @@ import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { heldCount, heldFd, sweepHeldAppends } from '../../src/store/held-appends.js';
+import { heldCount, heldFd, releaseAll, sweepHeldAppends } from '../../src/store/held-appends.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cachex-held-'));
 afterAll(() => {
   vi.useRealTimers();
+  sweepHeldAppends(true);
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('held appends', () => {
   it('hold files without an idle timer while sweeping is off, and sweep them once it is on again', () => {
+    releaseAll(); // files and a sweep other tests in this process may have left
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
     sweepHeldAppends(false);
     const file = path.join(dir, 'usage.log');
