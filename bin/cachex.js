@@ -31,7 +31,8 @@ function runHitBundle() {
   const fs = require('node:fs');
   const path = require('node:path');
   const vm = require('node:vm');
-  const { createRequire } = require('node:module');
+  // Module.createRequire without loading the public node:module (0.15 ms of a hit); handed to the bundle too.
+  const { createRequire } = module.constructor;
   const dir = path.join(__dirname, '..', 'dist', 'cli');
   const file = path.join(dir, 'cachex.cjs');
   const cacheFile = path.join(dir, `cachex.cjs.${process.version}-${process.arch}.v8cache`);
@@ -59,8 +60,9 @@ function runHitBundle() {
   const wrapper = `(function (exports, require, module, __filename, __dirname, __cachexLoader) {${source}\n})`;
   const script = new vm.Script(wrapper, { filename: file, cachedData: cached });
   const useful = cached !== undefined && !script.cachedDataRejected;
-  const module = { exports: {}, filename: file, id: file, loaded: false };
+  const bundleModule = { exports: {}, filename: file, id: file, loaded: false };
   const loader = {
+    createRequire,
     import: (spec) =>
       import(spec.startsWith('.') ? require('node:url').pathToFileURL(path.resolve(dir, spec)).href : spec),
     /** The bundle answered a hit: keep its compiled code for the next one. */
@@ -80,5 +82,5 @@ function runHitBundle() {
       }
     },
   };
-  script.runInThisContext()(module.exports, createRequire(file), module, file, dir, loader);
+  script.runInThisContext()(bundleModule.exports, createRequire(file), bundleModule, file, dir, loader);
 }

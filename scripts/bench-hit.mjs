@@ -11,10 +11,11 @@
 //   - with BENCH_BEFORE=<another cachex's bin/cachex.js>, the same two hits by that build
 //     (its own data folder), for a before/after from the same run.
 // NODE_EXTRA_CA_CERTS is unset for every process: with it Node parses the extra certificates
-// at every start, which would flatter every ratio. Prints medians and ratios; asserts nothing
-// on timing. Exits 1 if a hit fails or does not say "hit", or if the hit outputs differ.
+// at every start, which would flatter every ratio. Prints medians and ratios (wall; CPU of all runs; each
+// process's own CPU, reported by a --require'd observer every variant loads alike, paired per round);
+// asserts nothing on timing. Exits 1 if a hit fails or does not say "hit", or if the hit outputs differ.
 import { spawnSync } from 'node:child_process';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import {
   chmodSync,
   existsSync,
@@ -81,13 +82,30 @@ function childCpuMs() {
   }
 }
 
-function run(args, env) {
+// Each timed process reports its own CPU time (all its threads, from its start) as it exits: exact to the
+// microsecond where /proc's children total counts in 10 ms ticks. Every variant loads this observer alike.
+const OBSERVER = join(project, 'cpu-observer.cjs');
+writeFileSync(
+  OBSERVER,
+  "process.on('exit', () => { const u = process.cpuUsage(); require('node:fs').writeSync(2, `\\ncachex-bench-cpu ${u.user + u.system}\\n`); });\n",
+);
+const OWN_CPU = /\ncachex-bench-cpu (\d+)\n$/;
+
+function run(args, env, observe = false) {
   const cpu0 = childCpuMs();
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(NODE, args, { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(NODE, observe ? ['--require', OBSERVER, ...args] : args, {
+    cwd: project,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const cpu = childCpuMs() - cpu0;
-  return { ms, cpu, code: r.status, stdout: r.stdout?.toString() ?? '', stderr: r.stderr?.toString() ?? '' };
+  let stderr = r.stderr?.toString() ?? '';
+  const own = stderr.match(OWN_CPU);
+  if (own) stderr = stderr.slice(0, own.index);
+  const ownCpu = own ? Number(own[1]) / 1000 : Number.NaN;
+  return { ms, cpu, ownCpu, code: r.status, stdout: r.stdout?.toString() ?? '', stderr };
 }
 
 /** Stored outputs are read-only: make everything writable again, then remove the scratch project. */
@@ -133,7 +151,7 @@ writeFileSync(
 );
 
 const variants = [];
-const add = (name, args, env, check) => variants.push({ name, args, env, check, samples: [], cpu: 0 });
+const add = (name, args, env, check) => variants.push({ name, args, env, check, samples: [], cpu: 0, own: [] });
 const envNow = { ...baseEnv, DATA_FOLDER: dataNow };
 const envBefore = { ...baseEnv, DATA_FOLDER: dataBefore };
 
@@ -170,9 +188,10 @@ for (const v of variants) run(v.args, v.env); // warm-up, untimed
 for (let round = 0; round < RUNS; round++) {
   for (let i = 0; i < variants.length; i++) {
     const v = variants[(round + i) % variants.length];
-    const r = must(v.name, run(v.args, v.env), v.check);
+    const r = must(v.name, run(v.args, v.env, true), v.check);
     v.samples.push(r.ms);
     v.cpu += r.cpu;
+    v.own[round] = r.ownCpu;
   }
 }
 
@@ -187,14 +206,24 @@ console.log(
   `bench-hit: node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}`,
 );
 console.log(`NODE_EXTRA_CA_CERTS unset for every process; ${RUNS} rounds, runs alternating; TypeScript config`);
-console.log('ratios against node -e 0: wall median, and CPU time (user + sys, steadier on a busy machine)');
+console.log(
+  'ratios against node -e 0: wall median; CPU time (user + sys, steadier on a busy machine) of all runs; and each',
+);
+console.log("process's own CPU time, median, with the median of its ratio to node -e 0's in the same round (paired)");
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 const width = Math.max(...variants.map((v) => v.name.length));
 for (const v of variants) {
   const m = median(v.samples);
   const min = Math.min(...v.samples);
   const cpu = v.cpu / RUNS;
+  const own = median(v.own);
+  const paired = median(v.own.map((c, round) => c / variants[0].own[round]));
   console.log(
-    `  ${v.name.padEnd(width)}  median ${m.toFixed(1).padStart(6)} ms ${(m / floor).toFixed(2).padStart(5)}×   min ${min.toFixed(1).padStart(6)} ms   cpu ${cpu.toFixed(1).padStart(6)} ms ${(v.cpu / floorCpu).toFixed(2).padStart(5)}×`,
+    `  ${v.name.padEnd(width)}  median ${m.toFixed(1).padStart(6)} ms ${(m / floor).toFixed(2).padStart(5)}×   min ${min.toFixed(1).padStart(6)} ms   cpu ${cpu.toFixed(1).padStart(6)} ms ${(v.cpu / floorCpu).toFixed(2).padStart(5)}×   own cpu ${own.toFixed(1).padStart(5)} ms ${paired.toFixed(2).padStart(5)}×`,
   );
 }
 cleanUp();

@@ -7,7 +7,11 @@ import { fileURLToPath } from 'node:url';
  * a fixed `..`, because the CLI runs from bundles (dist/cli/cachex.cjs, full.mjs) while
  * the library and the task worker run from tsc's per-file output.
  */
+/** Set by the build in the CLI's bundles, which live in dist/cli/: the root is two folders up, no walk. */
+declare const __CACHEX_BUNDLE_IN_DIST_CLI__: boolean | undefined;
+
 function findRoot(): string {
+  if (typeof __CACHEX_BUNDLE_IN_DIST_CLI__ === 'boolean') return path.resolve(__dirname, '..', '..');
   // import.meta.filename (Node 20.11+; __filename in the CommonJS hit bundle) spares the URL parse.
   let dir = path.dirname(import.meta.filename ?? fileURLToPath(import.meta.url));
   while (!existsSync(path.join(dir, 'package.json'))) {

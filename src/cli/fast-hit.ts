@@ -1,5 +1,6 @@
 import { readManifest } from '../config/manifest.js';
 import { shareColourWithTasks } from '../output/colour.js';
+import { sweepHeldAppends } from '../store/held-appends.js';
 import { watchTerminal } from '../output/terminal.js';
 import { handleClosedPipes, keepRunningOnClosedPipe } from './closed-pipe.js';
 import { CliContext } from './context.js';
@@ -29,6 +30,7 @@ export async function fastHit(argv: string[]): Promise<number | null> {
   const before = { ...process.env };
   const restoreStreams = useFdStreams();
   const hand = (): null => {
+    sweepHeldAppends(true);
     restoreStreams();
     restoreEnv(before);
     return null;
@@ -57,6 +59,8 @@ export async function fastHit(argv: string[]): Promise<number | null> {
       ctx.globals.debug = true;
       process.env.CACHEX_DEBUG = '1'; // the task's worker prints a full stack then
     }
+    // This process records one hit and exits: no idle timer for the logs it appends to.
+    sweepHeldAppends(false);
     finish = await runFreshHit(ctx, rest[1], args.given, args.flags);
   } catch {
     finish = null;

@@ -26,6 +26,23 @@ interface Held {
 
 const held = new Map<string, Held>();
 let sweeper: NodeJS.Timeout | null = null;
+let sweeping = true;
+
+function startSweeper(): void {
+  if (sweeper !== null || !sweeping || held.size === 0) return;
+  sweeper = setInterval(sweep, IDLE_MS);
+  sweeper.unref();
+}
+
+/**
+ * Off: files are held without the idle timer, for a process that records one hit and exits (the
+ * CLI's hit: its first timer would cost it 0.25 ms; exit closes the files). On again (the hit
+ * handed over to the full CLI, which may run a task for hours), files held so far are swept as usual.
+ */
+export function sweepHeldAppends(on: boolean): void {
+  sweeping = on;
+  startSweeper();
+}
 
 function sweep(): void {
   const now = Date.now();
@@ -50,10 +67,7 @@ export function heldFd(file: string, tag: string, open: () => number): number {
   const fd = open();
   if (held.size >= MAX_HELD) release(held.keys().next().value as string);
   held.set(file, { fd, tag, used: now });
-  if (sweeper === null) {
-    sweeper = setInterval(sweep, IDLE_MS);
-    sweeper.unref();
-  }
+  startSweeper();
   return fd;
 }
 
@@ -67,6 +81,13 @@ export function release(file: string): void {
   } catch {
     /* already closed */
   }
+}
+
+/** Lets every held file go and stops the sweep (tests, which share this module's state). */
+export function releaseAll(): void {
+  for (const file of [...held.keys()]) release(file);
+  if (sweeper) clearInterval(sweeper);
+  sweeper = null;
 }
 
 /** How many files are held open now (tests). */

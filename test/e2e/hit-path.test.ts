@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { manifestChecksum } from '../../src/config/manifest.js';
+import { sealedManifest } from '../../src/config/manifest.js';
 import { type CliResult, REPO, Workspace } from '../helpers/cli.js';
 
 /**
@@ -136,6 +136,12 @@ describe('the hit path', () => {
     expect(greeted.stdout).toBe('howdy hey world\n');
     expect(untilFast(['run', 'hello'], { GREETING: 'hey' }).stdout).toBe('howdy hey world\n');
 
+    // Set when saved, unset now.
+    const unset = observe(['run', 'hello']);
+    expect(unset.full).toBe(true);
+    expect(unset.stdout).toBe('howdy hi world\n');
+    expect(untilFast(['run', 'hello']).stdout).toBe('howdy hi world\n');
+
     // A variable from .env counts as one from the environment.
     ws.write('.env', 'GREETING=yo\n');
     const dotenv = observe(['run', 'hello']);
@@ -166,11 +172,16 @@ describe('the hit path', () => {
     untilFast(['run', 'hello']);
     const [file] = manifests();
     const good = readFileSync(file, 'utf8');
-    const outer = JSON.parse(good);
+    const [json, checksum] = good.split('\n');
 
-    // The saved config altered (a different default), its digest not: refused.
-    writeFileSync(file, JSON.stringify({ ...outer, manifest: outer.manifest.replace('"world"', '"mars"') }));
+    // The saved config altered (a different default), its checksum not: refused.
+    writeFileSync(file, `${json.replace('"world"', '"mars"')}\n${checksum}\n`);
     let run = observe(['run', 'hello']);
+    expect(run.full).toBe(true);
+    expect(run.stdout).toBe('hello hi world\n');
+    // One byte changed, the length kept (what a flipped bit does): refused too.
+    writeFileSync(file, `${json.replace('"world"', '"wurld"')}\n${checksum}\n`);
+    run = observe(['run', 'hello']);
     expect(run.full).toBe(true);
     expect(run.stdout).toBe('hello hi world\n');
 
@@ -183,10 +194,9 @@ describe('the hit path', () => {
     }
 
     // Well formed, digest recomputed, but not a valid config: checked like a config, refused.
-    const inner = JSON.parse(outer.manifest);
+    const inner = JSON.parse(json);
     inner.config.tasks.hello.params.name.type = 'colour';
-    const body = JSON.stringify(inner);
-    writeFileSync(file, JSON.stringify({ digest: manifestChecksum(body), manifest: body }));
+    writeFileSync(file, sealedManifest(JSON.stringify(inner)));
     run = observe(['run', 'hello']);
     expect(run.full).toBe(true);
     expect(run.code).toBe(0);
