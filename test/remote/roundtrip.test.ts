@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Workspace } from '../helpers/cli.js';
 import { adopt, listTree, makeEntry, remoteEnv, s3Env, stagingIn, tierFor } from '../helpers/remote-entries.js';
 import { type RunningServer, startApiServer, startFaultProxy, startS3rver } from '../helpers/remote-servers.js';
+import type { RemoteTierOptions } from '../../src/store/remote/tier.js';
 
 /**
  * A writer runs a task and uploads it; a reader with a fresh data folder
@@ -28,16 +29,16 @@ afterAll(async () => {
   base.cleanup();
 });
 
-async function roundTrip(env: NodeJS.ProcessEnv, args: string[] = []) {
+async function roundTrip(env: NodeJS.ProcessEnv, args: string[] = [], options: Partial<RemoteTierOptions> = {}) {
   const writer = new Workspace('cachex-writer-');
   const reader = new Workspace('cachex-reader-');
   try {
     const made = await makeEntry(writer, args);
-    const up = await tierFor(writer, env).upload(made.ref, made.dir, 100);
+    const up = await tierFor(writer, env, options).upload(made.ref, made.dir, 100);
     expect(up).toEqual({ status: 'stored', warnings: [] });
     expect(listTree(path.join(writer.data, 'tmp'))).toEqual([]);
 
-    const tier = tierFor(reader, env);
+    const tier = tierFor(reader, env, options);
     const staging = stagingIn(reader);
     const got = await tier.fetchInto(made.ref, made.keyInputs, staging);
     expect(got.warnings).toEqual([]);
@@ -76,7 +77,11 @@ describe('remote round trip', () => {
   it('S3 multipart: a 20 MiB artifact goes up in parts and comes back byte-identical', async () => {
     const proxy = await startFaultProxy(s3.url);
     servers.push(proxy);
-    await roundTrip(s3Env(proxy.url), ['--size', String(20 * 1024 * 1024), '--random']);
+    // This case is about the parts, not about timeouts: on a loaded machine s3rver can take longer
+    // than the default 5 s to answer a 10 MiB part (it hashes and writes it first), and the upload
+    // then fails over, as it should; the timeouts have their own tests (test/remote/faults.test.ts).
+    const roomy = { timeouts: { connectMs: 10_000, headersMs: 60_000, idleMs: 60_000 } };
+    await roundTrip(s3Env(proxy.url), ['--size', String(20 * 1024 * 1024), '--random'], roomy);
     const counts = await proxy.counts();
     // CreateMultipartUpload + CompleteMultipartUpload are POSTs; two parts are PUTs.
     expect(counts.POST).toBe(2);
