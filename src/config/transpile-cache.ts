@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { publishFile } from '../publish-file.js';
+import { readWhole } from '../read-whole.js';
 
 /** What jiti passes its `transform` option (see `transform()` in jiti's dist/jiti.cjs). */
 export interface TransformOptions {
@@ -50,26 +51,15 @@ const digest = (code: string) => createHash('sha256').update(code).digest('hex')
 
 /** The cached code, or null when there is none or it cannot be trusted (damaged, someone else's). */
 export function readTranspiled(file: string): string | null {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    // The folder may be shared (the system's temp folder): run only code this user wrote.
-    const uid = process.getuid?.();
-    if (uid !== undefined && fstatSync(fd).uid !== uid) return null;
-    const text = readFileSync(fd, 'utf8');
-    const end = text.indexOf('\n');
-    if (end < 0 || !text.startsWith(HEADER)) return null;
-    const code = text.slice(end + 1);
-    return text.slice(HEADER.length, end) === digest(code) ? code : null;
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
-  }
+  // The folder may be shared (the system's temp folder): run only code this user wrote.
+  const uid = process.getuid?.();
+  const read = readWhole(file, { accept: (st) => uid === undefined || st.uid === uid });
+  if (read === null) return null;
+  const text = read.bytes.toString('utf8');
+  const end = text.indexOf('\n');
+  if (end < 0 || !text.startsWith(HEADER)) return null;
+  const code = text.slice(end + 1);
+  return text.slice(HEADER.length, end) === digest(code) ? code : null;
 }
 
 let writes = 0;

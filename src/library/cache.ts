@@ -38,7 +38,7 @@ import type { CachableFunction, Cached, CachedFunction, CacheOptions, CacheWrapp
  * `memory.maxBytes`, and by `memory.maxEntries`); every memory hit returns a
  * fresh copy, so callers cannot mutate the cache — deserialised from the held
  * bytes, or for plain data (objects, arrays, primitives) copied node by node
- * from a frozen master, and a primitive result as it is. Before answering
+ * from a private master, and a primitive result as it is. Before answering
  * from memory it checks with one stat that the entry is still on disk
  * unchanged, so an entry pruned or replaced by another process is never
  * served. Concurrent

@@ -1,6 +1,7 @@
 import type { EntryMeta } from '../store/meta.js';
 import type { RunOutcome } from '../core/run-task.js';
 import type { LoadedEntry, RemoteReport } from '../store/entry-store.js';
+import { ArgSets } from './arg-sets.js';
 import { callArgs } from './args.js';
 import { openStore } from '../store/open.js';
 import { clearEntries } from './clear.js';
@@ -17,32 +18,6 @@ const RECORD_HIT_EVERY_MS = 60_000;
 
 /** Argument sets whose keys are remembered per cached function (then forgotten all at once). */
 const PREPARED_CALLS = 1000;
-
-/** The surroundings a remembered key depends on besides the arguments: the working folder, DATA_FOLDER, the task's variables. */
-function surroundingsOf(envNames: readonly string[]): string {
-  let text = `${process.cwd()}\0${process.env.DATA_FOLDER ?? '\u0001'}`;
-  for (const name of envNames) text += `\0${process.env[name] ?? '\u0001'}`;
-  return text;
-}
-
-/**
- * One string per argument set, or null when an argument is not a primitive
- * (an object could change between calls). Names and strings carry their
- * lengths, so no two sets share a fingerprint.
- */
-function fingerprintOf(args: Record<string, unknown>): string | null {
-  let text = '';
-  for (const name of Object.keys(args)) {
-    const value = args[name];
-    const type = typeof value;
-    text += `\0${name.length}:${name}`;
-    if (value === null) text += 'z';
-    else if (type === 'string') text += `s${(value as string).length}:${value}`;
-    else if (type === 'number' || type === 'boolean' || type === 'undefined') text += `${type[0]}${value}`;
-    else return null;
-  }
-  return text;
-}
 
 /** A fresh value of a held result; its copier is chosen at its first memory hit (a result held but never hit pays nothing). */
 function copyOf(held: MemoryEntry): unknown {
@@ -68,10 +43,11 @@ export class CachedState {
     remoteUploads: 0,
     remoteErrors: 0,
   };
-  /** Remembered keys by argument fingerprint, for the surroundings last used (bySurroundings holds them all). */
-  private prepared = new Map<string, PreparedCall>();
-  private surroundings: string | null = null;
-  private readonly bySurroundings = new Map<string, Map<string, PreparedCall>>();
+  /** Remembered keys by argument set, for the surroundings last used (bySurroundings holds them all). */
+  private prepared = new ArgSets<PreparedCall>(PREPARED_CALLS);
+  /** The surroundings last used, value by value: the working folder, DATA_FOLDER, the task's variables. */
+  private surroundings: (string | undefined)[] | null = null;
+  private readonly bySurroundings = new Map<string, ArgSets<PreparedCall>>();
   private readonly memoisable: boolean;
 
   constructor(
@@ -89,30 +65,44 @@ export class CachedState {
   /**
    * The key of one argument set, remembered where nothing outside the
    * arguments can change it: no file or dir params (their contents enter the
-   * key), only primitive arguments, and the working folder, DATA_FOLDER and
-   * the task's declared variables are part of the fingerprint.
+   * key), only primitive arguments, and per working folder, DATA_FOLDER and
+   * the task's declared variables.
    */
   prepare(given: unknown[]): PreparedCall {
     const args = callArgs(this.name, given);
-    const fingerprint = this.memoisable ? fingerprintOf(args) : null;
-    if (fingerprint === null) return prepareCall(this.options, args);
-    // Keys are remembered per set of surroundings; the set is looked up only when it is not the last one used.
-    const surroundings = surroundingsOf(this.options.task.env);
-    if (surroundings !== this.surroundings) {
-      this.surroundings = surroundings;
-      let prepared = this.bySurroundings.get(surroundings);
-      if (prepared === undefined) {
-        if (this.bySurroundings.size >= 8) this.bySurroundings.clear();
-        this.bySurroundings.set(surroundings, (prepared = new Map()));
-      }
-      this.prepared = prepared;
-    }
-    const known = this.prepared.get(fingerprint);
+    if (!this.memoisable) return prepareCall(this.options, args);
+    const prepared = this.preparedHere();
+    const known = prepared.get(args);
     if (known) return known; // shared: run() gives the function a copy of its arguments
     const call = prepareCall(this.options, args);
-    if (this.prepared.size >= PREPARED_CALLS) this.prepared.clear();
-    this.prepared.set(fingerprint, call);
+    prepared.set(args, call);
     return call;
+  }
+
+  /**
+   * The remembered keys for the surroundings now. They are compared value by
+   * value with the last ones (no string is built per call); the set is looked
+   * up only when they differ.
+   */
+  private preparedHere(): ArgSets<PreparedCall> {
+    const env = this.options.task.env;
+    // With a dataFolder option, DATA_FOLDER is never read (data-folder.ts).
+    const readsDataFolder = this.options.dataFolder === undefined;
+    const last = this.surroundings;
+    let same = last !== null && last[0] === process.cwd() && (!readsDataFolder || last[1] === process.env.DATA_FOLDER);
+    for (let i = 0; same && i < env.length; i++) same = last![i + 2] === process.env[env[i]!];
+    if (same) return this.prepared;
+    const now = [process.cwd(), readsDataFolder ? process.env.DATA_FOLDER : undefined];
+    for (const name of env) now.push(process.env[name]);
+    this.surroundings = now;
+    const text = now.map((value) => value ?? '\u0001').join('\0');
+    let prepared = this.bySurroundings.get(text);
+    if (prepared === undefined) {
+      if (this.bySurroundings.size >= 8) this.bySurroundings.clear();
+      this.bySurroundings.set(text, (prepared = new ArgSets(PREPARED_CALLS)));
+    }
+    this.prepared = prepared;
+    return prepared;
   }
 
   /** A memory hit is answered here, without the async machinery of run() (a quarter of its cost). */

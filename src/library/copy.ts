@@ -31,8 +31,7 @@ const MAX_NODES = 10_000;
  * reached twice (shared or circular structures keep their sharing only
  * through the deserializer), at most MAX_DEPTH deep and MAX_NODES objects
  * (and array items) large. Such a value is what the deserializer makes of
- * it again, node for node; it is frozen on the way, as the memory layer's
- * master copy that nobody else ever sees.
+ * it again, node for node.
  */
 function isPlainTree(value: unknown, depth: number, seen: Set<object>): boolean {
   if (typeof value !== 'object' || value === null) return typeof value !== 'function' && typeof value !== 'symbol';
@@ -56,28 +55,45 @@ function isPlainTree(value: unknown, depth: number, seen: Set<object>): boolean 
   } else {
     return false;
   }
-  Object.freeze(value);
   return true;
 }
 
-/** A copy of a plain tree (isPlainTree): new objects and arrays throughout, primitives shared. */
-function copyTree(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) {
-    const copy: unknown[] = [];
-    for (let i = 0; i < value.length; i++) copy.push(copyTree(value[i]));
+/**
+ * The copier of a plain tree (isPlainTree), made once: each call makes new
+ * objects and arrays throughout, primitives shared. A node is copied by
+ * spread or slice (V8 copies its shape and values at once; five times
+ * cheaper than setting the properties one by one), then only the properties
+ * that hold objects are replaced by copies of theirs. The master's nodes are
+ * never handed out, only copies of them; they stay unfrozen because a
+ * frozen object spreads fifteen times slower.
+ */
+function treeCopier(node: object): () => unknown {
+  const names: (string | number)[] = [];
+  const copiers: (() => unknown)[] = [];
+  const source = node as Record<string | number, unknown>;
+  const isArray = Array.isArray(node);
+  const add = (name: string | number) => {
+    const value = source[name];
+    if (typeof value === 'object' && value !== null) {
+      names.push(name);
+      copiers.push(treeCopier(value));
+    }
+  };
+  if (isArray) for (let i = 0; i < (node as unknown[]).length; i++) add(i);
+  else for (const name of Object.keys(node)) add(name);
+  const shallow = isArray ? () => (node as unknown[]).slice() : () => ({ ...node });
+  if (names.length === 0) return shallow;
+  return () => {
+    const copy = shallow() as Record<string | number, unknown>;
+    for (let i = 0; i < names.length; i++) copy[names[i]!] = copiers[i]!();
     return copy;
-  }
-  const source = value as Record<string, unknown>;
-  const copy: Record<string, unknown> = {};
-  for (const name of Object.keys(source)) copy[name] = copyTree(source[name]);
-  return copy;
+  };
 }
 
 /**
  * How a memory hit makes the fresh value it returns, chosen once per held
  * result from its deserialised form: a primitive is returned as it is (it
- * cannot be changed); a plain tree is copied node by node from a frozen master
+ * cannot be changed); a plain tree is copied node by node from a private master
  * (tenfold cheaper than deserialising, for small results); anything else —
  * Maps, Sets, Dates, typed arrays, class instances made plain, shared or
  * circular structures — is deserialised from the bytes each time. `needsBytes`:
@@ -86,6 +102,6 @@ function copyTree(value: unknown): unknown {
 export function copierOf(bytes: Buffer): { copy: () => unknown; needsBytes: boolean } {
   const master = fresh(bytes);
   if (typeof master !== 'object' || master === null) return { copy: () => master, needsBytes: false };
-  if (isPlainTree(master, 0, new Set())) return { copy: () => copyTree(master), needsBytes: false };
+  if (isPlainTree(master, 0, new Set())) return { copy: treeCopier(master), needsBytes: false };
   return { copy: () => fresh(bytes), needsBytes: true };
 }

@@ -114,7 +114,7 @@ export interface CacheStats {
   misses: number;
   /** Calls that waited for an in-flight computation of the same key in this process. */
   joined: number;
-  /** The serialised size of the results held in the memory layer (held as bytes, or as one frozen copy of plain data). */
+  /** The serialised size of the results held in the memory layer (held as bytes, or as one private copy of plain data). */
   bytesInMemory: number;
   entriesInMemory: number;
   /** Disk misses answered by the remote (the artifact verified and stored locally). */

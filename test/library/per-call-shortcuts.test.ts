@@ -97,6 +97,34 @@ describe('a remembered key', () => {
     expect(await f({ a: 'x\u00001:by' })).toBe('{"a":"x\\u00001:by"}');
     expect(f.key({ a: '1' })).not.toBe(f.key({ a: 1 }));
   });
+
+  it('hands the function -0 when called with -0 after 0: one key for both (as without remembered keys)', async () => {
+    const seen: boolean[] = [];
+    const f = cache(
+      async function sign({ x }: { x: number }) {
+        seen.push(Object.is(x, -0));
+        return x;
+      },
+      { dataFolder: data },
+    );
+    await f({ x: 0 });
+    await f.clear(); // the entry goes; the remembered key of { x: 0 } stays
+    expect(Object.is(await f({ x: -0 }), -0)).toBe(true);
+    expect(seen).toEqual([false, true]);
+    // The key encodes numbers as JSON, which writes -0 as 0: the two calls share an entry, in memory as on disk.
+    expect(f.key({ x: -0 })).toBe(f.key({ x: 0 }));
+    expect(Object.is(await f({ x: 0 }), -0)).toBe(true);
+    expect(f.stats()).toMatchObject({ misses: 2, memoryHits: 1 });
+    const g = cache(
+      async function sign({ x }: { x: number }) {
+        seen.push(Object.is(x, -0));
+        return x;
+      },
+      { dataFolder: data, memory: false, module: f.module },
+    );
+    expect(Object.is(await g({ x: 0 }), -0)).toBe(true);
+    expect(g.stats()).toMatchObject({ misses: 0, diskHits: 1 });
+  });
 });
 
 describe('disk hits in one process', () => {

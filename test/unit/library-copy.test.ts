@@ -1,6 +1,6 @@
 /**
  * The memory layer's fresh copies (src/library/copy.ts): whatever way a copy
- * is made — the value itself for a primitive, a node-by-node copy of a frozen
+ * is made — the value itself for a primitive, a node-by-node copy of a private
  * master for plain data, the deserializer otherwise — it is what
  * v8.deserialize makes of the stored bytes, and no two copies share an object.
  */
@@ -88,7 +88,7 @@ const CASES: [string, unknown, 'value' | 'tree' | 'deserialized'][] = [
 
 describe('fresh copies of a held result', () => {
   for (const [what, value, how] of CASES) {
-    it(`${what}: each copy is what v8.deserialize gives, made ${how === 'value' ? 'as the value itself' : how === 'tree' ? 'from a frozen master' : 'by the deserializer'}`, () => {
+    it(`${what}: each copy is what v8.deserialize gives, made ${how === 'value' ? 'as the value itself' : how === 'tree' ? 'from a private master' : 'by the deserializer'}`, () => {
       const bytes = serialize(value);
       const expected = deserialize(serialize(value));
       const { copy, needsBytes } = copierOf(Buffer.from(bytes));

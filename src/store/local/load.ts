@@ -1,12 +1,8 @@
 import {
-  type Stats,
   appendFileSync,
-  closeSync,
-  fstatSync,
   lstatSync,
   openSync,
   readFileSync,
-  readSync,
   renameSync,
   statSync,
   writeFileSync,
@@ -24,6 +20,7 @@ import { checkOutputs } from './outputs.js';
 import { decodeResult } from './result.js';
 import { readChunked } from './chunked.js';
 import { fileIdentity } from '../../key/stamp.js';
+import { readWhole } from '../../read-whole.js';
 
 export interface LoadedEntry {
   dir: string;
@@ -129,72 +126,11 @@ export function filesOf(dir: string): EntryFiles {
   return files;
 }
 
-/**
- * A whole file and its stat, through one open file (open, fstat, read,
- * close: what readFileSync does, with the stat kept). null when it cannot be
- * opened or read.
- */
-function readWithStat(file: string): { bytes: Buffer; st: Stats } | null {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const st = fstatSync(fd);
-    const bytes = Buffer.allocUnsafe(st.size);
-    let pos = 0;
-    while (pos < bytes.length) {
-      const n = readSync(fd, bytes, pos, bytes.length - pos, pos);
-      if (n === 0) break;
-      pos += n;
-    }
-    return { bytes: pos === bytes.length ? bytes : bytes.subarray(0, pos), st };
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * A file expected to hold `size` bytes, without a stat: open, one read of up
- * to size + 1 bytes, close. Shorter or longer, it is read whole after all (so
- * the check that follows names its real size). The bytes have an ArrayBuffer
- * of their own, not a slice of Node's shared pool: a result's typed arrays
- * may be views into them. null when it cannot be opened or read.
- */
-function readSized(file: string, size: number): Buffer | null {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const bytes = Buffer.allocUnsafeSlow(size + 1);
-    let pos = 0;
-    while (pos < bytes.length) {
-      const n = readSync(fd, bytes, pos, bytes.length - pos, pos);
-      pos += n;
-      // A short read of a regular file is its end; were it not, the whole-file read below sorts it out.
-      if (n === 0 || pos < bytes.length) break;
-    }
-    if (pos === size) return bytes.subarray(0, size);
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
-  }
-  return readOrNull(file);
-}
-
 type LoadedOnce = LoadOutcome & { metaIdentity?: string | null };
 
 function loadOnce(dir: string, ref: EntryRef, expected: KeyInputs | undefined, options: LoadOptions): LoadedOnce {
   const files = filesOf(dir);
-  const metaRead = readWithStat(files.meta);
+  const metaRead = readWhole(files.meta);
   if (metaRead === null) {
     try {
       readFileSync(dir); // EISDIR when the folder exists without meta.yaml
@@ -227,7 +163,7 @@ function loadOnce(dir: string, ref: EntryRef, expected: KeyInputs | undefined, o
     if (typeof read === 'string') return corrupt(meta.result.file, read);
     value = read.value;
   } else if (meta.result) {
-    const bytes = readSized(path.join(dir, path.basename(meta.result.file)), meta.result.size);
+    const bytes = readWhole(path.join(dir, path.basename(meta.result.file)), { size: meta.result.size })?.bytes ?? null;
     if (!bytes) return corrupt(meta.result.file, 'result file is missing');
     const decoded = decodeResult(bytes, meta.result);
     if (typeof decoded === 'string') return corrupt(meta.result.file, decoded);
