@@ -5,7 +5,8 @@
 // --dry-run`, `inspect <key>` and `verify`, BENCH_RUNS times (default 3) in alternating rounds,
 // median wall time and CPU time (user + system of the child) reported, with the 10k / 1k ratio
 // (linear growth is 10×). BENCH_BEFORE=<another cachex's bin/cachex.js> times that build on the
-// same stores in the same rounds.
+// same stores in the same rounds (each build on its own copy of them: summaries are derived files
+// whose format may differ between builds).
 //
 // The stores are built fast but honestly: one entry is stored by the library (a real miss),
 // then each further entry is the same entry for another argument set — its own params, key
@@ -138,6 +139,14 @@ for (const count of SIZES) {
     console.log(`${count} entries (built in ${built} ms); cachex verify: ${v.checked} checked, 0 corrupt`);
   } else console.log(`${count} entries (built in ${built} ms)`);
   noSummary(data);
+  // Each build lists its own copy: summaries are derived files whose format may differ between builds,
+  // and two builds rewriting each other's would time a first listing on every run.
+  const before = `${data}-before`;
+  if (BEFORE) {
+    rmSync(before, { recursive: true, force: true });
+    if (spawnSync('cp', ['-a', data, before]).status !== 0) throw new Error(`cannot copy ${data}`);
+  }
+  const dataOf = (side) => (side === 'before' ? before : data);
   const listed = JSON.parse(run(CLI, data, ['ls', '--json']).stdout);
   if (listed.length !== count) throw new Error(`ls --json listed ${listed.length} of ${count}`);
   const total = listed.reduce((sum, e) => sum + (e.diskBytes ?? e.size ?? 0), 0);
@@ -158,8 +167,8 @@ for (const count of SIZES) {
   for (let round = 0; round < RUNS; round++) {
     for (const [name, args, opts] of commands) {
       for (const [side, cli] of clis) {
-        if (opts?.cold && side === 'after') noSummary(data);
-        const r = run(cli, data, args);
+        if (opts?.cold) noSummary(dataOf(side));
+        const r = run(cli, dataOf(side), args);
         const id = `${name}\0${side}`;
         samples.set(id, [...(samples.get(id) ?? []), r]);
       }
@@ -169,6 +178,7 @@ for (const count of SIZES) {
   for (const [id, rs] of samples)
     figures.set(id, { ms: median(rs.map((r) => r.ms)), cpu: median(rs.map((r) => r.cpu)) });
   results.push({ count, half, removed, figures, names: commands.map(([n]) => n) });
+  if (BEFORE) rmSync(before, { recursive: true, force: true });
   if (!process.env.BENCH_KEEP && !REUSE) rmSync(data, { recursive: true, force: true });
 }
 

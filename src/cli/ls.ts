@@ -220,6 +220,13 @@ function nothingMatched(task: string | undefined, where: readonly string[]): str
   return `No stored entries${of} match ${where.map((w) => `--where ${w}`).join(' ')}.`;
 }
 
+/** The params cell: the key params, then what tells the row apart (no array per row: 10 000 rows). */
+function rowParams(text: string, apart: string[] | undefined): string {
+  if (!apart) return text;
+  for (const token of apart) if (token) text = text ? `${text} ${token}` : token;
+  return text;
+}
+
 async function lsTable(entries: CatalogEntry[]): Promise<string> {
   const { formatBytes, shortKey } = await import('../output/format.js');
   const { formatTimestamp, renderTable } = await import('../output/table.js');
@@ -232,7 +239,7 @@ async function lsTable(entries: CatalogEntry[]): Promise<string> {
   const rows = entries.map((e) => [
     taskName(e),
     shortKey(e.ref.key),
-    [paramsText(e), ...(apart.get(e) ?? [])].filter(Boolean).join(' '),
+    rowParams(paramsText(e), apart.get(e)),
     formatBytes(e.diskBytes),
     formatTimestamp(e.created),
     e.hits ? formatTimestamp(e.lastUsed) : '-',

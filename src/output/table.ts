@@ -31,10 +31,7 @@ export async function renderTable(spec: TableSpec, stream: NodeJS.WriteStream = 
   for (const row of spec.rows)
     for (let c = 0; c < columns; c++) widths[c] = Math.max(widths[c], visibleLength(row[c] ?? ''));
   const align = (c: number): Align => spec.align?.[c] ?? 'left';
-  if (!isInteractive(stream)) {
-    const line = (cells: string[]) => widths.map((w, c) => pad(cells[c] ?? '', w, align(c))).join('  ');
-    return `${[line(spec.head), ...spec.rows.map(line)].join('\n')}\n`;
-  }
+  if (!isInteractive(stream)) return plainTable(spec, widths);
   const colour = colorEnabled(stream);
   const grey = (s: string) => (colour ? `\x1b[90m${s}\x1b[39m` : s);
   const red = (s: string) => (colour ? `\x1b[31m${s}\x1b[39m` : s);
@@ -46,6 +43,25 @@ export async function renderTable(spec: TableSpec, stream: NodeJS.WriteStream = 
   const lines = [rule('┌', '┬', '┐'), line(spec.head, red), rule('├', '┼', '┤'), ...spec.rows.map((r) => line(r))];
   lines.push(rule('└', '┴', '┘'));
   return `${lines.join('\n')}\n`;
+}
+
+/** Plain aligned columns, two spaces apart, built as one string: no array per row or cell (10 000 rows, 70 000 cells). */
+function plainTable(spec: TableSpec, widths: number[]): string {
+  const spaces = ' '.repeat(widths.reduce((a, b) => Math.max(a, b), 0));
+  const right = widths.map((_, c) => spec.align?.[c] === 'right');
+  let out = '';
+  const line = (cells: string[]) => {
+    for (let c = 0; c < widths.length; c++) {
+      const cell = cells[c] ?? '';
+      const fill = spaces.slice(0, Math.max(0, widths[c] - visibleLength(cell)));
+      if (c) out += '  ';
+      out += right[c] ? fill + cell : cell + fill;
+    }
+    out += '\n';
+  };
+  line(spec.head);
+  for (const row of spec.rows) line(row);
+  return out;
 }
 
 /** A timestamp for a table cell: local time to the minute, sortable by eye. */
