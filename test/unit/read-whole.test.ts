@@ -30,7 +30,14 @@ describe('readWhole', () => {
     expect(readWhole(dir)).toBeNull();
     expect(readWhole(dir, { size: 3 })).toBeNull();
     const seen: number[] = [];
-    expect(readWhole(file, { accept: (st) => (seen.push(st.size), false) })).toBeNull();
+    expect(
+      readWhole(file, {
+        accept: (st) => {
+          seen.push(st.size);
+          return false;
+        },
+      }),
+    ).toBeNull();
     expect(seen).toEqual([3]);
     expect(readWhole(file, { accept: () => true })!.bytes.toString()).toBe('abc');
   });

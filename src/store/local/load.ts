@@ -40,9 +40,9 @@ export type LoadOutcome =
   | { status: 'miss' }
   | { status: 'corrupt'; file: string; reason: string };
 
-/** readWithStat's open, fstat and read, which a hit has already run (for meta.yaml): readFileSync's first read into a Buffer costs 0.3 ms. */
+/** readWhole's open, fstat and read, which a hit has already run (for meta.yaml): readFileSync's first read into a Buffer costs 0.3 ms. */
 function readOrNull(file: string): Buffer | null {
-  return readWithStat(file)?.bytes ?? null;
+  return readWhole(file)?.bytes ?? null;
 }
 
 const EMPTY = Buffer.alloc(0);
