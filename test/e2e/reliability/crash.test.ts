@@ -188,7 +188,9 @@ describe('crash safety: Ctrl-C and SIGTERM during a miss', () => {
  * fsync is traced with -f: a sealed entry's files are flushed on libuv's
  * threads, several at once, and strace counts each thread's calls apart, so
  * N is then the Nth fsync of whichever thread gets there first. The sweep
- * with 40 extra files has more files than fsyncs in flight.
+ * with 40 extra files has more files than fsyncs in flight; with 80 the
+ * entry is flushed by one syncfs (`sync -f`, a child) before the commit's
+ * rename where the file system allows it (seal-flush.test.ts).
  */
 describe.skipIf(cannotStrace())(
   withReason('crash safety: SIGKILL at the Nth store syscall (strace inject)', cannotStrace()),
@@ -207,12 +209,16 @@ describe.skipIf(cannotStrace())(
             ),
             ['rmdir', 'force', 0],
             ['fsync', 'miss', 40],
+            ['fsync', 'miss', 80],
+            ['rename', 'miss', 80],
+            ['rename', 'force', 80],
           ]
         : [
             ['rename', 'miss', 0],
             ['rename', 'force', 0],
             ['fsync', 'force', 0],
             ['fsync', 'miss', 40],
+            ['rename', 'force', 80],
           ];
 
     it.each(sweeps)(
