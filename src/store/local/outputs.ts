@@ -167,7 +167,7 @@ export type OutputProblem = { file: string; reason: string };
 /**
  * Checks a stored output folder against its manifest. Files whose stat stamp
  * matches a verified one are trusted; others are re-hashed. Returns the first
- * problem, or the updated stamps.
+ * problem, or the updated stamps (the given ones when none changed).
  */
 export function checkOutputs(
   outDir: string,
@@ -176,8 +176,8 @@ export function checkOutputs(
   /** false: list every folder, whatever was remembered (`cachex verify` trusts no stamp). */
   trustListings = true,
 ): { problem: OutputProblem } | { stamps: Record<string, string>; changed: boolean } {
-  const fresh: Record<string, string> = {};
-  let changed = false;
+  // Only the stamps that differ are kept as they are found: a hit of 10 000 unchanged outputs builds no new table.
+  const updated = new Map<string, string>();
   const expected = new Set(outputs.map((o) => o.path));
   const base = `${outDir}${path.sep}`;
   for (const o of outputs) {
@@ -220,9 +220,8 @@ export function checkOutputs(
         return { problem: { file: `out/${o.path}`, reason: 'missing output' } };
       }
       if (digest !== o.digest) return { problem: { file: `out/${o.path}`, reason: 'output digest mismatch' } };
-      changed = true;
+      updated.set(o.path, stamp);
     }
-    fresh[o.path] = stamp;
   }
   // Anything else in the folders: their names are enough (every listed output was lstat'ed above), so one readdir
   // per folder, or one lstat for a folder whose listing this process checked before (listedFolders).
@@ -245,7 +244,10 @@ export function checkOutputs(
     }
     rememberListed(folder, stamp);
   }
-  return { stamps: fresh, changed };
+  if (updated.size === 0) return { stamps, changed: false };
+  const fresh: Record<string, string> = {};
+  for (const o of outputs) if (o.type === 'file') fresh[o.path] = updated.get(o.path) ?? stamps[o.path];
+  return { stamps: fresh, changed: true };
 }
 
 /**
