@@ -297,6 +297,9 @@ interface Restore {
   copying?: (bytes: number) => void;
 }
 
+/** How often placing tells its listener how far it got (the terminal redraws less often still). */
+const TELL_EVERY_MS = 50;
+
 /** A copied file this big is copied in chunks so its progress shows (a single kernel copy is silent). */
 const CHUNKED_COPY_MIN = 64 * 1024 * 1024;
 const COPY_CHUNK = 8 * 1024 * 1024;
@@ -326,11 +329,15 @@ function copyInChunks(source: string, dest: string, heard: (bytes: number) => vo
 
 /** Writes every output into the private staging folder (plain paths: nobody else writes there). */
 function build(sourceOut: string, outputs: OutputRecord[], staging: string, mode: LinkMode, target: string): void {
-  const restore: Restore = { staging, reflinks: 'unknown', made: new Set([staging]) };
-  const ensureDir = (dir: string) => {
-    if (restore.made.has(dir)) return;
-    makeDirs(dir);
-    restore.made.add(dir);
+  const restore: Restore = { staging, reflinks: 'unknown', made: new Set(['']) };
+  // Manifest paths are checked safeRelative (no '', '.', '..' part): joined by hand, no path.join per output.
+  const inStaging = (rel: string) => `${staging}/${rel}`;
+  const ensureDir = (rel: string) => {
+    if (restore.made.has(rel)) return;
+    // The manifest lists a folder before what is in it: its parent is made, one mkdir (no stat, no thrown ENOENT).
+    if (restore.made.has(parentOf(rel))) mkdirSync(inStaging(rel));
+    else makeDirs(inStaging(rel));
+    restore.made.add(rel);
   };
   const hear = onPlace;
   const quiet = quietMs;
@@ -338,20 +345,32 @@ function build(sourceOut: string, outputs: OutputRecord[], staging: string, mode
   const total = hear ? outputs.reduce((n, o) => n + (o.type === 'file' ? o.size : 0), 0) : 0;
   let bytes = 0;
   let told = false;
+  let toldAt = 0;
   const tell = (done: number) => {
     const elapsedMs = Date.now() - started;
-    if (elapsedMs < quiet) return;
+    // After the quiet start, at most every TELL_EVERY_MS: once per file, the listener's formatting cost more than the
+    // links (10 000 outputs). The first line after the quiet start is never held back.
+    if (elapsedMs < quiet || (told && elapsedMs - toldAt < TELL_EVERY_MS)) return;
     hear!({ target, bytes: done, total, elapsedMs, done: false });
     told = true;
+    toldAt = elapsedMs;
   };
   if (hear) restore.copying = (inFile) => tell(bytes + inFile);
   try {
     for (const o of outputs) {
-      const dest = path.join(staging, o.path);
-      ensureDir(path.dirname(dest));
-      if (o.type === 'dir') ensureDir(dest);
+      const dest = inStaging(o.path);
+      ensureDir(parentOf(o.path));
+      if (o.type === 'dir') ensureDir(o.path);
       else if (o.type === 'symlink') symlinkSync(o.target!, dest);
-      else placeFile(path.join(sourceOut, o.path), dest, mode, o, restore);
+      else if (mode === 'hardlink') {
+        // The common case straight away; placeFile sorts out every failure (across devices, the link limit, gone).
+        const source = `${sourceOut}/${o.path}`;
+        try {
+          linkSync(source, dest);
+        } catch {
+          placeFile(source, dest, mode, o, restore);
+        }
+      } else placeFile(`${sourceOut}/${o.path}`, dest, mode, o, restore);
       if (hear && o.type === 'file') {
         bytes += o.size;
         tell(bytes);

@@ -70,8 +70,11 @@ export function parseMeta(text: string): EntryMeta {
   return parse(text) as EntryMeta;
 }
 
+/** The output manifest as one line per output (entries written before it, one line per field, read the same). */
+const FLOW_LISTS: ReadonlySet<string> = new Set(['outputs']);
+
 export async function formatMeta(meta: EntryMeta): Promise<string> {
-  return toYaml(meta as unknown as Record<string, unknown>);
+  return toYaml(meta as unknown as Record<string, unknown>, FLOW_LISTS);
 }
 
 /**

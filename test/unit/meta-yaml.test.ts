@@ -30,6 +30,16 @@ describe('meta.yaml subset', () => {
     expect(parse(toYaml(sample))).toEqual(sample);
   });
 
+  it('writes the lists named flat one record per line, read back the same by both readers', () => {
+    const text = toYaml(sample, new Set(['outputs']));
+    expect(text).toContain('outputs:\n  - {"path":"cloud.pcd","size":12,"digest":"ab"}\n  - {"path":"we\\"ird\\nname"');
+    expect(text.split('\n').filter((l) => l.startsWith('  - {')).length).toBe(2);
+    expect(fromYaml(text)).toEqual(sample);
+    expect(parse(text)).toEqual(sample);
+    // Entries written before, one line per field, read as the same records.
+    expect(fromYaml(toYaml(sample))).toEqual(fromYaml(text));
+  });
+
   it('declines hand-written YAML outside the subset so the caller can fall back', () => {
     expect(fromYaml('task: convert\n')).toBeUndefined(); // bare string scalar
     expect(fromYaml('# comment\nformat: 1\n')).toBeUndefined();
