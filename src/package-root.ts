@@ -2,14 +2,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** Set by the build in the CLI's bundles, which live in dist/cli/: the root is two folders up, no walk. */
+declare const __CACHEX_BUNDLE_IN_DIST_CLI__: boolean | undefined;
+
 /**
  * The folder holding cachex's package.json. Found by walking up rather than by
  * a fixed `..`, because the CLI runs from bundles (dist/cli/cachex.cjs, full.mjs) while
  * the library and the task worker run from tsc's per-file output.
  */
-/** Set by the build in the CLI's bundles, which live in dist/cli/: the root is two folders up, no walk. */
-declare const __CACHEX_BUNDLE_IN_DIST_CLI__: boolean | undefined;
-
 function findRoot(): string {
   if (typeof __CACHEX_BUNDLE_IN_DIST_CLI__ === 'boolean') return path.resolve(__dirname, '..', '..');
   // import.meta.filename (Node 20.11+; __filename in the CommonJS hit bundle) spares the URL parse.

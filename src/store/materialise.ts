@@ -327,6 +327,15 @@ function copyInChunks(source: string, dest: string, heard: (bytes: number) => vo
   }
 }
 
+function tryLink(source: string, dest: string): boolean {
+  try {
+    linkSync(source, dest);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Writes every output into the private staging folder (plain paths: nobody else writes there). */
 function build(sourceOut: string, outputs: OutputRecord[], staging: string, mode: LinkMode, target: string): void {
   const restore: Restore = { staging, reflinks: 'unknown', made: new Set(['']) };
@@ -362,15 +371,11 @@ function build(sourceOut: string, outputs: OutputRecord[], staging: string, mode
       ensureDir(parentOf(o.path));
       if (o.type === 'dir') ensureDir(o.path);
       else if (o.type === 'symlink') symlinkSync(o.target!, dest);
-      else if (mode === 'hardlink') {
-        // The common case straight away; placeFile sorts out every failure (across devices, the link limit, gone).
+      else {
         const source = `${sourceOut}/${o.path}`;
-        try {
-          linkSync(source, dest);
-        } catch {
-          placeFile(source, dest, mode, o, restore);
-        }
-      } else placeFile(`${sourceOut}/${o.path}`, dest, mode, o, restore);
+        // A hard link straight away, the common case; placeFile sorts out every failure (across devices, the link limit, gone).
+        if (mode !== 'hardlink' || !tryLink(source, dest)) placeFile(source, dest, mode, o, restore);
+      }
       if (hear && o.type === 'file') {
         bytes += o.size;
         tell(bytes);

@@ -139,6 +139,13 @@ export function list(dir: string): string[] {
   }
 }
 
+/** The lock folder of the only key of `task`, once it exists (its owner record is written with it). */
+export function lockOf(ws: Workspace, task: string): string | undefined {
+  const dir = path.join(ws.data, 'locks', 'tasks', task);
+  const owner = list(dir).find((n) => n.endsWith('.owner.json'));
+  return owner && path.join(dir, owner.replace(/\.owner\.json$/, '.lock'));
+}
+
 /** Staging folders of runs (not trash, set-aside entries, or one still being set up under `init-`). */
 export function stagingDirs(ws: Workspace): string[] {
   return list(path.join(ws.data, 'tmp')).filter((n) => !/^(trash|corrupt|pruned|init)-/.test(n));

@@ -7,7 +7,6 @@
  * clock, never by comparing timestamps written by two machines.
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, type CliResult, Workspace } from '../../helpers/cli.js';
 import {
@@ -15,7 +14,7 @@ import {
   cannotUnshare,
   cx,
   faketimeEnv,
-  list,
+  lockOf,
   onOtherMachine,
   spawnGroup,
   stagingDirs,
@@ -51,7 +50,7 @@ class Case {
     const holder = spawnGroup(this.ws, argv, { ...this.clock('holder', offset).env, FAKE_SLEEP: String(sleepSeconds) });
     this.groups.push(holder);
     await waitFor(
-      () => lockOf(this.ws) && stagingDirs(this.ws).length === 1,
+      () => lockOf(this.ws, 'potree') && stagingDirs(this.ws).length === 1,
       30_000,
       'the remote holder to start its converter',
     );
@@ -79,13 +78,6 @@ const cases: Case[] = [];
 afterAll(() => {
   for (const c of cases.splice(0)) c.close();
 });
-
-/** The lock folder of the only key of potree, once it exists. */
-function lockOf(w: Workspace): string | undefined {
-  const dir = path.join(w.data, 'locks', 'tasks', 'potree');
-  const owner = list(dir).find((n) => n.endsWith('.owner.json'));
-  return owner && path.join(dir, owner.replace(/\.owner\.json$/, '.lock'));
-}
 
 describe.skipIf(cannot)(withReason('lock decisions when clocks differ or jump (faketime, unshare)', cannot), () => {
   it.concurrent.each([
@@ -122,7 +114,7 @@ describe.skipIf(cannot)(withReason('lock decisions when clocks differ or jump (f
       const holder = await c.remoteHolder(offset, 60);
       holder.killGroup('SIGKILL');
       await holder.done;
-      expect(existsSync(lockOf(c.ws)!)).toBe(true);
+      expect(existsSync(lockOf(c.ws, 'potree')!)).toBe(true);
       const started = Date.now();
       const here = c.startHere(['run', 'potree', '--file', 'in/a.pcd'], {});
       const timeout = setTimeout(() => here.killGroup('SIGKILL'), 30_000);
@@ -140,7 +132,7 @@ describe.skipIf(cannot)(withReason('lock decisions when clocks differ or jump (f
   it.concurrent('prune --all and verify --fix an hour ahead leave a live remote holder its lock and staging folder', async () => {
     const c = new Case();
     const holder = await c.remoteHolder('+0', 13);
-    const lock = lockOf(c.ws)!;
+    const lock = lockOf(c.ws, 'potree')!;
     const staging = stagingDirs(c.ws);
     // Past the moment a heartbeat compared with a clock an hour ahead would look an hour old.
     const ahead = c.clock('prune', '+1h').env;

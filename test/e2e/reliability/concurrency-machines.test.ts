@@ -6,13 +6,12 @@
  * share nothing (each its own workspace), so they run at once.
  */
 import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Workspace } from '../../helpers/cli.js';
 import {
   cannotUnshare,
   cx,
-  list,
+  lockOf,
   onOtherMachine,
   spawnGroup,
   stagingDirs,
@@ -32,13 +31,6 @@ function workspace(): Workspace {
   workspaces.push(ws);
   ws.samplePcd('in/a.pcd');
   return ws;
-}
-
-/** The lock folder of the only key of `task`, once it exists. */
-function lockOf(w: Workspace, task: string): string | undefined {
-  const dir = path.join(w.data, 'locks', 'tasks', task);
-  const owner = list(dir).find((n) => n.endsWith('.owner.json'));
-  return owner && path.join(dir, owner.replace(/\.owner\.json$/, '.lock'));
 }
 
 describe.skipIf(cannotUnshare())(

@@ -14,6 +14,7 @@ import {
   cx,
   entryDirs,
   list,
+  lockOf,
   stagingDirs,
   startGroup,
   waitFor,
@@ -28,13 +29,6 @@ function fakeCalls(w: Workspace): { inputSha256: string; pid: number }[] {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l));
-}
-
-/** The lock folder of the only key of `task`, once it exists. */
-function lockOf(w: Workspace, task: string): string | undefined {
-  const dir = path.join(w.data, 'locks', 'tasks', task);
-  const owner = list(dir).find((n) => n.endsWith('.owner.json'));
-  return owner && path.join(dir, owner.replace(/\.owner\.json$/, '.lock'));
 }
 
 describe('one execution per key', () => {
