@@ -150,5 +150,7 @@ export async function startFaultProxy(target: string) {
     fault: (fault: Record<string, unknown>) => post('/__fault', fault),
     reset: () => post('/__reset', {}),
     counts: async (): Promise<Record<string, number>> => JSON.parse(await control('/__counts')),
+    /** Milliseconds each hung request was held open before its client gave up (mode hang). */
+    held: async (): Promise<number[]> => JSON.parse(await control('/__held')),
   };
 }
