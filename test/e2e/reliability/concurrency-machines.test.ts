@@ -80,7 +80,9 @@ describe.skipIf(cannotUnshare())(
       expect(here.code, here.stderr).toBe(0);
       expect(here.stderr).toMatch(/^waiting for another run of potree /m);
       expect(here.stderr).toMatch(/^miss potree /m);
-      expect(elapsed).toBeLessThan(20_000);
+      // Stale after about 10 s; the bound leaves room for a loaded machine and still fails a takeover
+      // that waited for the dead holder's 60 s converter (or for ever).
+      expect(elapsed).toBeLessThan(30_000);
       expect(ws.converterRuns()).toBe(1);
     }, 60_000);
   },
