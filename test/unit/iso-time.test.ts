@@ -17,10 +17,14 @@ describe('isoTime', () => {
       Date.UTC(9999, 11, 31, 23, 59, 59, 999),
     ];
     for (const ms of edges) expect(isoTime(ms)).toBe(new Date(ms).toISOString());
-    // Every day from 1970 to 2500, at a varying time of day.
+    // Every day from 1970 to 2500, at a varying time of day; the differences collected and checked with
+    // one expect (190 000 expect calls took 15 s of a loaded machine).
+    const wrong: string[] = [];
     for (let day = 0, ms = 0; ms < Date.UTC(2500, 0, 1); day++) {
       ms = day * 86_400_000 + ((day * 7_919_123) % 86_400_000);
-      expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+      const [got, want] = [isoTime(ms), new Date(ms).toISOString()];
+      if (got !== want && wrong.push(`${ms}: ${got} ≠ ${want}`) >= 10) break;
     }
+    expect(wrong).toEqual([]);
   });
 });
