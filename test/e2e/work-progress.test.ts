@@ -151,7 +151,8 @@ export default defineConfig({ tasks: { one: { command: ['truncate', '-s', '256M'
     expect(miss.code).toBe(0);
     expect(miss.stderr).toMatch(/^miss small /m);
     expect(miss.stderr).not.toMatch(/^cachex: (hashing|storing)/m);
-    // Long enough to hash that a hash would report (about 0.5 s here, past the 100 ms quiet start); its digest is remembered, so a hit hashes nothing.
+    // Long enough to hash that a hash would report (about 0.5 s here, past the 100 ms quiet start);
+    // its digest is remembered, so a hit hashes nothing.
     bigFile('big.bin', 256 * 1024 ** 2);
     expect(ws.run(hashBig()).code).toBe(0);
     const hit = ws.run(hashBig(), { env });
