@@ -90,7 +90,7 @@ export function place(
   const placement = req.placement;
   // Nothing to place (every library call): where the outputs are, as placeOutputs would say.
   if (!placement || (!placement.out && !placement.publish && !placement.restoreTo)) {
-    const outDir = source.outputs.length > 0 && entry ? source.outDir : null;
+    const outDir = entry && (entry.outputCount?.() ?? source.outputs.length) > 0 ? source.outDir : null;
     return { placement: { outDir, published: null, publishSkipped: null, outReport: null }, placementError: null };
   }
   try {

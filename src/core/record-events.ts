@@ -33,9 +33,12 @@ async function reasonOf(req: RunRequest, outcome: RunOutcome): Promise<string | 
     ]);
     // The most recent entries only: a function called with thousands of argument sets would
     // otherwise read every entry's meta.yaml on every miss (quadratic over a batch of misses).
-    const entries = (
-      await storedEntriesOf(req.store, req.task, { withoutSizes: true, newest: MISS_REASON_ENTRIES })
-    ).filter((e) => e.key !== req.key);
+    // Not this run's own entry, which is not read (10 000 outputs would be 10 000 records to parse for nothing).
+    const entries = await storedEntriesOf(req.store, req.task, {
+      withoutSizes: true,
+      newest: MISS_REASON_ENTRIES,
+      exceptKey: req.key,
+    });
     // A first run has nothing to compare with: no reason, rather than an obvious one.
     if (!entries.length) return null;
     const [nearest] = rankEntries({ inputs: req.inputs, params: req.params }, entries, { schema: req.task.params });

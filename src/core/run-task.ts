@@ -112,9 +112,14 @@ async function runOnce(req: RunRequest): Promise<RunOutcome> {
     try {
       const run = runnerFor(req.task, req.params, req.door);
       const done = await executeStaged(req, ref, staged, run, interrupt, lock, expired);
-      const outputs = done.entry ? done.entry.meta().outputs : staged.listOutputs();
       const placeable = done.entry || (done.storage.kind === 'not-stored' && !interrupt.signal);
-      const source = { outDir: done.entry?.outDir() ?? staged.outDir, outputs };
+      const source = {
+        outDir: done.entry?.outDir() ?? staged.outDir,
+        // Read only when outputs are placed: the manifest of an entry just stored is on disk, not in memory (issue 14).
+        get outputs() {
+          return done.entry ? done.entry.meta().outputs : staged.listOutputs();
+        },
+      };
       const placed = placeable ? place(req, source, done.entry, false) : { placement: null, placementError: null };
       return { ...done, ...placed, expired, remote: req.store.remoteReport?.(ref) };
     } finally {

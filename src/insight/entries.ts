@@ -22,7 +22,7 @@ export interface StoredEntry {
 export async function storedEntriesOf(
   store: EntryStore,
   task?: { module: string; name: string },
-  options: { withoutSizes?: boolean; newest?: number } = {},
+  options: { withoutSizes?: boolean; newest?: number; exceptKey?: string } = {},
 ): Promise<StoredEntry[]> {
   const entries = await store.list({ ...(task ? { module: task.module, task: task.name } : {}), ...options });
   const stored: StoredEntry[] = [];

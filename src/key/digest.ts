@@ -109,7 +109,7 @@ function nodeHash(): import('node:crypto').Hash {
 }
 
 /** A SHA-256 fed in pieces: in JavaScript while small (the pieces kept), node:crypto once past JS_LIMIT. */
-function newHash(): { update(bytes: Uint8Array): void; digest(): string } {
+export function newHash(): { update(bytes: Uint8Array): void; digest(): string } {
   let head: Uint8Array[] | null = nodeCrypto ? null : [];
   let size = 0;
   let node = head ? null : nodeHash();

@@ -83,6 +83,8 @@ export interface EntryHandle {
   /** The folder holding its output files (read-only). */
   outDir(): string;
   meta(): EntryMeta;
+  /** How many outputs it records, without reading the manifest when the store knows it (an entry just stored). */
+  outputCount?(): number;
 }
 
 /** A hit: the handle plus what was read and checked. */
@@ -169,6 +171,8 @@ export interface ListQuery {
   withoutSizes?: boolean;
   /** Only the this many most recently written entries (by their folder's mtime), newest first. */
   newest?: number;
+  /** Leave out the entry of this key (chosen among the newest as if it were there), unread. */
+  exceptKey?: string;
 }
 
 export interface ListedEntry {

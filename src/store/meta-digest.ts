@@ -10,7 +10,12 @@ const LAST_LINE = /\nmetaDigest: "([0-9a-f]{64})"\n$/;
 
 export function sealMeta(text: string): string {
   const body = text.endsWith('\n') ? text : `${text}\n`;
-  return `${body}metaDigest: "${sha256(body)}"\n`;
+  return `${body}${metaDigestLine(sha256(body))}`;
+}
+
+/** The last line of meta.yaml, for the digest of the text before it (a writer that digests as it writes). */
+export function metaDigestLine(digest: string): string {
+  return `metaDigest: "${digest}"\n`;
 }
 
 /** True when the text ends with the digest of everything before that line. */

@@ -77,6 +77,35 @@ export async function formatMeta(meta: EntryMeta): Promise<string> {
   return toYaml(meta as unknown as Record<string, unknown>, FLOW_LISTS);
 }
 
+/** What meta.yaml records after the manifest (EntryMeta's order). */
+const AFTER_OUTPUTS: ReadonlySet<string> = new Set(['result', 'logs']);
+
+/**
+ * meta.yaml's text before and after the output manifest, for a writer that
+ * streams the manifest between them: head + manifest + tail is formatMeta's text.
+ */
+export function formatMetaAround(meta: Omit<EntryMeta, 'outputs'>): { head: string; tail: string } {
+  const head: Record<string, unknown> = {};
+  const tail: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(meta)) {
+    if (name !== 'outputs') (AFTER_OUTPUTS.has(name) ? tail : head)[name] = value;
+  }
+  // toYaml({}) is one empty line, which formatMeta would not write.
+  const text = (part: Record<string, unknown>) =>
+    Object.values(part).some((v) => v !== undefined) ? toYaml(part) : '';
+  return { head: text(head), tail: text(tail) };
+}
+
+/** The manifest as meta.yaml writes it, one line per output (formatMeta's FLOW_LISTS form). */
+export function manifestLine(record: OutputRecord): string {
+  return `  - ${JSON.stringify(record)}\n`;
+}
+
+/** The line naming the manifest: its records follow it, or it says there are none. */
+export function manifestHeading(count: number): string {
+  return count > 0 ? 'outputs:\n' : 'outputs: []\n';
+}
+
 /**
  * The one reader of meta.yaml text: its self-digest first (a flipped bit in
  * any value is caught), then the parse and the fields every reader relies on.

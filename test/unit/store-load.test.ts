@@ -65,6 +65,12 @@ async function store(value: unknown = { points: 3, tags: new Set(['a']) }): Prom
   const encoded = encodeResult(v8.serialize(value));
   staging.writeFile(encoded.record.file, encoded.bytes);
   const blob = (text: string) => ({ size: Buffer.byteLength(text), digest: sha256(text) });
+  // The manifest sealing streamed to the staging folder, one `  - {json}` line per output.
+  const outputs = readFileSync(sealed.manifest, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line.replace(/^ {2}- /, '')));
+  expect(outputs).toHaveLength(sealed.count);
   const meta: EntryMeta = {
     format: 1,
     cachex: '0.1.0',
@@ -79,11 +85,14 @@ async function store(value: unknown = { points: 3, tags: new Set(['a']) }): Prom
     created: '2025-01-02T03:04:05.678Z',
     durationMs: 12,
     exitCode: 0,
-    outputs: sealed.outputs,
+    outputs,
     result: encoded.record,
     logs: { stdout: blob('converted a.pcd\n'), stderr: blob('note: ünïcødé\n') },
   };
-  expect(await staging.commit(meta, sealed.stamps, false)).toBe('stored');
+  const { outputs: _, ...fields } = meta;
+  expect(await staging.commit(fields, sealed, false)).toBe('stored');
+  // Streamed or not, meta.yaml is the text formatMeta gives (older stores' readers, golden keys).
+  expect(readFileSync(file(ENTRY_FILES.meta), 'utf8')).toBe(sealMeta(await formatMeta(meta)));
   return { dir: layout.entryDir(ref), meta };
 }
 

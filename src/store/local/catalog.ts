@@ -383,6 +383,7 @@ export async function listEntries(layout: Layout, query: ListQuery = {}): Promis
   const all = entryRefs(layout, query);
   let refs = all.filter((ref) => matches(ref, query));
   if (query.newest !== undefined) refs = newestOf(layout, refs, query.newest);
+  if (query.exceptKey !== undefined) refs = refs.filter((ref) => ref.key !== query.exceptKey);
   // Grouped by task, each with its summary; in the order of `refs`.
   const tasks = new Map<string, { module: string; task: string; keys: string[]; wanted: EntryRef[] }>();
   const group = (ref: EntryRef) => {

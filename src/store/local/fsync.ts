@@ -11,11 +11,18 @@ function refusedFlush(err: unknown): boolean {
 export function fsyncPath(target: string): void {
   const fd = openSync(target, 'r');
   try {
+    fsyncFd(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** fsyncPath for a descriptor already open (the caller closes it). */
+export function fsyncFd(fd: number): void {
+  try {
     fsyncSync(fd);
   } catch (err) {
     if (!refusedFlush(err)) throw err;
-  } finally {
-    closeSync(fd);
   }
 }
 

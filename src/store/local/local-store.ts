@@ -1,7 +1,7 @@
-import { type Stats, statSync } from 'node:fs';
+import { readFileSync, type Stats, statSync } from 'node:fs';
 import path from 'node:path';
 import { v8 } from '../../lazy-builtins.js';
-import { CachexError, storeErrorFrom } from '../../errors.js';
+import { CachexError, StoreError, storeErrorFrom } from '../../errors.js';
 import type { KeyInputs } from '../../key/inputs.js';
 import { acquireKeyLock, tryAcquireKeyLock } from '../../lock/key-lock.js';
 import type { Owner } from '../../lock/owner.js';
@@ -23,7 +23,7 @@ import type {
   StagedRun,
 } from '../entry-store.js';
 import { ENTRY_FILES, type EntryRef, Layout } from '../layout.js';
-import { META_FORMAT, type EntryMeta } from '../meta.js';
+import { checkMeta, META_FORMAT, type EntryMeta, type OutputRecord } from '../meta.js';
 import { diskUsage, listEntries, readEntryMeta } from './catalog.js';
 import { largeViewBytes, splitLargeViews, writeChunked } from './chunked.js';
 import { loadEntry, recordHit } from './load.js';
@@ -45,6 +45,8 @@ class LocalHandle implements EntryHandle {
     readonly ref: EntryRef,
     protected readonly dir: string,
     private readonly entryMeta: EntryMeta,
+    /** Known when put() just sealed them, so that asking does not read the manifest back. */
+    private readonly outputs?: number,
   ) {}
   outDir(): string {
     return `${this.dir}${path.sep}${ENTRY_FILES.out}`;
@@ -52,6 +54,44 @@ class LocalHandle implements EntryHandle {
   meta(): EntryMeta {
     return this.entryMeta;
   }
+  outputCount(): number {
+    return this.outputs ?? this.entryMeta.outputs.length;
+  }
+}
+
+/**
+ * The meta of an entry put() just committed. Its manifest was streamed to
+ * meta.yaml, never held (issue 14): it is read back from there, checked, only
+ * when something asks for it — placing the outputs; a miss that places
+ * nothing never does. The entry's key lock is held meanwhile, so it is the
+ * entry just written; a meta.yaml gone or changed behind its back is a StoreError.
+ */
+function committedMeta(fields: Omit<EntryMeta, 'outputs'>, dir: string, ref: EntryRef): EntryMeta {
+  let outputs: OutputRecord[] | undefined;
+  const { result, logs, ...before } = fields;
+  return {
+    ...before,
+    get outputs(): OutputRecord[] {
+      outputs ??= readOutputs(dir, ref);
+      return outputs;
+    },
+    result,
+    logs,
+  };
+}
+
+function readOutputs(dir: string, ref: EntryRef): OutputRecord[] {
+  const what = `${ref.task} ${ref.key.slice(0, 12)}`;
+  let text: string;
+  try {
+    text = readFileSync(path.join(dir, ENTRY_FILES.meta), 'utf8');
+  } catch (err) {
+    throw storeErrorFrom(err, `reading back the outputs of the entry ${what}`);
+  }
+  const read = checkMeta(text, ref);
+  if ('problem' in read)
+    throw new StoreError(`The entry ${what} changed after it was stored (${read.problem}); run the task again.`);
+  return read.meta.outputs;
 }
 
 /**
@@ -123,7 +163,8 @@ export class LocalStore implements EntryStore {
           resultBytes: null,
         };
       }
-      const meta: EntryMeta = {
+      // The manifest is not in it: commit copies it into meta.yaml from the file sealing wrote.
+      const fields: Omit<EntryMeta, 'outputs'> = {
         format: META_FORMAT,
         cachex: CACHEX_VERSION,
         task: ref.task,
@@ -137,15 +178,15 @@ export class LocalStore implements EntryStore {
         created: run.created,
         durationMs: run.durationMs,
         exitCode: run.exitCode,
-        outputs: sealed.outputs,
         result: encoded.record,
         logs: run.logs,
       };
       // Not stored for want of room: the staging stays until the run ends, so --out can still place its outputs.
       const short = await this.makeRoom(ref, run.replace);
       if (short) return { storage: { kind: 'not-stored', reason: short }, entry: null, resultBytes: null };
-      const committed = await staging.commit(meta, sealed.stamps, run.replace);
-      const entry = new LocalHandle(ref, this.layout.entryDir(ref), meta);
+      const committed = await staging.commit(fields, sealed, run.replace);
+      const dir = this.layout.entryDir(ref);
+      const entry = new LocalHandle(ref, dir, committedMeta(fields, dir, ref), sealed.count);
       if (committed === 'kept-existing') {
         const kept = await this.open(ref);
         return { storage: { kind: 'kept-existing' }, entry: kept ?? entry, resultBytes: encoded.bytes };

@@ -5,10 +5,10 @@ import { storeErrorFrom } from '../../errors.js';
 import type { StagedRun } from '../entry-store.js';
 import { ENTRY_FILES, type EntryRef, type Layout } from '../layout.js';
 import { listOutputs } from '../place.js';
-import { formatMeta, type EntryMeta, type OutputRecord } from '../meta.js';
-import { sealMeta } from '../meta-digest.js';
+import type { EntryMeta, OutputRecord } from '../meta.js';
 import { fsyncPath } from './fsync.js';
-import { sealOutputs } from './outputs.js';
+import { writeMetaFile } from './meta-file.js';
+import { type SealedOutputs, sealOutputs } from './seal.js';
 import { currentOwner } from '../../lock/owner.js';
 import { makeDirs } from '../make-dirs.js';
 
@@ -17,6 +17,9 @@ export const STAGING_OWNER = 'staging-owner.json';
 
 /** A staging folder being set up (for microseconds); one that stays is a crash leftover. */
 export const INIT_PREFIX = 'init-';
+
+/** The output manifest while the outputs are sealed; copied into meta.yaml and removed by the commit. */
+export const STAGING_MANIFEST = 'outputs.manifest';
 
 /** A replaced entry on its way out: `tmp/trash-<key12>-<random>`. */
 export const TRASH_PREFIX = 'trash-';
@@ -73,20 +76,29 @@ export class Staging implements StagedRun {
     fsyncPath(file);
   }
 
-  /** Seals outputs and returns their manifest; rejects with OutputRefused for escaping symlinks. */
-  seal(): ReturnType<typeof sealOutputs> {
-    return sealOutputs(this.outDir);
+  /**
+   * Seals outputs: their manifest goes to a file in this folder and their
+   * stamps to verified.json; rejects with OutputRefused for escaping symlinks.
+   */
+  seal(): Promise<SealedOutputs> {
+    return sealOutputs(this.outDir, path.join(this.dir, STAGING_MANIFEST), path.join(this.dir, ENTRY_FILES.verified));
   }
 
   /**
-   * Writes meta.yaml last, fsyncs, and renames the folder into place. With
+   * Writes meta.yaml last (the manifest copied in from the sealed outputs'
+   * file, which goes), fsyncs, and renames the folder into place. With
    * `replace`, an existing entry is swapped out; without it, an entry that
    * appeared meanwhile wins and this staging is dropped (first writer wins).
    */
-  async commit(meta: EntryMeta, stamps: Record<string, string>, replace: boolean): Promise<'stored' | 'kept-existing'> {
+  async commit(
+    meta: Omit<EntryMeta, 'outputs'>,
+    sealed: SealedOutputs,
+    replace: boolean,
+  ): Promise<'stored' | 'kept-existing'> {
     try {
-      writeFileSync(path.join(this.dir, ENTRY_FILES.verified), JSON.stringify(stamps));
-      this.writeFile(ENTRY_FILES.meta, sealMeta(await formatMeta(meta)));
+      // The stamps are in verified.json already (seal wrote them), before meta.yaml as ever.
+      writeMetaFile(path.join(this.dir, ENTRY_FILES.meta), meta, sealed);
+      rmSync(sealed.manifest, { force: true });
     } catch (err) {
       this.discard();
       throw storeErrorFrom(err, `storing the entry ${this.ref.task} ${this.ref.key.slice(0, 12)}`);
