@@ -54,13 +54,18 @@ const KEY = keyOfInputs(inputs);
 const ref: EntryRef = { module: 'tasks', task: 'convert', key: KEY };
 
 /** Stores one complete entry the way a run does: stage, seal outputs, write meta.yaml last, rename. */
-async function store(value: unknown = { points: 3, tags: new Set(['a']) }): Promise<{ dir: string; meta: EntryMeta }> {
+async function store(
+  value: unknown = { points: 3, tags: new Set(['a']) },
+  withOutputs = true,
+): Promise<{ dir: string; meta: EntryMeta }> {
   const staging = Staging.create(layout, ref);
   staging.writeFile(ENTRY_FILES.stdout, 'converted a.pcd\n');
   staging.writeFile(ENTRY_FILES.stderr, 'note: ünïcødé\n');
-  mkdirSync(path.join(staging.outDir, 'sub'));
-  writeFileSync(path.join(staging.outDir, 'cloud.bin'), Buffer.alloc(5000, 1));
-  writeFileSync(path.join(staging.outDir, 'sub', 'meta.json'), '{"a":1}');
+  if (withOutputs) {
+    mkdirSync(path.join(staging.outDir, 'sub'));
+    writeFileSync(path.join(staging.outDir, 'cloud.bin'), Buffer.alloc(5000, 1));
+    writeFileSync(path.join(staging.outDir, 'sub', 'meta.json'), '{"a":1}');
+  }
   const sealed = await staging.seal();
   const encoded = encodeResult(v8.serialize(value));
   staging.writeFile(encoded.record.file, encoded.bytes);
@@ -115,6 +120,14 @@ async function corrupt(fileName: string, reason: RegExp): Promise<void> {
 }
 
 describe('loading an entry', () => {
+  it("an entry without outputs: meta.yaml is formatMeta's text (`outputs: []`) and loads as a hit", async () => {
+    // store() checks the streamed meta.yaml against sealMeta(formatMeta(meta)) byte for byte.
+    const { meta } = await store(undefined, false);
+    expect(meta.outputs).toEqual([]);
+    const found = await load(inputs);
+    expect(found.status).toBe('hit');
+  });
+
   it('returns a complete entry: meta, both logs and the result', async () => {
     const { meta } = await store();
     const found = await load(inputs);
