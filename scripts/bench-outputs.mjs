@@ -15,7 +15,7 @@
 // BENCH_RUNS (default 3) restores of each kind, median reported. CACHEX_BIN picks another
 // bin/cachex.js (to compare builds). Figures only: nothing asserts on timing.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The CLI's bundles (after tsc has written dist/):
-//   dist/cli/full-cli.cjs every command (src/cli/main.ts), one CommonJS file; dist/cli/full.mjs
-//                         is a two-line ES module handing it on (the name the entry and
-//                         bin/cachex.js load). CommonJS because an ES-module bundle hoists every
+//   dist/cli/full-cli.cjs every command (src/cli/main.ts), one CommonJS file, loaded through
+//                         dist/cli/load-full.cjs (its code cache) by the entry and
+//                         bin/cachex.js. CommonJS because an ES-module bundle hoists every
 //                         import of a builtin to its top, so each command loaded http, https,
 //                         tls, zlib and stream for the remote tier and the result codecs; as
 //                         CommonJS each require() stays inside the lazily run module that needs
@@ -73,14 +73,16 @@ const asCommonJs = {
 };
 
 const full = path.join(ROOT, 'dist/cli/full-cli.cjs');
+const BUNDLED_IN_FULL_CLI = ['commander', 'proper-lockfile'];
 await build({
   ...common,
   ...asCommonJs,
   entryPoints: [path.join(SRC, 'cli', 'main.ts')],
   outfile: full,
-  // commander is bundled too, so the code cache covers it (the hit bundle never loads it).
+  // commander and proper-lockfile (with graceful-fs and retry) are bundled too, so the code cache
+  // covers them (the hit bundle never loads them): loading the lock's 13 files cost a miss some 10 ms.
   packages: undefined,
-  external: Object.keys(dependencies).filter((name) => name !== 'commander'),
+  external: Object.keys(dependencies).filter((name) => !BUNDLED_IN_FULL_CLI.includes(name)),
   // import() becomes require(): src/cli/load-full.ts compiles the bundle from a V8 code cache,
   // and Node 20 loses a script's import() callback when it comes from one.
   supported: { 'dynamic-import': false },
@@ -95,16 +97,6 @@ await build({
   entryPoints: [path.join(SRC, 'cli', 'load-full.ts')],
   outfile: path.join(ROOT, 'dist/cli/load-full.cjs'),
 });
-// require(), not import(): importing CommonJS from an ES module makes Node scan all of it for export names.
-writeFileSync(
-  path.join(ROOT, 'dist/cli/full.mjs'),
-  `// The full CLI (full-cli.cjs through load-full.cjs, see scripts/build-cli.mjs).
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-export const { main } = require('./load-full.cjs').loadFullCli(require.resolve('./full-cli.cjs'));
-`,
-);
 // A real import() for the full CLI's bundle, which has none (src/config/esm-config.ts loads ES-module configs with it).
 writeFileSync(
   path.join(ROOT, 'dist/cli/import-url.cjs'),
@@ -152,9 +144,8 @@ let text = built.outputFiles[0].text;
 // Every dynamic import esbuild left (`import("x")`, `import(name)`); never a method such as jiti.import(.
 const DYNAMIC_IMPORT = /(?<![\w$.])import\((?=["'\w])/g;
 const found = text.match(DYNAMIC_IMPORT)?.length ?? 0;
-// One per external dynamic import the metafile names, plus entry.ts's hand-over to full.mjs (a variable).
-if (found !== dynamic + 1)
-  throw new Error(`build-cli: ${found} dynamic imports in the hit bundle, expected ${dynamic + 1}`);
+// One per external dynamic import the metafile names (entry.ts hands over to the full CLI by require()).
+if (found !== dynamic) throw new Error(`build-cli: ${found} dynamic imports in the hit bundle, expected ${dynamic}`);
 text = text.replace(DYNAMIC_IMPORT, '__cachexImport(');
 // esbuild's own __toESM becomes __toESMEach, called once per module by the banner's __toESM.
 const TO_ESM = /\bvar __toESM ?= ?\(/g;

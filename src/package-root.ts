@@ -7,7 +7,7 @@ declare const __CACHEX_BUNDLE_IN_DIST_CLI__: boolean | undefined;
 
 /**
  * The folder holding cachex's package.json. Found by walking up rather than by
- * a fixed `..`, because the CLI runs from bundles (dist/cli/cachex.cjs, full.mjs) while
+ * a fixed `..`, because the CLI runs from bundles (dist/cli/cachex.cjs, full-cli.cjs) while
  * the library and the task worker run from tsc's per-file output.
  */
 function findRoot(): string {

@@ -1,5 +1,4 @@
 import { readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { timersPromises } from '../lazy-builtins.js';
 import { storeErrorFrom } from '../errors.js';
@@ -144,8 +143,9 @@ function ensureLocksFolder(target: string): void {
  * named (see judgeHolder).
  */
 async function lockOnce(target: string): Promise<HeldLock | null> {
-  // require(), not import(): importing a CommonJS package makes Node scan its source for export names.
-  const lockfile = createRequire(import.meta.url)('proper-lockfile') as typeof import('proper-lockfile');
+  // A static specifier, so the CLI's bundle takes proper-lockfile in (covered by its code cache, see
+  // scripts/build-cli.mjs); the library imports the package.
+  const lockfile = await import('proper-lockfile');
   const me = currentOwner();
   const temp = tempOwnerFile(target);
   try {

@@ -33,7 +33,7 @@ function observe(args: string[]): Observed {
   return {
     ...result,
     jiti: modules.filter((m) => /node_modules\/jiti\//.test(m)).length,
-    full: modules.some((m) => /node_modules\/commander\/|dist\/cli\/full\.mjs/.test(m)),
+    full: modules.some((m) => /node_modules\/commander\/|dist\/cli\/load-full\.cjs/.test(m)),
   };
 }
 

@@ -32,7 +32,7 @@ function observe(args: string[], env: NodeJS.ProcessEnv = {}): Observed {
   const result = ws.run(args, { env: { ...env, LOG_IMPORTS: log, NODE_OPTIONS: `--import ${LOG_IMPORTS}` } });
   const modules = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
   rmSync(log, { force: true });
-  const full = modules.some((m) => /node_modules\/(jiti|commander)\/|dist\/cli\/full\.mjs/.test(m));
+  const full = modules.some((m) => /node_modules\/(jiti|commander)\/|dist\/cli\/load-full\.cjs/.test(m));
   return { ...result, modules, full };
 }
 
@@ -102,7 +102,7 @@ describe('the hit path', () => {
     const runsBefore = ws.taskRuns();
     for (const args of cases) {
       const fast = untilFast(args);
-      expect(fast.modules.join('\n')).not.toMatch(/jiti|commander|full\.mjs/);
+      expect(fast.modules.join('\n')).not.toMatch(/jiti|commander|load-full\.cjs/);
       // The same hit through the full CLI: the saved config removed, so it loads from its file.
       for (const file of manifests()) rmSync(file);
       const full = observe(args);

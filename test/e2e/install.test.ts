@@ -54,7 +54,6 @@ describe('the packed package', () => {
         'dist/config-entry.js',
         'bin/package.json',
         'dist/cli/cachex.cjs',
-        'dist/cli/full.mjs',
         'dist/cli/full-cli.cjs',
         'dist/cli/load-full.cjs',
         'dist/runner/function-worker.js',
