@@ -97,6 +97,14 @@ await build({
   entryPoints: [path.join(SRC, 'cli', 'load-full.ts')],
   outfile: path.join(ROOT, 'dist/cli/load-full.cjs'),
 });
+// The task worker (src/runner/function-worker.ts) as one CommonJS file: from tsc's per-file output a
+// worker started the ES-module loader and resolved a dozen files, a fifth of a function task's miss.
+await build({
+  ...common,
+  ...asCommonJs,
+  entryPoints: [path.join(SRC, 'runner', 'function-worker.ts')],
+  outfile: path.join(ROOT, 'dist/cli/function-worker.cjs'),
+});
 // A real import() for the full CLI's bundle, which has none (src/config/esm-config.ts loads ES-module configs with it).
 writeFileSync(
   path.join(ROOT, 'dist/cli/import-url.cjs'),

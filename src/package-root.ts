@@ -24,7 +24,7 @@ function findRoot(): string {
 
 export const PACKAGE_ROOT = findRoot();
 
-/** A file of the built package, e.g. distFile('runner', 'function-worker.js'). */
+/** A file of the built package, e.g. distFile('cli', 'function-worker.cjs'). */
 export function distFile(...parts: string[]): string {
   return path.join(PACKAGE_ROOT, 'dist', ...parts);
 }

@@ -10,7 +10,7 @@ export async function runFunctionInWorker(
   io: RunIo,
 ): Promise<RunResult> {
   const { Worker } = await import('node:worker_threads');
-  const worker = new Worker(distFile('runner', 'function-worker.js'), {
+  const worker = new Worker(distFile('cli', 'function-worker.cjs'), {
     // CACHEX_DEBUG is set by --debug as well: the worker then prints the full stack of what the task throws.
     workerData: {
       configFile,

@@ -56,7 +56,7 @@ describe('the packed package', () => {
         'dist/cli/cachex.cjs',
         'dist/cli/full-cli.cjs',
         'dist/cli/load-full.cjs',
-        'dist/runner/function-worker.js',
+        'dist/cli/function-worker.cjs',
       ]),
     );
     expect(files.filter((f) => /demo|pcd/i.test(f))).toEqual([]);
