@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { type CompiledModule, requireCompiled } from '../code-cache.js';
 import { ConfigError } from '../errors.js';
 import { distFile } from '../package-root.js';
 import { userFrame } from '../user-frame.js';
@@ -22,6 +23,8 @@ export async function importConfigModule(file: string): Promise<unknown> {
     throw new ConfigError(`Could not load the config file ${file}: ${loadFailure(err)}; fix the file and try again.`, {
       cause: err,
     });
+  } finally {
+    jitiBundle?.save();
   }
 }
 
@@ -59,10 +62,27 @@ export async function configLoader(file: string): Promise<() => Promise<unknown>
   };
 }
 
+/** jiti's bundle, compiled with a code cache (7 ms of every miss's CPU without); saved after a config load. */
+let jitiBundle: CompiledModule | undefined;
+
+/** jiti's entry. Its bundle is compiled first, from the code cache, where its entry's require() finds it. */
+function requireJiti(): typeof import('jiti') {
+  const require = createRequire(import.meta.url);
+  if (!jitiBundle) {
+    const dir = path.dirname(require.resolve('jiti/package.json'));
+    try {
+      jitiBundle = requireCompiled(path.join(dir, 'dist', 'jiti.cjs'));
+    } catch {
+      // A jiti laid out otherwise: its entry loads it as it always did.
+    }
+  }
+  return require('jiti') as typeof import('jiti');
+}
+
 /** Loads jiti; the files it was loaded from. */
 function loadJiti(): string[] {
   const require = createRequire(import.meta.url);
-  require('jiti');
+  requireJiti();
   const manifest = require.resolve('jiti/package.json');
   const dir = path.dirname(manifest) + path.sep;
   return [manifest, ...Object.keys(require.cache).filter((file) => file.startsWith(dir))];
@@ -76,7 +96,7 @@ function loadJiti(): string[] {
 function createConfigJiti() {
   // require(), not import(): see src/cli/commander.ts — jiti is a large CommonJS bundle.
   const require = createRequire(import.meta.url);
-  const { createJiti } = require('jiti') as typeof import('jiti');
+  const { createJiti } = requireJiti();
   const manifest = require.resolve('jiti/package.json');
   const { version } = require(manifest) as { version: string };
   const babel = path.join(path.dirname(manifest), 'dist', 'babel.cjs');

@@ -64,7 +64,10 @@ describe('the code cache of the full CLI', () => {
     cacheDir = path.join(tmp, `cachex-v8-${process.getuid?.()}`);
   });
   const run = (args: string[]) => ws.run(args, { env: { TMPDIR: tmp } });
-  const cacheFiles = () => (existsSync(cacheDir) ? readdirSync(cacheDir).map((n) => path.join(cacheDir, n)) : []);
+  const allCacheFiles = () => (existsSync(cacheDir) ? readdirSync(cacheDir).map((n) => path.join(cacheDir, n)) : []);
+  /** The code caches made for `bundle` (the full CLI's; a miss also writes jiti's). */
+  const cacheFiles = (bundle = 'dist/cli/full-cli.cjs') =>
+    allCacheFiles().filter((file) => readFileSync(file, 'latin1').split('\n', 1)[0].includes(`${bundle}"`));
   /** The identity line of a cache file whose data matches its digest, else null. */
   const whole = (bytes: Buffer) => {
     const first = bytes.indexOf(10);
@@ -89,6 +92,10 @@ describe('the code cache of the full CLI', () => {
     const [file] = cacheFiles();
     expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
     const before = stamp(file);
+    // jiti's bundle, which the miss loaded the TS config with, has its own.
+    expect(cacheFiles('node_modules/jiti/dist/jiti.cjs')).toHaveLength(1);
+    const [jiti] = cacheFiles('node_modules/jiti/dist/jiti.cjs');
+    const jitiBefore = stamp(jiti);
 
     const again = run(['run', 'hello', '--params', 'params.yaml', '--n', '8']);
     expect(again.code, again.stderr).toBe(0);
@@ -98,6 +105,33 @@ describe('the code cache of the full CLI', () => {
     expect(ls.stdout).toMatch(/hello/);
     // V8 accepted it: a rejected or missing cache is written again after the command.
     expect(stamp(file)).toBe(before);
+    expect(stamp(jiti)).toBe(jitiBefore);
+    expect(allCacheFiles()).toHaveLength(2);
+  });
+
+  it("jiti's cache serves the task worker too, and a damaged one is replaced", () => {
+    ws.config(`import { defineConfig } from 'cachex';
+export default defineConfig({
+  tasks: { twice: { params: { n: { type: 'number', default: 1 } }, run: async ({ n }) => n * 2 } },
+});
+`);
+    const first = run(['run', 'twice', '--n', '2', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout).result).toBe(4);
+    const [jiti] = cacheFiles('node_modules/jiti/dist/jiti.cjs');
+    const identity = whole(readFileSync(jiti));
+    expect(identity).toMatch(/^\["cachex-v8-1",/);
+    const before = stamp(jiti);
+    // The next miss loads jiti in the main thread and in the worker: both take the cache as it is.
+    const second = run(['run', 'twice', '--n', '3', '--json']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout).result).toBe(6);
+    expect(stamp(jiti)).toBe(before);
+    writeFileSync(jiti, Buffer.from('garbage'));
+    const third = run(['run', 'twice', '--n', '4', '--json']);
+    expect(third.code, third.stderr).toBe(0);
+    expect(JSON.parse(third.stdout).result).toBe(8);
+    expect(whole(readFileSync(jiti)), 'replaced by a whole cache for jiti').toBe(identity);
   });
 
   it('a damaged cache, or one made for another bundle, is ignored and replaced', () => {
