@@ -7,8 +7,12 @@ import { distFile } from '../package-root.js';
 import { userFrame } from '../user-frame.js';
 import { cachedTransform, type Transform } from './transpile-cache.js';
 
-/** Where `import … from 'cachex'` in a config file points: the light config entry (see config-entry.ts). */
-const PACKAGE_ENTRY = distFile('config-entry.js');
+/**
+ * Where `import … from 'cachex'` in a config file jiti loads points: the light config entry (see
+ * config-entry.ts), as a CommonJS bundle (scripts/build-cli.mjs), which jiti requires without
+ * starting the ES-module loader.
+ */
+const PACKAGE_ENTRY = distFile('cli', 'config-entry.cjs');
 
 /**
  * Imports a config file (TypeScript or JavaScript) without a build step.
