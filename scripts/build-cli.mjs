@@ -97,14 +97,6 @@ await build({
   entryPoints: [path.join(SRC, 'cli', 'load-full.ts')],
   outfile: path.join(ROOT, 'dist/cli/load-full.cjs'),
 });
-// What `import … from 'cachex'` means in a config jiti loads (src/config/import.ts), as CommonJS:
-// jiti imports an ES module natively, which started the ES-module loader in every config load.
-await build({
-  ...common,
-  ...asCommonJs,
-  entryPoints: [path.join(SRC, 'config-entry.ts')],
-  outfile: path.join(ROOT, 'dist/cli/config-entry.cjs'),
-});
 // The task worker (src/runner/function-worker.ts) as one CommonJS file: from tsc's per-file output a
 // worker started the ES-module loader and resolved a dozen files, a fifth of a function task's miss.
 await build({

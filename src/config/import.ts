@@ -2,17 +2,11 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { type CompiledModule, requireCompiled } from '../code-cache.js';
+import * as configEntry from '../config-entry.js';
 import { ConfigError } from '../errors.js';
-import { distFile } from '../package-root.js';
 import { userFrame } from '../user-frame.js';
 import { cachedTransform, type Transform } from './transpile-cache.js';
 
-/**
- * Where `import … from 'cachex'` in a config file jiti loads points: the light config entry (see
- * config-entry.ts), as a CommonJS bundle (scripts/build-cli.mjs), which jiti requires without
- * starting the ES-module loader.
- */
-const PACKAGE_ENTRY = distFile('cli', 'config-entry.cjs');
 
 /**
  * Imports a config file (TypeScript or JavaScript) without a build step.
@@ -111,7 +105,10 @@ function createConfigJiti() {
     () => (typeof jiti.options.fsCache === 'string' ? jiti.options.fsCache : false),
   );
   const jiti = createJiti(import.meta.url, {
-    alias: { cachex: PACKAGE_ENTRY },
+    // What `import … from 'cachex'` in a config file means: the light config entry (see
+    // config-entry.ts), handed over as it is. As a file jiti would import it natively (an ES
+    // module, or any file when jiti.import() is asked), starting the ES-module loader each time.
+    virtualModules: { cachex: configEntry },
     interopDefault: true,
     moduleCache: false,
     transform: transform as NonNullable<import('jiti').JitiOptions['transform']>,

@@ -52,7 +52,6 @@ describe('the packed package', () => {
         'dist/index.js',
         'dist/index.d.ts',
         'dist/config-entry.js',
-        'dist/cli/config-entry.cjs',
         'bin/package.json',
         'dist/cli/cachex.cjs',
         'dist/cli/full-cli.cjs',
