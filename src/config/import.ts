@@ -7,7 +7,6 @@ import { ConfigError } from '../errors.js';
 import { userFrame } from '../user-frame.js';
 import { cachedTransform, type Transform } from './transpile-cache.js';
 
-
 /**
  * Imports a config file (TypeScript or JavaScript) without a build step.
  * jiti is loaded lazily and keeps transpiled files in its own disk cache, so a
