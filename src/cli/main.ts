@@ -9,11 +9,16 @@ import { shareColourWithTasks } from '../output/colour.js';
 import { watchTerminal } from '../output/terminal.js';
 import { createProgram } from './program.js';
 import { handleClosedPipes, keepRunningOnClosedPipe, RUN_COMMANDS } from './closed-pipe.js';
+import { useFdStreams } from './fd-streams.js';
 import { versionFlag } from './version-flag.js';
 import { saveManifest } from '../config/manifest.js';
 
 /** The full CLI: every command, commander's parsing and help, the config loaded from its file. */
 export async function main(argv: string[]): Promise<number> {
+  // Plain write(2)s for stdout and stderr that are pipes or files, as on a hit: Node's own streams
+  // load `net` and `stream` (some 4 ms of every command's start) and write such descriptors
+  // synchronously too (see fd-streams.ts).
+  useFdStreams();
   handleClosedPipes();
   let ctx: CliContext | null = null;
   let commandName: string | undefined;
