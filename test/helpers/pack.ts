@@ -1,8 +1,11 @@
 /**
  * The package as a user gets it: `npm pack` run (with its real prepack and
- * postpack hooks) on a copy of this repository's sources, so the build it
+ * postpack hooks) on a copy of this repository's sources, so a build it
  * makes never rewrites the dist/ other tests are running; then installed with
- * `npm install <tarball>` into a fresh, empty project folder.
+ * `npm install <tarball>` into a fresh, empty project folder. The copy has the
+ * repository's dist/ too: prepack builds only when the build stamp says dist/
+ * is not a build of these sources (as `npm test` does), which spared the
+ * suite 10-15 s of tsc and esbuild on two cores.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
@@ -10,9 +13,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO } from './cli.js';
 
-/** What `npm pack` reads besides dist/ (which its prepack builds). */
+/** What `npm pack` reads (its prepack builds dist/ when the copied one is not current). */
 const SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'LICENSE', 'README.md'];
-const SOURCE_DIRS = ['src', 'bin', 'scripts'];
+const SOURCE_DIRS = ['src', 'bin', 'scripts', 'dist'];
 
 export interface Packed {
   /** Scratch folder holding everything below; remove it when done. */
