@@ -1,9 +1,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiBackend } from '../../src/store/remote/api-backend.js';
+import type { Backend } from '../../src/store/remote/backend.js';
+import { DEFAULT_LEASE_TIMINGS, LeaseClient, type LeaseOutcome } from '../../src/store/remote/lease.js';
+import { RemotePolicy } from '../../src/store/remote/policy.js';
 import { REPO, Workspace } from '../helpers/cli.js';
-import { type MadeEntry, makeEntry, remoteEnv } from '../helpers/remote-entries.js';
+import { type MadeEntry, makeEntry, remoteEnv, settingsFrom } from '../helpers/remote-entries.js';
 import { type RunningServer, startApiServer } from '../helpers/remote-servers.js';
 
 /**
@@ -109,5 +114,54 @@ describe('lease', () => {
     expect(w.results[0].outcome).toBe('ran');
     expect(runLog('kill')).toHaveLength(2);
     expect((performance.now() - killed) / 1000).toBeLessThan(33);
+  }, 120_000);
+
+  it.concurrent('a claim whose PUT lands after the other claimant first read back the lease leaves one holder', async () => {
+    const api = await startApiServer(ws.path('apirace'));
+    servers.push(api);
+    const settings = settingsFrom(remoteEnv(api.url));
+    const backend = (name: string): Backend => {
+      const policy = new RemotePolicy(settings.server, { stateFile: ws.path(`race-${name}.json`) });
+      return new ApiBackend(settings, policy.exchange.bind(policy));
+    };
+    // A fault injector in front of one claimant: its lease PUTs reach the server 400 ms late (a loaded
+    // machine or server), after the other claimant's first read-back 250 ms after its own PUT.
+    const direct = backend('late');
+    let issued: () => void = () => {};
+    const putIssued = new Promise<void>((resolve) => (issued = resolve));
+    const late: Backend = {
+      server: direct.server,
+      get: (kind, ref, deadline) => direct.get(kind, ref, deadline),
+      head: (kind, ref, deadline) => direct.head(kind, ref, deadline),
+      put: async (kind, ref, upload, deadline) => {
+        if (kind === 'lease') {
+          issued();
+          await sleep(400);
+        }
+        return direct.put(kind, ref, upload, deadline);
+      },
+    };
+    const timings = { ...DEFAULT_LEASE_TIMINGS, pollMs: 100 };
+    const ref = { module: 'race', task: 'race', key: 'f'.repeat(64) };
+    const holders: { who: string; lease: LeaseOutcome }[] = [];
+    const claim = (who: string, client: LeaseClient) =>
+      client.acquire(ref).then((lease) => {
+        holders.push({ who, lease });
+      });
+    const b = claim('late', new LeaseClient(late, 'main', null, timings));
+    await putIssued; // it read "no lease" and sent its PUT: now the other one claims
+    const a = claim('direct', new LeaseClient(backend('direct'), 'main', null, timings));
+    await Promise.race([a, b]);
+    // Two holders came 250 ms apart when the claim was decided by one read-back; give it several times that.
+    await sleep(2000);
+    expect(holders.map((h) => h.who)).toHaveLength(1);
+    const [first] = holders;
+    expect(first.lease.status).toBe('acquired');
+    if (first.lease.status === 'acquired') await first.lease.release();
+    // Released without an artifact: the other claimant takes the lease now.
+    await Promise.all([a, b]);
+    expect(holders).toHaveLength(2);
+    expect(holders[1].lease.status).toBe('acquired');
+    if (holders[1].lease.status === 'acquired') await holders[1].lease.release();
   }, 120_000);
 });

@@ -9,7 +9,7 @@ import { LEASE_DOMAIN, sign, signatureMatches } from './signing.js';
  * An advisory lease, so N runners that miss the same key at once run it
  * once. It is an ordinary object beside the artifact (no server offers
  * compare-and-swap): PUT ours, wait for concurrent PUTs to settle, read it
- * back, and run only if it names us. The holder re-PUTs it with a rising
+ * back, and run only if it names us, twice (see acquire). The holder re-PUTs it with a rising
  * `beat`; waiters poll HEAD of the artifact and take over when the beat has
  * not changed for staleMs on their own monotonic clock, or when it is
  * released; then HEAD of the artifact tells whether to fetch or to run. A lost race or a dead server only costs a duplicate run.
@@ -129,9 +129,7 @@ export class LeaseClient {
       // while the holder is still uploading, HEAD can already see a half-written artifact.
       if (!live && (await this.artifactReady(ref))) return { status: 'ready' };
       if (!live) {
-        await this.write(ref, this.record(ref, me, 0, false));
-        await sleep(t.settleMs);
-        const back = await this.read(ref);
+        const back = await this.claim(ref, me);
         if (back?.owner === me) return { status: 'acquired', release: this.hold(ref, me) };
         if (!back) continue;
       }
@@ -152,6 +150,24 @@ export class LeaseClient {
           break;
         }
       }
+    }
+  }
+
+  /**
+   * PUTs our lease and reads back who holds it once concurrent PUTs have landed. Two runners both
+   * win only when one of them read "no lease" before the other's PUT landed and its own PUT lands
+   * after the other's last read: its read-to-PUT time outlasted the wait. So the wait follows this
+   * server's latency (a loaded machine or server took a fixed 250 ms past it: a key ran twice),
+   * and a first read that names us is confirmed by a second one after another wait.
+   */
+  private async claim(ref: EntryRef, me: string): Promise<LeaseRecord | null> {
+    const started = performance.now();
+    await this.write(ref, this.record(ref, me, 0, false));
+    const settle = Math.max(this.timings.settleMs, 2 * (performance.now() - started));
+    for (let check = 0; ; check++) {
+      await sleep(settle);
+      const back = await this.read(ref);
+      if (back?.owner !== me || check === 1) return back;
     }
   }
 
