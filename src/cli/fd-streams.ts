@@ -9,7 +9,8 @@ import { fstatSync, writeSync } from 'node:fs';
  * are the same. A descriptor that may be a terminal (a character device) keeps
  * Node's stream (colour, the spinner and isTTY need it). What Node's stream
  * would do on trouble stays: EPIPE (the reader went away) drops this and later
- * writes, as a run does on a closed pipe (closed-pipe.ts); anything else —
+ * writes and is emitted once as 'error' (closed-pipe.ts: a run goes on, another
+ * command exits quietly); anything else —
  * EAGAIN on a pipe someone made non-blocking, an unexpected error — hands the
  * rest of the bytes, and every later write, to Node's own stream.
  */
@@ -39,8 +40,12 @@ class FdStream extends EventEmitter {
     try {
       while (!this.closed && at < bytes.length) at += writeSync(this.fd, bytes, at, bytes.length - at);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EPIPE') this.closed = true;
-      else {
+      if ((err as NodeJS.ErrnoException).code === 'EPIPE') {
+        this.closed = true;
+        // Once, after this write, as Node's stream does: closed-pipe.ts decides what it means (a run
+        // goes on, `cachex ls | head` exits quietly).
+        if (this.listenerCount('error') > 0) process.nextTick(() => this.emit('error', err));
+      } else {
         this.node = this.nodeStream();
         // Listeners set so far (handleClosedPipes' 'error') follow the bytes.
         const node: EventEmitter = this.node;
