@@ -44,8 +44,11 @@ interface Cache {
   data: Buffer | null;
 }
 
+/** Node's require cache (require.cache), which a vm-compiled module joins by hand. */
+const requireCache = (Module as unknown as { _cache: Record<string, Module | undefined> })._cache;
+
 export function requireCompiled(file: string): CompiledModule {
-  const known = (Module as unknown as { _cache: Record<string, Module | undefined> })._cache[file];
+  const known = requireCache[file];
   if (known) return { exports: known.exports, save() {} };
   let source: { text: string; cache: Cache | null };
   try {
@@ -60,11 +63,11 @@ export function requireCompiled(file: string): CompiledModule {
   mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(file));
   // In require's cache, so that a plain require() of the same file (jiti's own entry requires its
   // bundle) gets this module.
-  (Module as unknown as { _cache: Record<string, Module> })._cache[file] = mod;
+  requireCache[file] = mod;
   try {
     script.runInThisContext()(mod.exports, createRequire(file), mod, file, path.dirname(file));
   } catch (err) {
-    delete (Module as unknown as { _cache: Record<string, Module> })._cache[file];
+    delete requireCache[file];
     throw err;
   }
   mod.loaded = true;

@@ -18,8 +18,8 @@ const FULL_CLI: string = './full-cli.cjs';
 
 const argv = process.argv.slice(2);
 void fastHit(argv).then(async (code) => {
-  if (code !== null && typeof __cachexLoader !== 'undefined') __cachexLoader.answered();
   if (code !== null) {
+    if (typeof __cachexLoader !== 'undefined') __cachexLoader.answered();
     process.exitCode = code;
     return;
   }

@@ -164,11 +164,11 @@ export class LeaseClient {
     const started = performance.now();
     await this.write(ref, this.record(ref, me, 0, false));
     const settle = Math.max(this.timings.settleMs, 2 * (performance.now() - started));
-    for (let check = 0; ; check++) {
-      await sleep(settle);
-      const back = await this.read(ref);
-      if (back?.owner !== me || check === 1) return back;
-    }
+    await sleep(settle);
+    const first = await this.read(ref);
+    if (first?.owner !== me) return first;
+    await sleep(settle);
+    return this.read(ref);
   }
 
   /** Starts the heartbeat; returns release (stops it and marks the lease released). */
