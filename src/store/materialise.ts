@@ -188,7 +188,11 @@ class Tree {
   }
 }
 
-const parentOf = (rel: string) => (path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel));
+/** The folder of a manifest path ('' at the top); paths are checked safeRelative first, so no '.', '..' or '//'. */
+const parentOf = (rel: string) => {
+  const slash = rel.lastIndexOf('/');
+  return slash < 0 ? '' : rel.slice(0, slash);
+};
 
 /** What is at each output's place now: refuses clashes and planted symlinks before anything moves. */
 function survey(outputs: OutputRecord[], held: HeldDir, target: string): PlaceReport {

@@ -21,8 +21,13 @@ export class PlacementRefused extends UsageError {
   }
 }
 
-/** A manifest path is safe when it is relative and never climbs (`..`) or carries NUL. */
+/** A part that is empty, `.` or `..`, anywhere in a slash-separated path. */
+const BAD_PART = /(?:^|\/)\.{0,2}(?:\/|$)/;
+
+/**
+ * A manifest path is safe when it is relative and never climbs (`..`) or carries NUL. One regex test,
+ * no split into parts: a placement checks every output (10 000 on a large hit) before it places any.
+ */
 export function safeRelative(rel: string): boolean {
-  if (!rel || rel.includes('\0') || path.isAbsolute(rel) || rel.includes('\\')) return false;
-  return rel.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+  return rel !== '' && !rel.includes('\0') && !rel.includes('\\') && !path.isAbsolute(rel) && !BAD_PART.test(rel);
 }

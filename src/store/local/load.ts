@@ -17,6 +17,7 @@ import { keyOfInputs, type KeyInputs } from '../../key/inputs.js';
 import { ENTRY_FILES, type EntryRef, type Layout } from '../layout.js';
 import { type BlobRecord, checkMeta, type EntryMeta } from '../meta.js';
 import { checkOutputs } from './outputs.js';
+import { VerifiedStamps } from './verified-stamps.js';
 import { decodeResult } from './result.js';
 import { readChunked } from './chunked.js';
 import { fileIdentity } from '../../key/stamp.js';
@@ -169,17 +170,17 @@ function loadOnce(dir: string, ref: EntryRef, expected: KeyInputs | undefined, o
     if (typeof decoded === 'string') return corrupt(meta.result.file, decoded);
     result = decoded;
   }
-  let stamps: Record<string, string> = {};
+  let stamps = VerifiedStamps.none();
   try {
     // Without output files there is no stamp to trust: the outputs check below is a listing.
     if (!options.rehashOutputs && meta.outputs?.some((o) => o.type === 'file'))
-      stamps = JSON.parse(readFileSync(files.verified, 'utf8'));
+      stamps = new VerifiedStamps(readFileSync(files.verified, 'utf8'));
   } catch {
     /* re-verify every output */
   }
   const checked = checkOutputs(files.out, meta.outputs ?? [], stamps, !options.rehashOutputs);
   if ('problem' in checked) return corrupt(checked.problem.file, checked.problem.reason);
-  if (checked.changed) writeStamps(files.verified, checked.stamps);
+  if (checked.changed) writeStamps(files.verified, checked.changed);
   return { status: 'hit', entry: { dir, meta, stdout, stderr, result, value, identity } };
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { sha256File } from '../../key/digest.js';
 import type { OutputRecord } from '../meta.js';
 import { statStamp } from '../../key/stamp.js';
+import type { VerifiedStamps } from './verified-stamps.js';
 
 /** Why a run's outputs cannot be stored (the run itself still succeeded). */
 export class OutputRefused extends Error {}
@@ -21,32 +22,52 @@ export function symlinkStaysInside(linkRel: string, target: string): boolean {
 
 export type OutputProblem = { file: string; reason: string };
 
+/** One lstat options object for every output (no allocation per call). */
+const BIGINT: { bigint: true } = { bigint: true };
+
 /**
  * Checks a stored output folder against its manifest. Files whose stat stamp
  * matches a verified one are trusted; others are re-hashed. Returns the first
- * problem, or the updated stamps (the given ones when none changed).
+ * problem, or the stamps to write back when any changed (null when none did).
  */
 export function checkOutputs(
   outDir: string,
   outputs: OutputRecord[],
-  stamps: Record<string, string>,
+  known: VerifiedStamps,
   /** false: list every folder, whatever was remembered (`cachex verify` trusts no stamp). */
   trustListings = true,
-): { problem: OutputProblem } | { stamps: Record<string, string>; changed: boolean } {
+): { problem: OutputProblem } | { changed: Record<string, string> | null } {
   // Only the stamps that differ are kept as they are found: a hit of 10 000 unchanged outputs builds no new table.
   const updated = new Map<string, string>();
-  const expected = new Set(outputs.map((o) => o.path));
+  // How many outputs each folder holds ('' is out/ itself), for the listing check; counted per run of outputs with
+  // one parent (a whole folder of files, in walk order), not per output. Only a manifest whose paths strictly
+  // increase is known to list no path twice, which the count relies on.
+  const inFolder = new Map<string, number>();
   const base = `${outDir}${path.sep}`;
+  let folder = '';
+  let count = 0;
+  let previous = '';
+  let increasing = true;
   for (const o of outputs) {
+    if (o.path <= previous) increasing = false;
+    previous = o.path;
+    const slash = o.path.lastIndexOf('/');
+    const parent = slash < 0 ? '' : o.path.slice(0, slash);
+    if (parent !== folder) {
+      inFolder.set(folder, (inFolder.get(folder) ?? 0) + count);
+      folder = parent;
+      count = 0;
+    }
+    count++;
     // No path.join per output (10 000 of them on a hit); a path that climbs is refused when placed, as before.
     const full = base + o.path;
     let st: BigIntStats;
     try {
-      st = lstatSync(full, { bigint: true });
+      st = lstatSync(full, BIGINT);
     } catch {
       return { problem: { file: `out/${o.path}`, reason: 'missing output' } };
     }
-    const type = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+    const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
     if (type !== o.type)
       return { problem: { file: `out/${o.path}`, reason: `output is a ${type}, expected a ${o.type}` } };
     if (o.type === 'symlink') {
@@ -69,7 +90,7 @@ export function checkOutputs(
       };
     // The stamp comes from the same lstat: a file removed after it (prune racing this hit) is missing, not an error.
     const stamp = statStamp(st, 'stored');
-    if (stamps[o.path] !== stamp) {
+    if (!known.matches(o.path, stamp)) {
       let digest: string;
       try {
         digest = sha256File(full);
@@ -80,8 +101,30 @@ export function checkOutputs(
       updated.set(o.path, stamp);
     }
   }
-  // Anything else in the folders: their names are enough (every listed output was lstat'ed above), so one readdir
-  // per folder, or one lstat for a folder whose listing this process checked before (listedFolders).
+  inFolder.set(folder, (inFolder.get(folder) ?? 0) + count);
+  const problem = checkListings(outDir, outputs, increasing ? inFolder : null, trustListings);
+  if (problem) return { problem };
+  if (updated.size === 0) return { changed: null };
+  const fresh: Record<string, string> = {};
+  const recorded = known.all();
+  for (const o of outputs) if (o.type === 'file') fresh[o.path] = updated.get(o.path) ?? recorded[o.path];
+  return { changed: fresh };
+}
+
+/**
+ * Anything else in the folders. Every output was just lstat'ed, so each folder
+ * holds at least its outputs: a listing of as many names (`inFolder`, when the
+ * manifest lists no path twice) holds nothing else; any other is searched name
+ * by name for the first stranger. One readdir per folder, or one lstat for a
+ * folder whose listing this process checked before (listedFolders).
+ */
+function checkListings(
+  outDir: string,
+  outputs: OutputRecord[],
+  inFolder: Map<string, number> | null,
+  trustListings: boolean,
+): OutputProblem | null {
+  let expected: Set<string> | undefined;
   const folders = [''];
   for (const o of outputs) if (o.type === 'dir') folders.push(o.path);
   for (const rel of folders) {
@@ -90,21 +133,20 @@ export function checkOutputs(
     if (trustListings && stamp !== null && listedFolders.get(folder) === stamp) continue;
     let names: string[];
     try {
-      names = readdirSync(folder).sort();
+      names = readdirSync(folder);
     } catch {
-      return { problem: { file: rel ? `out/${rel}` : 'out', reason: 'output folder missing' } };
+      return { file: rel ? `out/${rel}` : 'out', reason: 'output folder missing' };
     }
-    for (const name of names) {
-      const child = rel ? `${rel}/${name}` : name;
-      if (!expected.has(child))
-        return { problem: { file: `out/${child}`, reason: 'unexpected file not in the manifest' } };
+    if (inFolder === null || names.length !== (inFolder.get(rel) ?? 0)) {
+      expected ??= new Set(outputs.map((o) => o.path));
+      for (const name of names.sort()) {
+        const child = rel ? `${rel}/${name}` : name;
+        if (!expected.has(child)) return { file: `out/${child}`, reason: 'unexpected file not in the manifest' };
+      }
     }
     rememberListed(folder, stamp);
   }
-  if (updated.size === 0) return { stamps, changed: false };
-  const fresh: Record<string, string> = {};
-  for (const o of outputs) if (o.type === 'file') fresh[o.path] = updated.get(o.path) ?? stamps[o.path];
-  return { stamps: fresh, changed: true };
+  return null;
 }
 
 /**
