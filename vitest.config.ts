@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { setAsideExtraCaCerts } from './test/setup/extra-ca-certs.js';
 import { SlowFirstSequencer } from './test/setup/sequencer.js';
+
+// Before any worker is forked, so none of them parses the bundle at its start either.
+setAsideExtraCaCerts();
 
 export default defineConfig({
   test: {
