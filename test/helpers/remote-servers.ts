@@ -11,13 +11,14 @@ export interface RunningServer {
   url: string;
   pid: number;
   child: ChildProcess;
-  /** Everything it printed, for diagnosing a failed test. */
+  /** The last 64 KiB (at least) of what it printed, for diagnosing a failed test. */
   log(): string;
   stop(): Promise<void>;
   kill(): void;
 }
 
 export const API_TOKEN = 'tok';
+const LOG_TAIL = 64 * 1024;
 export const S3_KEY = 'S3RVER';
 
 function start(args: string[], env: NodeJS.ProcessEnv, ready: RegExp, what: string): Promise<RunningServer> {
@@ -27,6 +28,7 @@ function start(args: string[], env: NodeJS.ProcessEnv, ready: RegExp, what: stri
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
+  let isReady = false;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -35,8 +37,15 @@ function start(args: string[], env: NodeJS.ProcessEnv, ready: RegExp, what: stri
     }, 45_000);
     const onData = (d: Buffer) => {
       text += d.toString('utf8');
+      // Servers log every request (LOG_LEVEL=info prints the ready line): once ready, keep a bounded tail
+      // and stop matching, or each chunk rescans everything printed so far.
+      if (isReady) {
+        if (text.length > 2 * LOG_TAIL) text = text.slice(-LOG_TAIL);
+        return;
+      }
       const m = ready.exec(text);
       if (!m) return;
+      isReady = true;
       clearTimeout(timer);
       const pid = child.pid as number;
       resolve({
