@@ -11,11 +11,14 @@
 //   - `--out DIR --link auto` hits vs `cp -r <entry out> DIR`;
 //   - after the hard-link restores and after deleting the restored folder, one plain hit:
 //     bytes the cachex process read (rchar from /proc/self/io, bundle and meta.yaml included).
+//   - with TURBO_BIN (a turbo 2 binary, e.g. from `npm i turbo` elsewhere: not a dependency of
+//     cachex), the baseline of the store goal: turbo's whole miss of the same generator with
+//     `outputs: ["out/**"]` (`--force`: run and archive), same run, same disk.
 // BENCH_SCALE (default 1) multiplies files and bytes (0.1 → 1 000 files, 102 MiB).
 // BENCH_RUNS (default 3) restores of each kind, median reported. CACHEX_BIN picks another
 // bin/cachex.js (to compare builds). Figures only: nothing asserts on timing.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,7 +113,46 @@ if (!miss.status.startsWith('miss')) console.warn(`warning: expected a miss, got
 // The task's own time as cachex measured it in that same run ("miss tree 1a2b… (ran 2.3s, stored …)").
 const ran = /\(ran ([\d.]+)(ms|s|min)\b/.exec(miss.status);
 const ranMs = ran ? Number(ran[1]) * { ms: 1, s: 1000, min: 60_000 }[ran[2]] : Number.NaN;
+const turboMiss = turbo();
 const entryOut = JSON.parse(sh(NODE, [CLI, ...cx('run', 'tree', '--json')]).stdout).outDir;
+
+/** turbo's whole miss of the generator (median of 3 after one to warm up), or undefined without TURBO_BIN. */
+function turbo() {
+  const bin = process.env.TURBO_BIN;
+  if (!bin) return undefined;
+  const T = join(W, 'turbo');
+  const pkg = join(T, 'pkgs', 'tree');
+  mkdirSync(pkg, { recursive: true });
+  const json = (file, value) => writeFileSync(join(T, file), JSON.stringify(value));
+  json('package.json', { name: 'root', private: true, packageManager: 'npm@11.0.0', workspaces: ['pkgs/*'] });
+  json('pkgs/tree/package.json', {
+    name: 'tree',
+    scripts: { build: `${JSON.stringify(NODE)} ${JSON.stringify(GEN)} out ${FILES} ${MB}` },
+  });
+  json('package-lock.json', {
+    name: 'root',
+    lockfileVersion: 3,
+    requires: true,
+    packages: { '': { name: 'root', workspaces: ['pkgs/*'] }, 'pkgs/tree': { name: 'tree' } },
+  });
+  json('turbo.json', { tasks: { build: { outputs: ['out/**'] } } });
+  const tenv = { ...env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' };
+  const git = (...a) => sh('git', ['-c', 'user.email=b@b', '-c', 'user.name=b', ...a], { cwd: T, env: tenv });
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-qm', 'bench');
+  const times = [];
+  for (let i = 0; i < 4; i++) {
+    rm(join(pkg, 'out'));
+    const r = sh(bin, ['run', 'build', '--force', '--output-logs=none'], { cwd: T, env: tenv });
+    if (i > 0) times.push(r.ms);
+  }
+  // It stored what it ran: an archive in its local cache.
+  const archived = sh('find', [join(T, '.turbo', 'cache'), '-name', '*.tar.zst']).stdout.trim();
+  if (!archived) console.warn('warning: turbo left no archive in .turbo/cache');
+  rm(T);
+  return median(times);
+}
 
 const restore = (link, baseline) => {
   const ours = [];
@@ -138,6 +180,12 @@ const rows = [
   ['  the generator inside it (cachex: "ran …")', fmt(ranMs)],
   ['  cachex own time (miss − ran)', fmt(miss.ms - ranMs)],
   ['  peak RSS of cachex', mib(miss.rssKiB * 1024)],
+  turboMiss === undefined
+    ? ['turbo run build (whole miss): TURBO_BIN unset', '-']
+    : [
+        'turbo run build --force (whole miss, median of 3)',
+        `${fmt(turboMiss)} → own time ${((miss.ms - ranMs) / turboMiss).toFixed(2)}×`,
+      ],
   ['hit --out --link hardlink (median)', fmt(hard.ours)],
   ['  cp -al (median)', `${fmt(hard.theirs)} → ${(hard.ours / hard.theirs).toFixed(1)}×`],
   ['hit --out --link auto (median)', fmt(auto.ours)],

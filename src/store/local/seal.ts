@@ -18,7 +18,7 @@ import { manifestLine, type OutputRecord } from '../meta.js';
 import { Flusher } from './fsync.js';
 import { LineWriter } from './line-writer.js';
 import { OutputRefused, symlinkStaysInside } from './outputs.js';
-import { SYNCFS_FROM_FILES, syncFileSystem, syncfsFlushes } from './syncfs.js';
+import { SYNCFS_FROM_FILES, startSyncFileSystem, syncFileSystem, syncfsFlushes } from './syncfs.js';
 
 /** A sealed output folder: its manifest is on disk in the staging folder, not in memory. */
 export interface SealedOutputs {
@@ -108,8 +108,9 @@ function unshareLinks(
  * would corrupt the entry), keeps outputs that are hard links of each other
  * as one file (recorded with `linkOf`), breaks hard links to files outside
  * the entry, refuses symlinks that escape and special files (FIFOs, sockets,
- * devices), and flushes everything to disk (one syncfs, or bounded fsyncs
- * overlapping the hashing: see Flusher) before it returns.
+ * devices), and flushes everything to disk (a syncfs overlapping the hashing
+ * and one after it, or bounded fsyncs overlapping the hashing: see Flusher)
+ * before it returns.
  *
  * Memory stays flat in the number of outputs (issue 14): each record goes
  * to `manifest` and each stamp to `verified` as its file is hashed (through
@@ -121,8 +122,10 @@ export async function sealOutputs(outDir: string, manifest: string, verified: st
   const { firstOf, firsts } = unshareLinks(outDir, byInode);
   byInode.clear();
   const sealed = new Map<string, { digest: string; mode: number }>();
-  // Many files on a file system whose syncfs flushes them all: one syncfs after hashing instead of a fsync each.
+  // Many files on a file system whose syncfs flushes them all: a syncfs instead of a fsync each, started before
+  // hashing so the disk writes the task's pages back meanwhile, and a second one after for what sealing dirtied.
   const deferred = files >= SYNCFS_FROM_FILES && syncfsFlushes(outDir);
+  const early = deferred ? startSyncFileSystem(outDir) : undefined;
   const records = new LineWriter(manifest);
   const stamps = new LineWriter(verified);
   const flusher = new Flusher();
@@ -187,8 +190,9 @@ export async function sealOutputs(outDir: string, manifest: string, verified: st
   }
   try {
     // syncfs returns once every dirty page and the journal (folders' entries included) are on disk: the commit's
-    // rename comes after it as after the fsyncs. If it cannot run or fails, each file is fsynced after all.
-    if (deferred && syncFileSystem(outDir)) return { count, manifest };
+    // rename comes after the second as after the fsyncs. Both must succeed: a write-back error is reported to the
+    // one syncfs running when it happens. If either cannot run or fails, each file is fsynced after all.
+    if (deferred && (await early) && syncFileSystem(outDir)) return { count, manifest };
     if (deferred)
       for (const { rel, full, entry } of walkNames(outDir))
         if (entry.isFile() && !firstOf.has(rel)) await flusher.addPath(full);

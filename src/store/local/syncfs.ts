@@ -48,3 +48,18 @@ export function syncFileSystem(dir: string): boolean {
   const r = childProcess().spawnSync('sync', ['-f', dir], { stdio: 'ignore' });
   return r.status === 0;
 }
+
+/**
+ * syncFileSystem started now and answered later, so that the disk writes the
+ * task's pages back while the caller hashes them (reads from the page cache do
+ * not wait for write-back). It flushes what was dirty when it began: pages
+ * dirtied after (the seal's chmods, its manifest) need one more syncFileSystem,
+ * then cheap. False as syncFileSystem's false; never rejects.
+ */
+export function startSyncFileSystem(dir: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = childProcess().spawn('sync', ['-f', dir], { stdio: 'ignore' });
+    child.once('error', () => resolve(false));
+    child.once('exit', (code) => resolve(code === 0));
+  });
+}
