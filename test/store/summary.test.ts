@@ -107,6 +107,37 @@ describe('the listing summary is a cache, never the truth', () => {
     expect(through).toEqual(byKey(await listedAfresh(store, layout)));
   });
 
+  it('a meta listed through the summary keeps the field order of meta.yaml, and its outputs are parsed when first read', async () => {
+    const { store, layout } = fresh();
+    const refs = [await put(store, 'order-a'), await put(store, 'order-b')];
+    await summarised(store, layout, refs);
+    const through = byKey(await store.list());
+    const afresh = byKey(await listedAfresh(store, layout));
+    expect(through.map((e) => e.ref.key)).toEqual(afresh.map((e) => e.ref.key));
+    for (const [i, entry] of through.entries()) {
+      const meta = entry.meta!;
+      expect(Object.keys(meta)).toEqual(Object.keys(afresh[i].meta!));
+      // The manifest stays a JSON text until asked for (an entry of 10 000 outputs is a 1.6 MB record).
+      expect(typeof Object.getOwnPropertyDescriptor(meta, 'outputs')?.get).toBe('function');
+      expect(meta.outputs.map((o) => o.path)).toEqual(['sub', 'sub/cloud.txt']);
+      expect(meta.outputs).toEqual(afresh[i].meta!.outputs);
+      expect(JSON.stringify(meta)).toBe(JSON.stringify(afresh[i].meta));
+    }
+  });
+
+  it('a summary of the earlier format (the manifest inside the meta) is ignored and written again', async () => {
+    const { store, layout } = fresh();
+    const ref = await put(store, 'older');
+    await summarised(store, layout, [ref]);
+    const file = summaryOf(layout, ref);
+    const text = readFileSync(file, 'utf8');
+    const body = text.slice(0, text.lastIndexOf('digest ')).replace(/^cachex-summary 2 /, 'cachex-summary 1 ');
+    const { createHash } = await import('node:crypto');
+    writeFileSync(file, `${body}digest ${createHash('sha256').update(body).digest('hex')}\n`);
+    expect(byKey(await store.list())).toEqual(byKey(await listedAfresh(store, layout)));
+    expect(readFileSync(file, 'utf8')).toMatch(/^cachex-summary 2 /);
+  });
+
   it('a meta.yaml altered in place with its mtime set back is read again and shown as damaged', async () => {
     const { store, layout } = fresh();
     const ref = await put(store, 'sum-tamper');

@@ -7,6 +7,7 @@ import { swappedOut } from './swapped-out.js';
 import { statStamp } from '../../key/stamp.js';
 import {
   readSummary,
+  recordJson,
   recordMeta,
   removeSummaries,
   settledMetaStamp,
@@ -256,7 +257,7 @@ export function describeEntry(
           sealedBytes: sizes?.sealed ?? null,
           usageStamp: usage.stamp,
           hits: usage.hits,
-          metaJson: JSON.stringify(read.meta),
+          ...recordJson(read.meta),
           meta: read.meta,
         };
   return { entry: entryOf(ref, dir, read.meta, null, sizes?.total ?? 0, usage), record, from: 'read', usageRead: true };

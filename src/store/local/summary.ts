@@ -38,8 +38,13 @@ import { makeDirs } from '../make-dirs.js';
  *   read cannot hide behind an equal stamp.
  * Written as a temporary file renamed into place: concurrent writers leave one
  * whole summary, a crash at most a temporary file (removed by the next writer).
+ *
+ * The output manifest is kept apart from the rest of the meta and parsed only
+ * when a reader asks for it (prune's checks do; `ls` and a miss's reason do
+ * not): an entry of 10 000 outputs is a 1.6 MB record, whose parse made a
+ * listing of twenty such entries cost a quarter of a second.
  */
-const HEADER = `cachex-summary 1 ${CACHEX_VERSION}`;
+const HEADER = `cachex-summary 2 ${CACHEX_VERSION}`;
 const DIGEST = 'digest ';
 const TEMP = /\.tmp-\d+-[0-9a-f]+$/;
 const TEMP_STALE_MS = 60_000;
@@ -52,14 +57,42 @@ export interface SummaryRecord {
   /** usage.log's stamp when `hits` was counted; null when there was none. */
   usageStamp: string | null;
   hits: number;
-  /** The checked meta as JSON, parsed only when the record is used. */
+  /** The checked meta as JSON with its outputs left out (recordJson), parsed only when the record is used. */
   metaJson: string;
+  /** Its outputs as JSON, parsed only when they are read; null when the meta has none. */
+  outputsJson: string | null;
   meta?: EntryMeta;
 }
 
-/** The checked meta of a record (parsed once). */
+/**
+ * A summary record's two JSON texts for a checked meta. The meta's text keeps
+ * `"outputs":0` where the manifest was, so a meta read back lists its fields
+ * in the order meta.yaml has them (`inspect --json` prints them so).
+ */
+export function recordJson(meta: EntryMeta): Pick<SummaryRecord, 'metaJson' | 'outputsJson'> {
+  if (meta.outputs === undefined) return { metaJson: JSON.stringify(meta), outputsJson: null };
+  return { metaJson: JSON.stringify({ ...meta, outputs: 0 }), outputsJson: JSON.stringify(meta.outputs) };
+}
+
+/** The checked meta of a record (parsed once; its outputs on first read). */
 export function recordMeta(record: SummaryRecord): EntryMeta {
-  if (!record.meta) record.meta = JSON.parse(record.metaJson) as EntryMeta;
+  if (!record.meta) {
+    const meta = JSON.parse(record.metaJson) as EntryMeta;
+    const json = record.outputsJson;
+    if (json !== null) {
+      let outputs: EntryMeta['outputs'] | undefined;
+      // Redefined where it stands (`"outputs":0`): the field keeps its place among the others.
+      Object.defineProperty(meta, 'outputs', {
+        enumerable: true,
+        configurable: true,
+        get: () => (outputs ??= JSON.parse(json) as EntryMeta['outputs']),
+        set: (value: EntryMeta['outputs']) => {
+          outputs = value;
+        },
+      });
+    }
+    record.meta = meta;
+  }
   return record.meta;
 }
 
@@ -112,13 +145,16 @@ export function readSummary(file: string): Map<string, SummaryRecord> {
     const sealed = field(end);
     const usage = field(end);
     const hits = field(end);
-    if (key === null || metaStamp === null || sealed === null || usage === null || hits === null) return new Map();
+    const outputs = field(end);
+    if (key === null || metaStamp === null || sealed === null || usage === null || hits === null || outputs === null)
+      return new Map();
     if (!KEY_PATTERN.test(key)) return new Map();
     records.set(key, {
       metaStamp,
       sealedBytes: sealed === '-' ? null : Number(sealed),
       usageStamp: usage === '-' ? null : usage,
       hits: Number(hits),
+      outputsJson: outputs === '-' ? null : outputs,
       metaJson: text.slice(at, end),
     });
     at = end + 1;
@@ -130,7 +166,9 @@ export function readSummary(file: string): Map<string, SummaryRecord> {
 export function writeSummary(file: string, records: Map<string, SummaryRecord>): void {
   const lines = [HEADER];
   for (const [key, r] of records) {
-    lines.push(`${key}\t${r.metaStamp}\t${r.sealedBytes ?? '-'}\t${r.usageStamp ?? '-'}\t${r.hits}\t${r.metaJson}`);
+    lines.push(
+      `${key}\t${r.metaStamp}\t${r.sealedBytes ?? '-'}\t${r.usageStamp ?? '-'}\t${r.hits}\t${r.outputsJson ?? '-'}\t${r.metaJson}`,
+    );
   }
   const body = `${lines.join('\n')}\n`;
   const temp = `${file}.tmp-${process.pid}-${crypto().randomBytes(4).toString('hex')}`;
