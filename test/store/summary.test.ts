@@ -109,19 +109,27 @@ describe('the listing summary is a cache, never the truth', () => {
 
   it('a meta listed through the summary keeps the field order of meta.yaml, and its outputs are parsed when first read', async () => {
     const { store, layout } = fresh();
-    const refs = [await put(store, 'order-a'), await put(store, 'order-b')];
-    await summarised(store, layout, refs);
-    const through = byKey(await store.list());
-    const afresh = byKey(await listedAfresh(store, layout));
-    expect(through.map((e) => e.ref.key)).toEqual(afresh.map((e) => e.ref.key));
-    for (const [i, entry] of through.entries()) {
-      const meta = entry.meta!;
-      expect(Object.keys(meta)).toEqual(Object.keys(afresh[i].meta!));
-      // The manifest stays a JSON text until asked for (an entry of 10 000 outputs is a 1.6 MB record).
-      expect(typeof Object.getOwnPropertyDescriptor(meta, 'outputs')?.get).toBe('function');
-      expect(meta.outputs.map((o) => o.path)).toEqual(['sub', 'sub/cloud.txt']);
-      expect(meta.outputs).toEqual(afresh[i].meta!.outputs);
-      expect(JSON.stringify(meta)).toBe(JSON.stringify(afresh[i].meta));
+    const small = await put(store, 'order-small');
+    // 200 outputs: a manifest large enough to be kept apart (an entry of 10 000 outputs is a 1.6 MB record).
+    const { ref: big, inputs } = sampleInputs('order-big');
+    const staged = stageRun(store, big, 'big');
+    for (let i = 0; i < 199; i++) writeFileSync(path.join(staged.outDir, 'sub', `f${i}.txt`), `${i}`);
+    expect((await store.put(staged, putRequest(inputs, 'big'))).storage.kind).toBe('stored');
+    staged.discard();
+    await summarised(store, layout, [small, big]);
+    const through = new Map((await store.list()).map((e) => [e.ref.key, e.meta!]));
+    const afresh = new Map((await listedAfresh(store, layout)).map((e) => [e.ref.key, e.meta!]));
+    for (const [ref, count, apart] of [
+      [small, 2, false],
+      [big, 201, true],
+    ] as const) {
+      const meta = through.get(ref.key)!;
+      expect(Object.keys(meta)).toEqual(Object.keys(afresh.get(ref.key)!));
+      // A large manifest stays a JSON text until asked for; a small one is parsed with the rest.
+      expect(typeof Object.getOwnPropertyDescriptor(meta, 'outputs')?.get).toBe(apart ? 'function' : 'undefined');
+      expect(meta.outputs.length).toBe(count);
+      expect(meta).toEqual(afresh.get(ref.key));
+      expect(JSON.stringify(meta)).toBe(JSON.stringify(afresh.get(ref.key)));
     }
   });
 

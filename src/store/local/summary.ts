@@ -39,9 +39,9 @@ import { makeDirs } from '../make-dirs.js';
  * Written as a temporary file renamed into place: concurrent writers leave one
  * whole summary, a crash at most a temporary file (removed by the next writer).
  *
- * The output manifest is kept apart from the rest of the meta and parsed only
- * when a reader asks for it (prune's checks do; `ls` and a miss's reason do
- * not): an entry of 10 000 outputs is a 1.6 MB record, whose parse made a
+ * A large output manifest is kept apart from the rest of the meta and parsed
+ * only when a reader asks for it (prune's checks do; `ls` and a miss's reason
+ * do not): an entry of 10 000 outputs is a 1.6 MB record, whose parse made a
  * listing of twenty such entries cost a quarter of a second.
  */
 const HEADER = `cachex-summary 2 ${CACHEX_VERSION}`;
@@ -59,10 +59,13 @@ export interface SummaryRecord {
   hits: number;
   /** The checked meta as JSON with its outputs left out (recordJson), parsed only when the record is used. */
   metaJson: string;
-  /** Its outputs as JSON, parsed only when they are read; null when the meta has none. */
+  /** Its outputs as JSON, parsed only when they are read; null when they are in metaJson (few) or there are none. */
   outputsJson: string | null;
   meta?: EntryMeta;
 }
+
+/** From this many bytes of JSON (about 50 outputs) a record keeps the manifest apart. */
+const APART_FROM_BYTES = 8192;
 
 /**
  * A summary record's two JSON texts for a checked meta. The meta's text keeps
@@ -70,8 +73,10 @@ export interface SummaryRecord {
  * in the order meta.yaml has them (`inspect --json` prints them so).
  */
 export function recordJson(meta: EntryMeta): Pick<SummaryRecord, 'metaJson' | 'outputsJson'> {
-  if (meta.outputs === undefined) return { metaJson: JSON.stringify(meta), outputsJson: null };
-  return { metaJson: JSON.stringify({ ...meta, outputs: 0 }), outputsJson: JSON.stringify(meta.outputs) };
+  const outputs = meta.outputs === undefined ? '' : JSON.stringify(meta.outputs);
+  // A small manifest stays inline: an accessor on each of 10 000 listed metas costs more than parsing a few records.
+  if (outputs.length < APART_FROM_BYTES) return { metaJson: JSON.stringify(meta), outputsJson: null };
+  return { metaJson: JSON.stringify({ ...meta, outputs: 0 }), outputsJson: outputs };
 }
 
 /** The checked meta of a record (parsed once; its outputs on first read). */
