@@ -57,7 +57,7 @@ export interface SummaryRecord {
   /** usage.log's stamp when `hits` was counted; null when there was none. */
   usageStamp: string | null;
   hits: number;
-  /** The checked meta as JSON with its outputs left out (recordJson), parsed only when the record is used. */
+  /** The checked meta as JSON (a large manifest left out: recordJson), parsed only when the record is used. */
   metaJson: string;
   /** Its outputs as JSON, parsed only when they are read; null when they are in metaJson (few) or there are none. */
   outputsJson: string | null;
