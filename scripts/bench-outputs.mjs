@@ -148,7 +148,7 @@ function turbo() {
     if (i > 0) times.push(r.ms);
   }
   // It stored what it ran: an archive in its local cache.
-  const archived = sh('find', [join(T, '.turbo', 'cache'), '-name', '*.tar.zst']).stdout.trim();
+  const archived = sh('find', [T, '-path', '*/.turbo/cache/*.tar.zst']).stdout.trim();
   if (!archived) console.warn('warning: turbo left no archive in .turbo/cache');
   rm(T);
   return median(times);

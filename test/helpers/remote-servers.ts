@@ -18,8 +18,9 @@ export interface RunningServer {
 }
 
 export const API_TOKEN = 'tok';
-const LOG_TAIL = 64 * 1024;
 export const S3_KEY = 'S3RVER';
+/** What a server's log keeps once it is ready (it grows by a line per request). */
+const LOG_TAIL = 64 * 1024;
 
 function start(args: string[], env: NodeJS.ProcessEnv, ready: RegExp, what: string): Promise<RunningServer> {
   const child = spawn(process.execPath, args, {

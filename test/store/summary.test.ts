@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EntryStore, ListedEntry } from '../../src/store/entry-store.js';
 import { type EntryRef, Layout } from '../../src/store/layout.js';
+import { sha256 } from '../../src/key/digest.js';
 import { sealMeta } from '../../src/store/meta-digest.js';
 import { openStore } from '../../src/store/open.js';
 import { putRequest, sampleInputs, stageRun } from './entry-store-contract.js';
@@ -140,8 +141,7 @@ describe('the listing summary is a cache, never the truth', () => {
     const file = summaryOf(layout, ref);
     const text = readFileSync(file, 'utf8');
     const body = text.slice(0, text.lastIndexOf('digest ')).replace(/^cachex-summary 2 /, 'cachex-summary 1 ');
-    const { createHash } = await import('node:crypto');
-    writeFileSync(file, `${body}digest ${createHash('sha256').update(body).digest('hex')}\n`);
+    writeFileSync(file, `${body}digest ${sha256(body)}\n`);
     expect(byKey(await store.list())).toEqual(byKey(await listedAfresh(store, layout)));
     expect(readFileSync(file, 'utf8')).toMatch(/^cachex-summary 2 /);
   });

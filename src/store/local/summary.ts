@@ -64,8 +64,8 @@ export interface SummaryRecord {
   meta?: EntryMeta;
 }
 
-/** From this many bytes of JSON (about 50 outputs) a record keeps the manifest apart. */
-const APART_FROM_BYTES = 8192;
+/** From this many outputs (about 8 KiB of JSON) a record keeps the manifest apart. */
+const APART_FROM_OUTPUTS = 50;
 
 /**
  * A summary record's two JSON texts for a checked meta. The meta's text keeps
@@ -73,10 +73,9 @@ const APART_FROM_BYTES = 8192;
  * in the order meta.yaml has them (`inspect --json` prints them so).
  */
 export function recordJson(meta: EntryMeta): Pick<SummaryRecord, 'metaJson' | 'outputsJson'> {
-  const outputs = meta.outputs === undefined ? '' : JSON.stringify(meta.outputs);
   // A small manifest stays inline: an accessor on each of 10 000 listed metas costs more than parsing a few records.
-  if (outputs.length < APART_FROM_BYTES) return { metaJson: JSON.stringify(meta), outputsJson: null };
-  return { metaJson: JSON.stringify({ ...meta, outputs: 0 }), outputsJson: outputs };
+  if ((meta.outputs?.length ?? 0) < APART_FROM_OUTPUTS) return { metaJson: JSON.stringify(meta), outputsJson: null };
+  return { metaJson: JSON.stringify({ ...meta, outputs: 0 }), outputsJson: JSON.stringify(meta.outputs) };
 }
 
 /** The checked meta of a record (parsed once; its outputs on first read). */
