@@ -158,7 +158,8 @@ describe('a failing server costs at most its budget and one warning', () => {
   it('S3 with an unknown access key id (403): off for the process, one warning', async () => {
     const s3 = await startS3rver(ws.path('s3-bad'));
     try {
-      const { got } = await lookup(s3Env(s3.url, { AWS_ACCESS_KEY_ID: 'NOBODY' }));
+      const { got, data } = await lookup(s3Env(s3.url, { AWS_ACCESS_KEY_ID: 'NOBODY' }));
+      data.cleanup();
       expect(got.status).toBe('error');
       expect(got.warnings).toEqual([expect.stringMatching(/\(403\)/)]);
     } finally {
