@@ -6,8 +6,9 @@ import type { EntryRef } from '../store/layout.js';
 import type { KeyInputs } from '../key/inputs.js';
 import type { EntryMeta, OutputRecord } from '../store/meta.js';
 import type { CliContext } from './context.js';
-import { entryRecord, isPathParam } from './ls.js';
+import { entryRecord } from './ls.js';
 import { addParamFlags, refuseFlagLikeValues } from './task-flags.js';
+import { isPathInput } from '../store/brief.js';
 import { isSegment } from '../store/layout.js';
 import { displayName } from '../tasks/name-bytes.js';
 
@@ -187,7 +188,7 @@ function keyInputLines(meta: EntryMeta): string[] {
     );
   lines.push(...toolLines(inputs.tool));
   for (const [name, value] of Object.entries(inputs.params ?? {})) {
-    lines.push(`  param ${name}: ${isPathParam(meta, name) ? pathInputText(value) : JSON.stringify(value)}`);
+    lines.push(`  param ${name}: ${isPathInput(value) ? pathInputText(value) : JSON.stringify(value)}`);
   }
   for (const [name, digest] of Object.entries(inputs.env ?? {}))
     lines.push(`  env ${name}: ${digest === null ? 'unset' : `digest ${digest}`}`);

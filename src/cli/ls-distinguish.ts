@@ -45,20 +45,24 @@ function flatInputs(inputs: KeyInputs): Map<string, unknown> {
  * code, an env variable, a file's content — as short tokens per entry.
  * Entries whose rows already differ get none.
  */
-export function distinguishers<E extends { meta: EntryMeta | null }>(
+export function distinguishers<E extends { meta: EntryMeta | null; brief?: unknown }>(
   entries: readonly E[],
   rowText: (entry: E) => string,
 ): Map<E, string[]> {
   const groups = new Map<string, E[]>();
+  // Grouped by the row's text first (a listed entry's brief says it has a meta): only the entries of a group of
+  // several have their whole meta read.
   for (const entry of entries) {
-    if (!entry.meta?.keyInputs) continue;
+    if (!(entry.brief ?? entry.meta)) continue;
     const text = rowText(entry);
     const group = groups.get(text);
     if (group) group.push(entry);
     else groups.set(text, [entry]);
   }
   const found = new Map<E, string[]>();
-  for (const group of groups.values()) {
+  for (const all of groups.values()) {
+    if (all.length < 2) continue;
+    const group = all.filter((e) => e.meta?.keyInputs);
     if (group.length < 2) continue;
     const flats = group.map((e) => flatInputs(e.meta!.keyInputs));
     const fields = new Set(flats.flatMap((f) => [...f.keys()]));

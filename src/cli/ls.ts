@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { displayName } from '../tasks/name-bytes.js';
 import type { ListedEntry as CatalogEntry } from '../store/entry-store.js';
 import type { EntryRef } from '../store/layout.js';
-import type { EntryMeta } from '../store/meta.js';
+import type { EntryBrief } from '../store/brief.js';
 import type { CliContext } from './context.js';
 import { refuseUnknownTask } from './unknown-task.js';
 
@@ -29,10 +29,10 @@ export interface EntryRecord {
 }
 
 export function entryRecord(entry: CatalogEntry): EntryRecord {
-  const meta = entry.meta;
+  const brief = entry.brief;
   const params: Record<string, unknown> = {};
   const ignoredParams: string[] = [];
-  for (const [name, record] of Object.entries(meta?.params ?? {})) {
+  for (const [name, record] of Object.entries(brief?.params ?? {})) {
     params[name] = record?.value;
     if (record?.ignored) ignoredParams.push(name);
   }
@@ -47,18 +47,11 @@ export function entryRecord(entry: CatalogEntry): EntryRecord {
     created: entry.created?.toISOString() ?? null,
     lastUsed: entry.lastUsed?.toISOString() ?? null,
     hits: entry.hits,
-    exitCode: meta?.exitCode ?? null,
-    durationMs: meta?.durationMs ?? null,
+    exitCode: brief?.exitCode ?? null,
+    durationMs: brief?.durationMs ?? null,
     dir: entry.dir,
     problem: entry.metaProblem,
   };
-}
-
-/** A file or dir param enters the key as {digest} / {path}: that is how a stored entry tells them apart without the config. */
-export function isPathParam(meta: EntryMeta, name: string): boolean {
-  const input = meta.keyInputs?.params?.[name];
-  const first: unknown = Array.isArray(input) ? input[0] : input;
-  return Boolean(first && typeof first === 'object' && ('digest' in first || 'path' in first));
 }
 
 function showValue(value: unknown, isPath: boolean): string {
@@ -74,10 +67,10 @@ const isEmpty = (value: unknown) =>
   value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);
 
 /** The params that make up the key, as `name=value` (file params by their base name). */
-export function keyParamsText(meta: EntryMeta): string {
+export function keyParamsText(brief: EntryBrief): string {
   // One plain loop: this runs once per row, 10 000 times for a big store, mostly before V8 has optimised it.
   let text = '';
-  const params = meta.params ?? {};
+  const params = brief.params;
   for (const name of Object.keys(params)) {
     const record = params[name];
     if (record?.ignored || isEmpty(record?.value)) continue;
@@ -86,7 +79,7 @@ export function keyParamsText(meta: EntryMeta): string {
     const shown =
       typeof value === 'number' || typeof value === 'boolean'
         ? String(value)
-        : showValue(value, isPathParam(meta, name));
+        : showValue(value, brief.pathParams.includes(name));
     text = text ? `${text} ${name}=${shown}` : `${name}=${shown}`;
   }
   return text;
@@ -123,12 +116,12 @@ export function valueMatches(stored: unknown, given: string, isPath: boolean, cw
   return isPath && given !== '' && (path.resolve(cwd, given) === stored || path.basename(stored) === given);
 }
 
-export function matchesWhere(meta: EntryMeta | null, clauses: readonly WhereClause[], cwd: string): boolean {
+export function matchesWhere(brief: EntryBrief | null, clauses: readonly WhereClause[], cwd: string): boolean {
   if (!clauses.length) return true;
-  if (!meta) return false;
+  if (!brief) return false;
   return clauses.every(
     ({ name, value }) =>
-      meta.params && name in meta.params && valueMatches(meta.params[name]?.value, value, isPathParam(meta, name), cwd),
+      name in brief.params && valueMatches(brief.params[name]?.value, value, brief.pathParams.includes(name), cwd),
   );
 }
 
@@ -190,7 +183,7 @@ export function registerLs(program: Command, ctx: CliContext): void {
           task,
           (await store.list({ withoutSizes: true })).map((e) => e.ref),
         );
-      const found = ofTask.filter((e) => matchesWhere(e.meta, clauses, settings.cwd));
+      const found = ofTask.filter((e) => matchesWhere(e.brief, clauses, settings.cwd));
       const entries = sortEntries(found, opts.sort as SortField | undefined);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(entries.map(entryRecord), null, 2)}\n`);
@@ -232,7 +225,7 @@ async function lsTable(entries: CatalogEntry[]): Promise<string> {
   const { formatTimestamp, renderTable } = await import('../output/table.js');
   const { distinguishers } = await import('./ls-distinguish.js');
   const taskName = (e: CatalogEntry) => (e.ref.module === 'tasks' ? e.ref.task : `${e.ref.module}/${e.ref.task}`);
-  const texts = new Map(entries.map((e) => [e, e.meta ? keyParamsText(e.meta) : `(${e.metaProblem})`]));
+  const texts = new Map(entries.map((e) => [e, e.brief ? keyParamsText(e.brief) : `(${e.metaProblem})`]));
   const paramsText = (e: CatalogEntry) => texts.get(e)!;
   // Rows that would read the same get the key input that tells them apart (the converter binary, an env value…).
   const apart = distinguishers(entries, (e) => `${taskName(e)}\0${paramsText(e)}`);

@@ -1,6 +1,7 @@
 import type { CachexError } from '../errors.js';
 import type { KeyInputs } from '../key/inputs.js';
 import type { Owner } from '../lock/owner.js';
+import type { EntryBrief } from './brief.js';
 import type { EntryRef } from './layout.js';
 import type { EntryMeta, OutputRecord } from './meta.js';
 
@@ -177,8 +178,10 @@ export interface ListQuery {
 
 export interface ListedEntry {
   ref: EntryRef;
-  /** Its metadata when meta.yaml is present and intact. */
-  meta: EntryMeta | null;
+  /** Its metadata when meta.yaml is present and intact (a local listing parses it when first read). */
+  readonly meta: EntryMeta | null;
+  /** What a listing row shows of it; null exactly when meta is. */
+  brief: EntryBrief | null;
   /** Why meta.yaml could not be used, when it could not. */
   metaProblem: string | null;
   /** Bytes on disk (allocated blocks, as `du` counts them). */

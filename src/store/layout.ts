@@ -65,7 +65,8 @@ export class Layout {
   }
   lockTarget(ref: EntryRef): string {
     assertRef(ref);
-    return path.join(this.locks, ref.module, ref.task, ref.key);
+    // As entryDir: joined by hand (prune asks for every entry's).
+    return `${this.root}${path.sep}locks${path.sep}${ref.module}${path.sep}${ref.task}${path.sep}${ref.key}`;
   }
 }
 

@@ -15,7 +15,8 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { briefOf } from '../../src/store/brief.js';
 import type { EntryStore, ListedEntry } from '../../src/store/entry-store.js';
 import { type EntryRef, Layout } from '../../src/store/layout.js';
 import { sha256 } from '../../src/key/digest.js';
@@ -73,7 +74,9 @@ async function listedAfresh(store: EntryStore, layout: Layout): Promise<ListedEn
   return listed;
 }
 
-const byKey = (entries: ListedEntry[]) => [...entries].sort((a, b) => a.ref.key.localeCompare(b.ref.key));
+/** Sorted, each with its meta as a field of its own (a listed entry parses it when first read: a getter). */
+const byKey = (entries: ListedEntry[]) =>
+  [...entries].sort((a, b) => a.ref.key.localeCompare(b.ref.key)).map((e) => ({ ...e, meta: e.meta }));
 
 /** Rewrites meta.yaml in place (same inode) and sets its mtime back to the nanosecond: only its ctime tells. */
 function editInPlace(file: string, edit: (text: string) => string): void {
@@ -134,16 +137,40 @@ describe('the listing summary is a cache, never the truth', () => {
     }
   });
 
-  it('a summary of the earlier format (the manifest inside the meta) is ignored and written again', async () => {
+  it("a listing through the summary parses each entry's brief, and its meta only when that is read", async () => {
     const { store, layout } = fresh();
-    const ref = await put(store, 'older');
+    const refs = [await put(store, 'brief-a'), await put(store, 'brief-b'), await put(store, 'brief-c')];
+    await summarised(store, layout, refs);
+    const afresh = new Map((await listedAfresh(store, layout)).map((e) => [e.ref.key, e]));
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const listed = await store.list();
+      // One parse per entry: its brief (the summary's lines are split by hand, not parsed).
+      expect(parse).toHaveBeenCalledTimes(refs.length);
+      for (const entry of listed) {
+        const fresh = afresh.get(entry.ref.key)!;
+        expect(entry.brief).toEqual(briefOf(fresh.meta!));
+        expect(entry.brief).toEqual(fresh.brief);
+      }
+      expect(parse).toHaveBeenCalledTimes(refs.length);
+      expect(listed[0].meta).toEqual(afresh.get(listed[0].ref.key)!.meta);
+      expect(parse).toHaveBeenCalledTimes(refs.length + 1);
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
+  // Format 1 kept the manifest inside the meta; format 2 had no brief.
+  it.for([1, 2])('a summary of the earlier format %i is ignored and written again', async (format) => {
+    const { store, layout } = fresh();
+    const ref = await put(store, `older-${format}`);
     await summarised(store, layout, [ref]);
     const file = summaryOf(layout, ref);
     const text = readFileSync(file, 'utf8');
-    const body = text.slice(0, text.lastIndexOf('digest ')).replace(/^cachex-summary 2 /, 'cachex-summary 1 ');
+    const body = text.slice(0, text.lastIndexOf('digest ')).replace(/^cachex-summary 3 /, `cachex-summary ${format} `);
     writeFileSync(file, `${body}digest ${sha256(body)}\n`);
     expect(byKey(await store.list())).toEqual(byKey(await listedAfresh(store, layout)));
-    expect(readFileSync(file, 'utf8')).toMatch(/^cachex-summary 2 /);
+    expect(readFileSync(file, 'utf8')).toMatch(/^cachex-summary 3 /);
   });
 
   it('a meta.yaml altered in place with its mtime set back is read again and shown as damaged', async () => {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { keyParamsText, matchesWhere, parseWhere, valueMatches } from '../../src/cli/ls.js';
 import { UsageError } from '../../src/errors.js';
+import { briefOf } from '../../src/store/brief.js';
 import type { EntryMeta } from '../../src/store/meta.js';
 
-const meta = {
+const meta = briefOf({
   params: {
     file: { value: '/data/in/cloud.pcd' },
     resolution: { value: 0.1 },
@@ -11,7 +12,7 @@ const meta = {
     debug: { value: false, ignored: true },
   },
   keyInputs: { params: { file: { digest: 'ab' }, resolution: 0.1, tags: ['a', 'b c'] } },
-} as unknown as EntryMeta;
+} as unknown as EntryMeta);
 
 describe('ls --where', () => {
   it('splits name=value at the first "=" and refuses a missing name or "="', () => {

@@ -14,6 +14,7 @@ import { crypto } from '../../lazy-builtins.js';
 import { statStamp } from '../../key/stamp.js';
 import { CACHEX_VERSION } from '../../version.js';
 import { KEY_PATTERN } from '../layout.js';
+import { briefOf, type EntryBrief } from '../brief.js';
 import type { EntryMeta } from '../meta.js';
 import { makeDirs } from '../make-dirs.js';
 
@@ -39,12 +40,14 @@ import { makeDirs } from '../make-dirs.js';
  * Written as a temporary file renamed into place: concurrent writers leave one
  * whole summary, a crash at most a temporary file (removed by the next writer).
  *
+ * Each record keeps the entry's brief (what a listing row shows) as its own JSON text, so `ls` parses that and not
+ * the whole meta, which is parsed only when something reads it.
  * A large output manifest is kept apart from the rest of the meta and parsed
  * only when a reader asks for it (prune's checks do; `ls` and a miss's reason
  * do not): an entry of 10 000 outputs is a 1.6 MB record, whose parse made a
  * listing of twenty such entries cost a quarter of a second.
  */
-const HEADER = `cachex-summary 2 ${CACHEX_VERSION}`;
+const HEADER = `cachex-summary 3 ${CACHEX_VERSION}`;
 const DIGEST = 'digest ';
 const TEMP = /\.tmp-\d+-[0-9a-f]+$/;
 const TEMP_STALE_MS = 60_000;
@@ -61,7 +64,10 @@ export interface SummaryRecord {
   metaJson: string;
   /** Its outputs as JSON, parsed only when they are read; null when they are in metaJson (few) or there are none. */
   outputsJson: string | null;
+  /** The entry's brief as JSON (see brief.ts). */
+  briefJson: string;
   meta?: EntryMeta;
+  brief?: EntryBrief;
 }
 
 /** From this many outputs (about 8 KiB of JSON) a record keeps the manifest apart. */
@@ -72,10 +78,18 @@ const APART_FROM_OUTPUTS = 50;
  * `"outputs":0` where the manifest was, so a meta read back lists its fields
  * in the order meta.yaml has them (`inspect --json` prints them so).
  */
-export function recordJson(meta: EntryMeta): Pick<SummaryRecord, 'metaJson' | 'outputsJson'> {
+export function recordJson(meta: EntryMeta): Pick<SummaryRecord, 'metaJson' | 'outputsJson' | 'briefJson'> {
+  const briefJson = JSON.stringify(briefOf(meta));
   // A small manifest stays inline: an accessor on each of 10 000 listed metas costs more than parsing a few records.
-  if ((meta.outputs?.length ?? 0) < APART_FROM_OUTPUTS) return { metaJson: JSON.stringify(meta), outputsJson: null };
-  return { metaJson: JSON.stringify({ ...meta, outputs: 0 }), outputsJson: JSON.stringify(meta.outputs) };
+  if ((meta.outputs?.length ?? 0) < APART_FROM_OUTPUTS)
+    return { metaJson: JSON.stringify(meta), outputsJson: null, briefJson };
+  return { metaJson: JSON.stringify({ ...meta, outputs: 0 }), outputsJson: JSON.stringify(meta.outputs), briefJson };
+}
+
+/** The brief of a record (parsed once). */
+export function recordBrief(record: SummaryRecord): EntryBrief {
+  if (!record.brief) record.brief = JSON.parse(record.briefJson) as EntryBrief;
+  return record.brief;
 }
 
 /** The checked meta of a record (parsed once; its outputs on first read). */
@@ -150,7 +164,16 @@ export function readSummary(file: string): Map<string, SummaryRecord> {
     const usage = field(end);
     const hits = field(end);
     const outputs = field(end);
-    if (key === null || metaStamp === null || sealed === null || usage === null || hits === null || outputs === null)
+    const brief = field(end);
+    if (
+      key === null ||
+      metaStamp === null ||
+      sealed === null ||
+      usage === null ||
+      hits === null ||
+      outputs === null ||
+      brief === null
+    )
       return new Map();
     if (!KEY_PATTERN.test(key)) return new Map();
     records.set(key, {
@@ -159,6 +182,7 @@ export function readSummary(file: string): Map<string, SummaryRecord> {
       usageStamp: usage === '-' ? null : usage,
       hits: Number(hits),
       outputsJson: outputs === '-' ? null : outputs,
+      briefJson: brief,
       metaJson: text.slice(at, end),
     });
     at = end + 1;
@@ -171,7 +195,7 @@ export function writeSummary(file: string, records: Map<string, SummaryRecord>):
   const lines = [HEADER];
   for (const [key, r] of records) {
     lines.push(
-      `${key}\t${r.metaStamp}\t${r.sealedBytes ?? '-'}\t${r.usageStamp ?? '-'}\t${r.hits}\t${r.outputsJson ?? '-'}\t${r.metaJson}`,
+      `${key}\t${r.metaStamp}\t${r.sealedBytes ?? '-'}\t${r.usageStamp ?? '-'}\t${r.hits}\t${r.outputsJson ?? '-'}\t${r.briefJson}\t${r.metaJson}`,
     );
   }
   const body = `${lines.join('\n')}\n`;
