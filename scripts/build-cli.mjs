@@ -65,6 +65,24 @@ const hitNodeModule = {
   },
 };
 
+/**
+ * commander requires node:child_process at its top, for executable subcommands (which cachex has none of):
+ * loading it (with net, dgram and their streams) cost every `ls`, `inspect` or `prune` some 3-4 ms. Here it is
+ * required when commander would first spawn. A commander whose source no longer reads so fails the build.
+ */
+const lazyChildProcessInCommander = {
+  name: 'lazy-child-process-in-commander',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const eager = "const childProcess = require('node:child_process');";
+      if (!text.includes(eager)) throw new Error(`build-cli: ${args.path} no longer has ${eager}`);
+      const lazy = "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };";
+      return { contents: text.replace(eager, lazy), loader: 'js' };
+    });
+  },
+};
+
 /** The sources are ES modules: in a CommonJS bundle import.meta.url means the bundle's file. */
 const asCommonJs = {
   format: 'cjs',
@@ -83,6 +101,7 @@ await build({
   // covers them (the hit bundle never loads them): loading the lock's 13 files cost a miss some 10 ms.
   packages: undefined,
   external: Object.keys(dependencies).filter((name) => !BUNDLED_IN_FULL_CLI.includes(name)),
+  plugins: [lazyChildProcessInCommander],
   // import() becomes require(): src/cli/load-full.ts compiles the bundle from a V8 code cache,
   // and Node 20 loses a script's import() callback when it comes from one.
   supported: { 'dynamic-import': false },
