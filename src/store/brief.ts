@@ -12,6 +12,8 @@ export interface EntryBrief {
   created: string | null;
   exitCode: number | null;
   durationMs: number | null;
+  /** How many outputs (files, folders, links) it records. */
+  outputs: number;
 }
 
 /** A file or dir param enters the key as {digest} / {path}: that is how a stored entry tells them apart without the config. */
@@ -28,5 +30,6 @@ export function briefOf(meta: EntryMeta): EntryBrief {
     created: meta.created ?? null,
     exitCode: meta.exitCode ?? null,
     durationMs: meta.durationMs ?? null,
+    outputs: meta.outputs?.length ?? 0,
   };
 }

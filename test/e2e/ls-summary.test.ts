@@ -139,3 +139,74 @@ describe('cachex ls through the summary of a task', () => {
     expect(summaryText(ws, keys[0])).not.toContain(keys[0]);
   });
 });
+
+describe('what a listing through the summary stats', () => {
+  let ws: Workspace;
+  beforeAll(() => {
+    ws = new Workspace();
+    ws.config(`export default {
+  tasks: {
+    plain: { params: { n: { type: 'integer', default: 1 } }, command: ['sh', '-c', 'echo "n=$0"', '{n}'] },
+    files: { params: { n: { type: 'integer', default: 1 } }, command: ['sh', '-c', 'echo "$0" > "$1/a.txt"', '{n}', '{out}'] },
+  },
+};
+`);
+  });
+  afterAll(() => ws.cleanup());
+
+  /** The paths a command stat'ed, from strace. */
+  function statted(args: string[]): string[] {
+    const trace = ws.path(`stat-trace-${Date.now()}.txt`);
+    const result = spawnSync(
+      'strace',
+      ['-f', '-qq', '-e', 'trace=stat,lstat,newfstatat,statx', '-o', trace, process.execPath, CLI, ...args],
+      { cwd: ws.dir, env: ws.env, encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    return readFileSync(trace, 'utf8')
+      .split('\n')
+      .map((line) => /"([^"]+)"/.exec(line)?.[1])
+      .filter((f): f is string => Boolean(f));
+  }
+
+  it("reads verified.json's size only for entries with outputs (without outputs nothing ever rewrites it), and sizes as a fresh listing", async () => {
+    const keys: Record<string, string> = {};
+    for (const task of ['plain', 'files']) {
+      const run = ws.run(['run', task, '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      keys[task] = JSON.parse(run.stdout).key;
+    }
+    const listing = () => {
+      const r = ws.run(['ls', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as Row[];
+    };
+    const rows = listing();
+    const dirs = Object.fromEntries(
+      Object.entries(keys).map(([task, key]) => [task, rows.find((r) => r.key === key)!.dir]),
+    );
+    // Until both are recorded (a meta.yaml written a moment ago is not).
+    const deadline = Date.now() + 30_000;
+    const summaries = path.join(ws.data, 'summaries', 'tasks');
+    const recorded = (task: string) =>
+      readdirSync(path.join(summaries, task)).some((name) =>
+        readFileSync(path.join(summaries, task, name), 'utf8').includes(path.basename(dirs[task])),
+      );
+    for (;;) {
+      listing();
+      if (['plain', 'files'].every((task) => existsSync(path.join(summaries, task)) && recorded(task))) break;
+      if (Date.now() > deadline) throw new Error('the summary never recorded the entries');
+      await sleep(50);
+    }
+    const through = statted(['ls']);
+    expect(through).toContain(path.join(dirs.files, 'verified.json'));
+    expect(through).not.toContain(path.join(dirs.plain, 'verified.json'));
+    expect(through).toContain(path.join(dirs.plain, 'meta.yaml'));
+    const sizes = (rows: Row[]) => Object.fromEntries(rows.map((r) => [r.dir, r.diskBytes]));
+    const summarisedSizes = sizes(listing());
+    renameSync(path.join(ws.data, 'summaries'), path.join(ws.data, 'summaries-aside'));
+    expect(sizes(listing())).toEqual(summarisedSizes);
+    const du = (dir: string) => Number(spawnSync('du', ['-s', '-B1', dir], { encoding: 'utf8' }).stdout.split('\t')[0]);
+    for (const dir of Object.values(dirs)) expect(summarisedSizes[dir]).toBe(du(dir));
+  });
+});

@@ -53,11 +53,17 @@ export function diskUsage(target: string, seen = new Set<string>()): number {
   return total;
 }
 
-/** The files of an entry that change after it is sealed: their size is measured each time, the rest once. */
+/**
+ * The files of an entry that may change after it is sealed: their size is measured each time, the rest once.
+ * verified.json changes only when a hit re-hashes an output and records its new stamp, so for an entry without
+ * outputs it is as fixed as the rest: counted once, and a listing does not stat it (a third of a listing's stats).
+ */
 const UNSEALED: ReadonlySet<string> = new Set([ENTRY_FILES.usage, ENTRY_FILES.verified]);
+const UNSEALED_WITHOUT_OUTPUTS: ReadonlySet<string> = new Set([ENTRY_FILES.usage]);
 
-/** An entry's `du` size, and how much of it is its sealed files (everything but usage.log and verified.json). */
-function entryUsage(dir: string): { total: number; sealed: number } {
+/** An entry's `du` size, and how much of it is its sealed files (everything but usage.log, and verified.json when it has outputs). */
+function entryUsage(dir: string, hasOutputs: boolean): { total: number; sealed: number } {
+  const unsealedNames = hasOutputs ? UNSEALED : UNSEALED_WITHOUT_OUTPUTS;
   const seen = new Set<string>();
   let st;
   try {
@@ -75,7 +81,7 @@ function entryUsage(dir: string): { total: number; sealed: number } {
   }
   for (const name of names) {
     const bytes = diskUsage(path.join(dir, name), seen);
-    if (UNSEALED.has(name)) unsealed += bytes;
+    if (unsealedNames.has(name)) unsealed += bytes;
     else sealed += bytes;
   }
   return { total: sealed + unsealed, sealed };
@@ -260,8 +266,11 @@ export function describeEntry(
       let diskBytes = 0;
       let sealedBytes = known.sealedBytes;
       if (!options.withoutSizes) {
-        if (sealedBytes === null) sealedBytes = entryUsage(dir).sealed;
-        const verified = statSync(`${dir}${path.sep}${ENTRY_FILES.verified}`, { throwIfNoEntry: false });
+        const hasOutputs = recordBrief(known).outputs > 0;
+        if (sealedBytes === null) sealedBytes = entryUsage(dir, hasOutputs).sealed;
+        const verified = hasOutputs
+          ? statSync(`${dir}${path.sep}${ENTRY_FILES.verified}`, { throwIfNoEntry: false })
+          : undefined;
         diskBytes = sealedBytes + usage.blocks + blocksOf(verified);
       }
       // The record is this listing's own copy (read from the file for it): updated in place.
@@ -280,7 +289,8 @@ export function describeEntry(
   }
   const read = readMetaStamped(dir, ref);
   const usage = usageNow(dir, null);
-  const sizes = options.withoutSizes ? null : entryUsage(dir);
+  const hasOutputs = !('meta' in read) || (read.meta.outputs?.length ?? 0) > 0;
+  const sizes = options.withoutSizes ? null : entryUsage(dir, hasOutputs);
   if (!('meta' in read))
     return {
       entry: entryOf(ref, dir, null, read.problem, sizes?.total ?? 0, usage),
