@@ -222,7 +222,8 @@ function rowParams(text: string, apart: string[] | undefined): string {
 
 async function lsTable(entries: CatalogEntry[]): Promise<string> {
   const { formatBytes, shortKey } = await import('../output/format.js');
-  const { formatTimestamp, renderTable } = await import('../output/table.js');
+  const { timestampFormatter, renderTable } = await import('../output/table.js');
+  const formatTimestamp = timestampFormatter();
   const { distinguishers } = await import('./ls-distinguish.js');
   const taskName = (e: CatalogEntry) => (e.ref.module === 'tasks' ? e.ref.task : `${e.ref.module}/${e.ref.task}`);
   const texts = new Map(entries.map((e) => [e, e.brief ? keyParamsText(e.brief) : `(${e.metaProblem})`]));

@@ -65,24 +65,29 @@ function plainTable(spec: TableSpec, widths: number[]): string {
 }
 
 const QUARTER_HOUR_MS = 15 * 60_000;
-/** The local offset (minutes, as getTimezoneOffset) of each quarter hour of UTC time asked about, with the zone it is for. */
-const offsets = { zone: process.env.TZ, byQuarter: new Map<number, number>() };
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
 
 /**
- * A timestamp for a table cell: local time to the minute, sortable by eye. Each local-time getter looks the zone up
- * (five per cell: 76 ms for a 10 000-row `ls` in Europe/Berlin), so the offset is asked once per quarter hour and the
- * fields are read in UTC from the shifted time. Zones change offset only at quarter hours of UTC time (offsets and
- * the local times of changes are whole quarter or half hours), so a quarter hour has one offset.
+ * Table timestamps: local time to the minute, sortable by eye. Each local-time getter looks the zone up (five per
+ * cell: 76 ms for a 10 000-row `ls` in Europe/Berlin), so a formatter asks for the offset once per quarter hour and
+ * reads the fields in UTC from the shifted time. Zones change offset only at quarter hours of UTC time (offsets and
+ * the local times of changes are whole quarter or half hours), so a quarter hour has one offset. One formatter per
+ * table: its offsets are those of the zone when it was made (a `process.env.TZ` read per cell cost as much again).
  */
+export function timestampFormatter(): (date: Date | null) => string {
+  const byQuarter = new Map<number, number>();
+  return (date) => {
+    const ms = date?.getTime() ?? Number.NaN;
+    if (Number.isNaN(ms)) return '-';
+    const quarter = Math.floor(ms / QUARTER_HOUR_MS);
+    let offset = byQuarter.get(quarter);
+    if (offset === undefined) byQuarter.set(quarter, (offset = date!.getTimezoneOffset()));
+    const local = new Date(ms - offset * 60_000);
+    return `${local.getUTCFullYear()}-${pad2(local.getUTCMonth() + 1)}-${pad2(local.getUTCDate())} ${pad2(local.getUTCHours())}:${pad2(local.getUTCMinutes())}`;
+  };
+}
+
+/** One timestamp for a table cell (a table of many makes one timestampFormatter). */
 export function formatTimestamp(date: Date | null): string {
-  const ms = date?.getTime() ?? Number.NaN;
-  if (Number.isNaN(ms)) return '-';
-  if (offsets.zone !== process.env.TZ) offsets.byQuarter.clear();
-  offsets.zone = process.env.TZ;
-  const quarter = Math.floor(ms / QUARTER_HOUR_MS);
-  let offset = offsets.byQuarter.get(quarter);
-  if (offset === undefined) offsets.byQuarter.set(quarter, (offset = date!.getTimezoneOffset()));
-  const local = new Date(ms - offset * 60_000);
-  const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
-  return `${local.getUTCFullYear()}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())} ${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}`;
+  return timestampFormatter()(date);
 }
