@@ -211,8 +211,9 @@ function entryOf(
   problem: string | null,
   diskBytes: number,
   usage: { hits: number; lastHitMs: number | null },
+  brief: EntryBrief | null = meta ? briefOf(meta) : null,
 ): CatalogEntry {
-  return new Listed(ref, dir, meta, meta ? briefOf(meta) : null, problem, diskBytes, usage, null);
+  return new Listed(ref, dir, meta, brief, problem, diskBytes, usage, null);
 }
 
 function entryFromRecord(
@@ -298,6 +299,7 @@ export function describeEntry(
       from: 'read',
       usageRead: true,
     };
+  const brief = briefOf(read.meta);
   const record: SummaryRecord | null =
     read.stamp === null
       ? null
@@ -306,10 +308,16 @@ export function describeEntry(
           sealedBytes: sizes?.sealed ?? null,
           usageStamp: usage.stamp,
           hits: usage.hits,
-          ...recordJson(read.meta),
+          ...recordJson(read.meta, brief),
           meta: read.meta,
+          brief,
         };
-  return { entry: entryOf(ref, dir, read.meta, null, sizes?.total ?? 0, usage), record, from: 'read', usageRead: true };
+  return {
+    entry: entryOf(ref, dir, read.meta, null, sizes?.total ?? 0, usage, brief),
+    record,
+    from: 'read',
+    usageRead: true,
+  };
 }
 
 const refId = (ref: EntryRef): string => `${ref.module}/${ref.task}/${ref.key}`;

@@ -78,8 +78,11 @@ const APART_FROM_OUTPUTS = 50;
  * `"outputs":0` where the manifest was, so a meta read back lists its fields
  * in the order meta.yaml has them (`inspect --json` prints them so).
  */
-export function recordJson(meta: EntryMeta): Pick<SummaryRecord, 'metaJson' | 'outputsJson' | 'briefJson'> {
-  const briefJson = JSON.stringify(briefOf(meta));
+export function recordJson(
+  meta: EntryMeta,
+  brief: EntryBrief = briefOf(meta),
+): Pick<SummaryRecord, 'metaJson' | 'outputsJson' | 'briefJson'> {
+  const briefJson = JSON.stringify(brief);
   // A small manifest stays inline: an accessor on each of 10 000 listed metas costs more than parsing a few records.
   if ((meta.outputs?.length ?? 0) < APART_FROM_OUTPUTS)
     return { metaJson: JSON.stringify(meta), outputsJson: null, briefJson };
