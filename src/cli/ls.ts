@@ -138,12 +138,16 @@ export function sortEntries(entries: CatalogEntry[], field: SortField | undefine
     used: (a, b) => time(b.lastUsed) - time(a.lastUsed),
     hits: (a, b) => b.hits - a.hits,
   };
-  // Equal names (most comparisons in a big store) skip localeCompare, which dominated sorting 10 000 rows.
-  const byTask = (a: CatalogEntry, b: CatalogEntry) =>
-    (a.ref.module === b.ref.module ? 0 : a.ref.module.localeCompare(b.ref.module)) ||
-    (a.ref.task === b.ref.task ? 0 : a.ref.task.localeCompare(b.ref.task)) ||
-    time(b.created) - time(a.created);
-  return [...entries].sort(field ? (a, b) => by[field](a, b) || byTask(a, b) : byTask);
+  // Equal names (most comparisons in a big store) skip localeCompare, which dominated sorting 10 000 rows; each
+  // entry's names and creation time are read once, not twice per comparison.
+  const rows = entries.map((e) => ({ e, module: e.ref.module, task: e.ref.task, created: time(e.created) }));
+  type Row = (typeof rows)[number];
+  const byTask = (a: Row, b: Row) =>
+    (a.module === b.module ? 0 : a.module.localeCompare(b.module)) ||
+    (a.task === b.task ? 0 : a.task.localeCompare(b.task)) ||
+    b.created - a.created;
+  rows.sort(field ? (a, b) => by[field](a.e, b.e) || byTask(a, b) : byTask);
+  return rows.map((row) => row.e);
 }
 
 interface LsOptions {

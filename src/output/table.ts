@@ -28,10 +28,18 @@ function pad(text: string, width: number, align: Align): string {
 export async function renderTable(spec: TableSpec, stream: NodeJS.WriteStream = process.stdout): Promise<string> {
   const columns = spec.head.length;
   const widths = spec.head.map(visibleLength);
-  for (const row of spec.rows)
-    for (let c = 0; c < columns; c++) widths[c] = Math.max(widths[c], visibleLength(row[c] ?? ''));
+  // Each cell measured once, for the widths and again for its padding (70 000 cells in a 10 000-row ls).
+  const lengths = new Uint32Array(spec.rows.length * columns);
+  for (let r = 0; r < spec.rows.length; r++) {
+    const row = spec.rows[r];
+    for (let c = 0; c < columns; c++) {
+      const length = visibleLength(row[c] ?? '');
+      lengths[r * columns + c] = length;
+      if (length > widths[c]) widths[c] = length;
+    }
+  }
   const align = (c: number): Align => spec.align?.[c] ?? 'left';
-  if (!isInteractive(stream)) return plainTable(spec, widths);
+  if (!isInteractive(stream)) return plainTable(spec, widths, lengths);
   const colour = colorEnabled(stream);
   const grey = (s: string) => (colour ? `\x1b[90m${s}\x1b[39m` : s);
   const red = (s: string) => (colour ? `\x1b[31m${s}\x1b[39m` : s);
@@ -46,21 +54,23 @@ export async function renderTable(spec: TableSpec, stream: NodeJS.WriteStream = 
 }
 
 /** Plain aligned columns, two spaces apart, built as one string: no array per row or cell (10 000 rows, 70 000 cells). */
-function plainTable(spec: TableSpec, widths: number[]): string {
+function plainTable(spec: TableSpec, widths: number[], lengths: Uint32Array): string {
+  const columns = widths.length;
   const spaces = ' '.repeat(widths.reduce((a, b) => Math.max(a, b), 0));
   const right = widths.map((_, c) => spec.align?.[c] === 'right');
   let out = '';
-  const line = (cells: string[]) => {
-    for (let c = 0; c < widths.length; c++) {
-      const cell = cells[c] ?? '';
-      const fill = spaces.slice(0, Math.max(0, widths[c] - visibleLength(cell)));
-      if (c) out += '  ';
-      out += right[c] ? fill + cell : cell + fill;
-    }
-    out += '\n';
+  const cell = (text: string, length: number, c: number) => {
+    const fill = spaces.slice(0, Math.max(0, widths[c] - length));
+    if (c) out += '  ';
+    out += right[c] ? fill + text : text + fill;
   };
-  line(spec.head);
-  for (const row of spec.rows) line(row);
+  for (let c = 0; c < columns; c++) cell(spec.head[c], visibleLength(spec.head[c]), c);
+  out += '\n';
+  for (let r = 0; r < spec.rows.length; r++) {
+    const row = spec.rows[r];
+    for (let c = 0; c < columns; c++) cell(row[c] ?? '', lengths[r * columns + c], c);
+    out += '\n';
+  }
   return out;
 }
 

@@ -85,6 +85,11 @@ describe('cachex ls through the summary of a task', () => {
     const through = opened(ws, [...CONFIG, 'ls']);
     expect(through.files.filter((f) => f.endsWith('meta.yaml'))).toEqual([]);
     for (const key of keys) expect(through.files).toContain(summaryFile(ws, key));
+    // The checked metas are beside the briefs, read by what needs them (prune's checks), not by ls.
+    expect(through.files.filter((f) => f.endsWith('.metas'))).toEqual([]);
+    const prune = opened(ws, [...CONFIG, 'prune', '--max-size', '1TB', '--dry-run']);
+    expect(prune.files.filter((f) => f.endsWith('meta.yaml'))).toEqual([]);
+    expect(prune.files.filter((f) => f.endsWith('.metas')).length).toBeGreaterThan(0);
     const summaries = path.join(ws.data, 'summaries');
     renameSync(summaries, `${summaries}-aside`);
     const afresh = opened(ws, [...CONFIG, 'ls']);
@@ -134,7 +139,7 @@ describe('cachex ls through the summary of a task', () => {
     rmSync(row.dir, { recursive: true, force: true });
     expect(lsJson(ws).map((r) => r.key)).not.toContain(keys[0]);
     // No temporary file left; no file of a digit no key starts with.
-    const digits = [...new Set(keys.slice(1).map((key) => `${key[0]}.txt`))].sort();
+    const digits = [...new Set(keys.slice(1).flatMap((key) => [`${key[0]}.txt`, `${key[0]}.metas`]))].sort();
     expect(readdirSync(summaryFolder(ws)).sort()).toEqual(digits);
     expect(summaryText(ws, keys[0])).not.toContain(keys[0]);
   });

@@ -160,17 +160,40 @@ describe('the listing summary is a cache, never the truth', () => {
     }
   });
 
-  // Format 1 kept the manifest inside the meta; format 2 had no brief.
-  it.for([1, 2])('a summary of the earlier format %i is ignored and written again', async (format) => {
+  // Format 1 kept the manifest inside the meta; format 2 had no brief; format 3 kept the metas in the summary itself.
+  it.for([1, 2, 3])('a summary of the earlier format %i is ignored and written again', async (format) => {
     const { store, layout } = fresh();
     const ref = await put(store, `older-${format}`);
     await summarised(store, layout, [ref]);
     const file = summaryOf(layout, ref);
     const text = readFileSync(file, 'utf8');
-    const body = text.slice(0, text.lastIndexOf('digest ')).replace(/^cachex-summary 3 /, `cachex-summary ${format} `);
+    const body = text.slice(0, text.lastIndexOf('digest ')).replace(/^cachex-summary 4 /, `cachex-summary ${format} `);
     writeFileSync(file, `${body}digest ${sha256(body)}\n`);
     expect(byKey(await store.list())).toEqual(byKey(await listedAfresh(store, layout)));
-    expect(readFileSync(file, 'utf8')).toMatch(/^cachex-summary 3 /);
+    expect(readFileSync(file, 'utf8')).toMatch(/^cachex-summary 4 /);
+  });
+
+  it('a metas file that is missing or does not match the summary is not used: the meta is read from meta.yaml', async () => {
+    const { store, layout } = fresh();
+    const refs = [await put(store, 'metas-a'), await put(store, 'metas-b')];
+    await summarised(store, layout, refs);
+    const truth = byKey(await listedAfresh(store, layout));
+    const file = summaryOf(layout, refs[0]);
+    const metas = file.replace(/\.txt$/, '.metas');
+    // The summary keeps the briefs; the checked metas are beside it.
+    expect(readFileSync(metas, 'utf8')).toContain(`${refs[0].key}\t`);
+    expect(readFileSync(file, 'utf8')).not.toContain('"keyInputs"');
+    rmSync(metas);
+    expect(byKey(await store.list())).toEqual(truth);
+    // Altered with every stamp in the summary intact: only the digest the summary recorded tells.
+    rmSync(layout.summaries, { recursive: true, force: true });
+    await summarised(store, layout, refs);
+    const text = readFileSync(metas, 'utf8');
+    expect(text).toContain('"exitCode":0');
+    writeFileSync(metas, text.replaceAll('"exitCode":0', '"exitCode":9'));
+    const listed = await store.list();
+    expect(listed.map((e) => e.meta?.exitCode)).toEqual([0, 0]);
+    expect(byKey(listed)).toEqual(truth);
   });
 
   it('a meta.yaml altered in place with its mtime set back is read again and shown as damaged', async () => {

@@ -7,6 +7,7 @@ import { checkMeta, type EntryMeta } from '../meta.js';
 import { swappedOut } from './swapped-out.js';
 import { statStamp } from '../../key/stamp.js';
 import {
+  METAS_SUFFIX,
   readSummary,
   recordBrief,
   recordJson,
@@ -170,7 +171,6 @@ interface Described {
  * the brief (a getter on the class, not one defined on each of 10 000 objects).
  */
 class Listed implements CatalogEntry {
-  readonly outDir: string;
   readonly created: Date | null;
   readonly lastUsed: Date | null;
   readonly hits: number;
@@ -191,16 +191,25 @@ class Listed implements CatalogEntry {
   ) {
     this.#meta = meta;
     this.#record = record;
-    this.outDir = `${dir}${path.sep}${ENTRY_FILES.out}`;
     this.created = brief?.created ? new Date(brief.created) : null;
     this.hits = usage.hits;
     this.lastHitMs = usage.lastHitMs;
     this.lastUsed = usage.hits && usage.lastHitMs !== null ? new Date(usage.lastHitMs) : this.created;
   }
 
+  get outDir(): string {
+    return `${this.dir}${path.sep}${ENTRY_FILES.out}`;
+  }
+
   get meta(): EntryMeta | null {
-    if (this.#meta === undefined) this.#meta = recordMeta(this.#record!);
+    if (this.#meta === undefined) this.#meta = recordMeta(this.#record!) ?? this.#readMeta();
     return this.#meta;
+  }
+
+  /** Its meta.yaml read and checked, when the summary's metas file no longer matches (replaced by another listing). */
+  #readMeta(): EntryMeta | null {
+    const read = readMetaStamped(this.dir, this.ref);
+    return 'meta' in read ? read.meta : null;
   }
 }
 
@@ -373,7 +382,7 @@ function describeTask(
   return wanted.map((ref) => byKey.get(ref.key)!);
 }
 
-/** A listing of the whole task removes the summary files of digits no key starts with any more. */
+/** A listing of the whole task removes the summary and metas files of digits no key starts with any more. */
 function dropEmptyShards(folder: string, shards: Map<string, unknown>): void {
   let names: string[];
   try {
@@ -382,7 +391,8 @@ function dropEmptyShards(folder: string, shards: Map<string, unknown>): void {
     return;
   }
   for (const name of names) {
-    const digit = name.endsWith(SUMMARY_SUFFIX) && name.length === SUMMARY_SUFFIX.length + 1 ? name[0] : null;
+    const suffix = name.slice(1);
+    const digit = suffix === SUMMARY_SUFFIX || suffix === METAS_SUFFIX ? name[0] : null;
     if (digit && /^[0-9a-f]$/.test(digit) && !shards.has(digit)) removeSummaries(path.join(folder, name));
   }
 }
