@@ -195,7 +195,8 @@ export class MetasFile {
 }
 
 /** The metas file beside a summary file. */
-const metasFileOf = (file: string): string => `${file.slice(0, file.length - path.extname(file).length)}${METAS_SUFFIX}`;
+const metasFileOf = (file: string): string =>
+  `${file.slice(0, file.length - path.extname(file).length)}${METAS_SUFFIX}`;
 
 /** The records of a summary file; empty when there is none or any doubt about it. Their metas are read when wanted. */
 export function readSummary(file: string): Map<string, SummaryRecord> {
