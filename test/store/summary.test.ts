@@ -185,15 +185,18 @@ describe('the listing summary is a cache, never the truth', () => {
     expect(readFileSync(file, 'utf8')).not.toContain('"keyInputs"');
     rmSync(metas);
     expect(byKey(await store.list())).toEqual(truth);
-    // Altered with every stamp in the summary intact: only the digest the summary recorded tells.
-    rmSync(layout.summaries, { recursive: true, force: true });
+    // The summary that named it is dropped, so the next listing writes both again.
+    expect(existsSync(file)).toBe(false);
     await summarised(store, layout, refs);
+    expect(existsSync(metas)).toBe(true);
+    // Altered with every stamp in the summary intact: only the digest the summary recorded tells.
     const text = readFileSync(metas, 'utf8');
     expect(text).toContain('"exitCode":0');
     writeFileSync(metas, text.replaceAll('"exitCode":0', '"exitCode":9'));
     const listed = await store.list();
     expect(listed.map((e) => e.meta?.exitCode)).toEqual([0, 0]);
     expect(byKey(listed)).toEqual(truth);
+    expect(existsSync(file)).toBe(false);
   });
 
   it('a meta.yaml altered in place with its mtime set back is read again and shown as damaged', async () => {

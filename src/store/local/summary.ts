@@ -163,11 +163,17 @@ export class MetasFile {
   constructor(
     readonly file: string,
     readonly digest: string,
+    /** The summary that named it: removed when the metas do not match, so the next listing writes both afresh. */
+    readonly summary: string,
   ) {}
 
   /** Key → the meta's JSON and its outputs' JSON (null: inline); empty when the file is missing or does not match. */
   texts(): Map<string, [string, string | null]> {
-    if (!this.#texts) this.#texts = this.#read();
+    if (!this.#texts) {
+      this.#texts = this.#read();
+      // Another writer's metas, or none: until the pair is written again every meta would be read from meta.yaml.
+      if (!this.#texts.size) removeSummaries(this.summary);
+    }
     return this.#texts;
   }
 
@@ -219,7 +225,7 @@ export function readSummary(file: string): Map<string, SummaryRecord> {
   // The last line of the body names the metas file's digest.
   const metasLine = text.lastIndexOf(`\n${METAS}`, text.length - 2);
   if (metasLine < at - 1) return records;
-  const metas = new MetasFile(metasFileOf(file), text.slice(metasLine + 1 + METAS.length, text.length - 1));
+  const metas = new MetasFile(metasFileOf(file), text.slice(metasLine + 1 + METAS.length, text.length - 1), file);
   const stop = metasLine + 1;
   // Field by field, without splitting into lines and arrays first: 10 000 records are read in one go.
   const field = (end: number): string | null => {
@@ -284,9 +290,13 @@ export function writeSummary(file: string, records: Map<string, SummaryRecord>):
   }
 }
 
-/** Removes a summary file, or the folder of a task's summaries. */
+/** Removes a summary file, or the folder of a task's summaries (best effort: a read-only store keeps them). */
 export function removeSummaries(folder: string): void {
-  rmSync(folder, { recursive: true, force: true });
+  try {
+    rmSync(folder, { recursive: true, force: true });
+  } catch {
+    /* read-only: listings take the slow way */
+  }
 }
 
 /** Temporary files a crashed writer left (a live writer renames its own within milliseconds). */
