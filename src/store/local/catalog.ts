@@ -5,7 +5,7 @@ import type { ListedEntry, ListQuery } from '../entry-store.js';
 import { briefOf, type EntryBrief } from '../brief.js';
 import { checkMeta, type EntryMeta } from '../meta.js';
 import { swappedOut } from './swapped-out.js';
-import { statStamp } from '../../key/stamp.js';
+import { plainStamp } from '../../key/stamp.js';
 import {
   METAS_SUFFIX,
   readSummary,
@@ -143,7 +143,7 @@ function readMetaStamped(dir: string, ref: EntryRef): { meta: EntryMeta; stamp: 
   }
   try {
     // The stamp is taken before the read: a change after it changes the stamp, so a summary never pairs new bytes with an old stamp.
-    const st = fstatSync(fd, { bigint: true });
+    const st = fstatSync(fd);
     const readAt = Date.now();
     const read = checkMeta(readFileSync(fd, 'utf8'), ref);
     return 'meta' in read ? { meta: read.meta, stamp: settledMetaStamp(st, readAt) } : read;
@@ -270,8 +270,8 @@ export function describeEntry(
   known: SummaryRecord | null = null,
 ): Described {
   if (known) {
-    const st = statSync(`${dir}${path.sep}${ENTRY_FILES.meta}`, { bigint: true, throwIfNoEntry: false });
-    if (st && statStamp(st, 'content') === known.metaStamp) {
+    const st = statSync(`${dir}${path.sep}${ENTRY_FILES.meta}`, { throwIfNoEntry: false });
+    if (st && plainStamp(st, 'content') === known.metaStamp) {
       const usage = usageNow(dir, known);
       let diskBytes = 0;
       let sealedBytes = known.sealedBytes;

@@ -20,7 +20,7 @@ import { checkOutputs } from './outputs.js';
 import { VerifiedStamps } from './verified-stamps.js';
 import { decodeResult } from './result.js';
 import { readChunked } from './chunked.js';
-import { fileIdentity } from '../../key/stamp.js';
+import { plainStamp } from '../../key/stamp.js';
 import { readWhole } from '../../read-whole.js';
 
 export interface LoadedEntry {
@@ -32,7 +32,7 @@ export interface LoadedEntry {
   result: Buffer | null;
   /** The result itself, for large results read as a stream (store/chunked.ts) instead of as bytes. */
   value?: unknown;
-  /** The identity (stamp.ts fileIdentity) of the meta.yaml this entry was read from, taken from the open file read. */
+  /** The identity (stamp.ts plainStamp, 'file') of the meta.yaml this entry was read from, taken from the open file read. */
   identity: string;
 }
 
@@ -89,11 +89,11 @@ export async function loadEntry(
   return loadOnce(dir, ref, expected, options);
 }
 
-/** The identity (stamp.ts fileIdentity) of an entry's meta.yaml now; null when it is not there. */
+/** The identity (stamp.ts plainStamp, 'file') of an entry's meta.yaml now; null when it is not there. */
 function metaIdentity(dir: string): string | null {
   try {
     const st = statSync(filesOf(dir).meta, { throwIfNoEntry: false });
-    return st ? fileIdentity(st) : null;
+    return st ? plainStamp(st, 'file') : null;
   } catch {
     return null;
   }
@@ -140,7 +140,7 @@ function loadOnce(dir: string, ref: EntryRef, expected: KeyInputs | undefined, o
     }
     return { status: 'corrupt', file: ENTRY_FILES.meta, reason: 'meta.yaml is missing', metaIdentity: null };
   }
-  const identity = fileIdentity(metaRead.st);
+  const identity = plainStamp(metaRead.st, 'file');
   const corrupt = (file: string, reason: string): LoadedOnce => ({
     status: 'corrupt',
     file,

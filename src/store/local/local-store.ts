@@ -36,7 +36,7 @@ import { Staging } from './staging.js';
 import { restoreAbandoned } from './swapped-out.js';
 import { countTakeOver, recordRecovery } from './recovery.js';
 import { freeSpace, type MinFreeSpace, requiredFreeBytes } from '../free-space.js';
-import { fileIdentity } from '../../key/stamp.js';
+import { plainStamp } from '../../key/stamp.js';
 
 const CHUNKED_FILE = 'result.v8c';
 
@@ -269,13 +269,13 @@ export class LocalStore implements EntryStore {
     return 'meta' in read ? new LocalHandle(ref, dir, read.meta) : null;
   }
 
-  /** meta.yaml's device, inode, size and mtime (stamp.ts fileIdentity): a pruned entry has none, a replaced one a new inode. */
+  /** meta.yaml's device, inode, size and mtime (stamp.ts plainStamp, 'file'): a pruned entry has none, a replaced one a new inode. */
   identity(ref: EntryRef): string | null {
     let file = this.metaPaths.get(ref);
     if (file === undefined) this.metaPaths.set(ref, (file = path.join(this.layout.entryDir(ref), ENTRY_FILES.meta)));
     try {
       const st = statSync(file, { throwIfNoEntry: false });
-      return st ? fileIdentity(st) : null;
+      return st ? plainStamp(st, 'file') : null;
     } catch {
       return null;
     }

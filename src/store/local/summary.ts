@@ -1,17 +1,8 @@
-import {
-  type BigIntStats,
-  type Stats,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { type Stats, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sha256 } from '../../key/digest.js';
 import { crypto } from '../../lazy-builtins.js';
-import { statStamp } from '../../key/stamp.js';
+import { plainStamp } from '../../key/stamp.js';
 import { CACHEX_VERSION } from '../../version.js';
 import { briefOf, type EntryBrief } from '../brief.js';
 import type { EntryMeta } from '../meta.js';
@@ -58,7 +49,7 @@ const TEMP = /\.tmp-\d+-[0-9a-f]+$/;
 const TEMP_STALE_MS = 60_000;
 
 export interface SummaryRecord {
-  /** meta.yaml's content stamp when it was read and checked. */
+  /** meta.yaml's content stamp (plain) when it was read and checked. */
   metaStamp: string;
   /** Bytes on disk of the entry without usage.log and verified.json (which change after it is sealed); null: not measured. */
   sealedBytes: number | null;
@@ -143,14 +134,15 @@ export function usageStamp(st: Stats): string {
 }
 
 /**
- * meta.yaml's stamp, or null when the file changed too recently to be told
- * apart from a change in the same clock tick: `readAtMs` is when it was read.
+ * meta.yaml's stamp (plain, stamp.ts plainStamp 'content'), or null when the file changed too recently to be told
+ * apart from a change in the same clock tick: `readAtMs` is when it was read. Times that are whole milliseconds are
+ * taken for a coarse clock (a file system that keeps no finer times), which is given 2 s.
  */
-export function settledMetaStamp(st: BigIntStats, readAtMs: number): string | null {
-  const coarse = st.ctimeNs % 1_000_000n === 0n && st.mtimeNs % 1_000_000n === 0n;
-  const limit = BigInt(Math.floor(readAtMs)) * 1_000_000n - (coarse ? 2_000_000_000n : 50_000_000n);
-  if (st.ctimeNs >= limit || st.mtimeNs >= limit) return null;
-  return statStamp(st, 'content');
+export function settledMetaStamp(st: Stats, readAtMs: number): string | null {
+  const coarse = Number.isInteger(st.ctimeMs) && Number.isInteger(st.mtimeMs);
+  const limit = readAtMs - (coarse ? 2_000 : 50);
+  if (st.ctimeMs >= limit || st.mtimeMs >= limit) return null;
+  return plainStamp(st, 'content');
 }
 
 /**
