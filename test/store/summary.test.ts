@@ -74,9 +74,11 @@ async function listedAfresh(store: EntryStore, layout: Layout): Promise<ListedEn
   return listed;
 }
 
-/** Sorted, each with its meta as a field of its own (a listed entry parses it when first read: a getter). */
+/** Sorted, each with its meta and out folder as fields of their own (a listed entry's getters: the meta is parsed when first read). */
 const byKey = (entries: ListedEntry[]) =>
-  [...entries].sort((a, b) => a.ref.key.localeCompare(b.ref.key)).map((e) => ({ ...e, meta: e.meta }));
+  [...entries]
+    .sort((a, b) => a.ref.key.localeCompare(b.ref.key))
+    .map((e) => ({ ...e, meta: e.meta, outDir: e.outDir }));
 
 /** Rewrites meta.yaml in place (same inode) and sets its mtime back to the nanosecond: only its ctime tells. */
 function editInPlace(file: string, edit: (text: string) => string): void {
