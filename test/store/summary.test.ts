@@ -80,6 +80,15 @@ const byKey = (entries: ListedEntry[]) =>
     .sort((a, b) => a.ref.key.localeCompare(b.ref.key))
     .map((e) => ({ ...e, meta: e.meta, outDir: e.outDir }));
 
+/** A fresh store of two entries listed into its summary, their listing read afresh, and the first one's summary file. */
+async function twoSummarised(prefix: string) {
+  const { store, layout } = fresh();
+  const refs = [await put(store, `${prefix}-a`), await put(store, `${prefix}-b`)];
+  await summarised(store, layout, refs);
+  const truth = byKey(await listedAfresh(store, layout));
+  return { store, layout, refs, truth, file: summaryOf(layout, refs[0]) };
+}
+
 /** Rewrites meta.yaml in place (same inode) and sets its mtime back to the nanosecond: only its ctime tells. */
 function editInPlace(file: string, edit: (text: string) => string): void {
   const before = statSync(file, { bigint: true });
@@ -176,11 +185,7 @@ describe('the listing summary is a cache, never the truth', () => {
   });
 
   it('a metas file that is missing or does not match the summary is not used: the meta is read from meta.yaml', async () => {
-    const { store, layout } = fresh();
-    const refs = [await put(store, 'metas-a'), await put(store, 'metas-b')];
-    await summarised(store, layout, refs);
-    const truth = byKey(await listedAfresh(store, layout));
-    const file = summaryOf(layout, refs[0]);
+    const { store, layout, refs, truth, file } = await twoSummarised('metas');
     const metas = file.replace(/\.txt$/, '.metas');
     // The summary keeps the briefs; the checked metas are beside it.
     expect(readFileSync(metas, 'utf8')).toContain(`${refs[0].key}\t`);
@@ -226,11 +231,7 @@ describe('the listing summary is a cache, never the truth', () => {
   });
 
   it('a damaged or truncated summary is ignored as a whole, and written whole again', async () => {
-    const { store, layout } = fresh();
-    const refs = [await put(store, 'sum-dmg-a'), await put(store, 'sum-dmg-b')];
-    await summarised(store, layout, refs);
-    const truth = byKey(await listedAfresh(store, layout));
-    const file = summaryOf(layout, refs[0]);
+    const { store, layout, refs, truth, file } = await twoSummarised('sum-dmg');
     const text = readFileSync(file, 'utf8');
     // A changed value with the stamp intact: only the file's digest tells.
     expect(text).toContain('"exitCode":0');
