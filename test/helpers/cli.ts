@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, cpSync, m
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopProcessesMentioning } from './processes.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(REPO, 'bin', 'cachex.js');
@@ -120,6 +121,8 @@ export class Workspace {
   }
 
   cleanup(): void {
+    // A converter left running by a cachex killed mid-run would write into the folder after it is removed.
+    stopProcessesMentioning(this.dir);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

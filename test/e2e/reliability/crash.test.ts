@@ -4,11 +4,12 @@
  * deterministic sweep that kills cachex at the Nth store syscall (strace), and
  * Ctrl-C / SIGTERM, which cachex handles itself.
  */
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Workspace } from '../../helpers/cli.js';
+import { processesMentioning } from '../../helpers/processes.js';
 import {
   SOAK,
   cannotStrace,
@@ -36,20 +37,6 @@ function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** Processes whose command line mentions `text` (a workspace path): the converter children of a run. */
-function processesMentioning(text: string): number[] {
-  const found: number[] = [];
-  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text) && Number(pid) !== process.pid)
-        found.push(Number(pid));
-    } catch {
-      /* gone */
-    }
-  }
-  return found;
 }
 
 interface Job {
