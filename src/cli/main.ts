@@ -12,6 +12,7 @@ import { handleClosedPipes, keepRunningOnClosedPipe, RUN_COMMANDS } from './clos
 import { useFdStreams } from './fd-streams.js';
 import { versionFlag } from './version-flag.js';
 import { saveManifest } from '../config/manifest.js';
+import { useNodeCrypto } from '../key/digest.js';
 
 /** The full CLI: every command, commander's parsing and help, the config loaded from its file. */
 export async function main(argv: string[]): Promise<number> {
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     // A TypeScript task's worker reads it to print the full stack of what it throws.
     if (globals.debug) process.env.CACHEX_DEBUG = '1';
     commandName = rest.find((a) => !a.startsWith('-'));
+    if (commandName) useNodeCrypto();
     if (commandName && RUN_COMMANDS.has(commandName)) keepRunningOnClosedPipe();
     let config: CachexConfig | null = null;
     if (commandName === 'run') config = await (await ctx.settings()).config();
