@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Script } from 'node:vm';
 import { publishFile } from './publish-file.js';
+import { CACHE_FOLDER_LIMITS, trimCacheFolder } from './trim-cache-folder.js';
 
 /**
  * Requires a CommonJS file compiled with a V8 code cache: the full CLI's bundle (cli/load-full.ts)
@@ -148,4 +149,8 @@ function writeCache(cache: Cache, data: Buffer): void {
     return;
   }
   publishFile(temp, cache.file);
+  trimCacheFolder(cache.file, {
+    ...CACHE_FOLDER_LIMITS,
+    owns: (name) => name.endsWith('.bin') || name.endsWith('.tmp'),
+  });
 }

@@ -27,10 +27,14 @@ const SYNC = ['readFileSync', 'existsSync', 'statSync', 'lstatSync', 'accessSync
 const CALLBACK = ['readFile', 'stat', 'lstat', 'access', 'exists', 'open'] as const;
 const PROMISES = ['readFile', 'stat', 'lstat', 'access', 'open'] as const;
 
-/** jiti's transpile cache: derived from the sources it hashes, never an input itself. */
+/**
+ * jiti's transpile cache, a file in it or the folder (listed when a new transform trims it): derived from the
+ * sources it hashes, never an input itself.
+ */
 function isJitiCache(file: string): boolean {
+  const folder = `${path.sep}.cache${path.sep}jiti`;
   return (
-    file.includes(`${path.sep}.cache${path.sep}jiti${path.sep}`) || file.startsWith(path.join(os().tmpdir(), 'jiti'))
+    file.includes(`${folder}${path.sep}`) || file.endsWith(folder) || file.startsWith(path.join(os().tmpdir(), 'jiti'))
   );
 }
 

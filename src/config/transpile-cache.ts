@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { publishFile } from '../publish-file.js';
+import { CACHE_FOLDER_LIMITS, trimCacheFolder } from '../trim-cache-folder.js';
 import { readWhole } from '../read-whole.js';
 
 /** What jiti passes its `transform` option (see `transform()` in jiti's dist/jiti.cjs). */
@@ -74,6 +75,7 @@ export function writeTranspiled(file: string, code: string): void {
     return;
   }
   publishFile(temp, file);
+  trimCacheFolder(file, { ...CACHE_FOLDER_LIMITS, owns: (name) => name.startsWith('cachex-transpiled-') });
 }
 
 /**

@@ -1,6 +1,15 @@
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, REPO, Workspace } from '../helpers/cli.js';
@@ -158,6 +167,26 @@ export default defineConfig({
       expect(JSON.parse(r.stdout)).toEqual([]);
       expect(whole(readFileSync(file)), 'replaced by a whole cache for this bundle').toBe(identity);
     }
+  });
+
+  it('writing a cache removes the caches unused for 30 days and keeps the rest', () => {
+    // Caches of bundles at other paths (other checkouts, other Node versions) that nobody read for 40 days, one read
+    // yesterday, and a file that is not a cache: only the first go once a command writes a cache of its own.
+    mkdirSync(cacheDir, { mode: 0o700 });
+    const day = 24 * 3600;
+    const now = Date.now() / 1000;
+    const old = ['0'.repeat(32), '1'.repeat(32)].map((name) => path.join(cacheDir, `${name}.bin`));
+    const recent = path.join(cacheDir, `${'2'.repeat(32)}.bin`);
+    const foreign = path.join(cacheDir, 'notes.txt');
+    for (const file of [...old, recent, foreign]) writeFileSync(file, 'x');
+    for (const file of [...old, foreign]) utimesSync(file, now - 40 * day, now - 40 * day);
+    utimesSync(recent, now - day, now - 40 * day);
+    const first = run(['ls']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(cacheFiles()).toHaveLength(1);
+    for (const file of old) expect(existsSync(file), file).toBe(false);
+    expect(existsSync(recent)).toBe(true);
+    expect(existsSync(foreign)).toBe(true);
   });
 
   it('a cache folder others can write into is not used', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -133,6 +133,20 @@ describe('cachedTransform', () => {
     expect(readTranspiled(file)).toContain("'echo'");
     transform()(opts);
     expect(calls).toBe(2);
+  });
+
+  it("writing a transform removes our transforms unused for 30 days, not jiti's own files", () => {
+    const old = path.join(dir, `cachex-transpiled-${'0'.repeat(40)}.js`);
+    const jitis = path.join(dir, 'cachex.config.0123abcd.cjs');
+    const monthsAgo = Date.now() / 1000 - 40 * 24 * 3600;
+    for (const file of [old, jitis]) {
+      writeFileSync(file, '// old');
+      utimesSync(file, monthsAgo, monthsAgo);
+    }
+    transform()(options(CONFIG, '/a/cachex.config.ts'));
+    expect(existsSync(old)).toBe(false);
+    expect(existsSync(jitis)).toBe(true);
+    expect(readdirSync(dir).filter((name) => name.startsWith('cachex-transpiled-'))).toHaveLength(1);
   });
 
   it('does not cache a syntax error (its code carries the path) and caches nothing without a folder', () => {
