@@ -59,6 +59,7 @@ export class Settings {
   /** What the config load read, for saving a manifest (null: not loaded here, or not savable). */
   private traced: Loaded | null = null;
   private paramsCache: Record<string, Record<string, unknown>> | null = null;
+  private paramsFound: string | null | undefined;
 
   private constructor(
     options: GlobalOptions,
@@ -131,9 +132,11 @@ export class Settings {
       : { value: null, source: 'unset' };
   }
 
+  /** Looked for once: a run reads the file's defaults and then names the file in its params' origins. */
   paramsFile(): Setting<string | null> {
     if (this.options.params) return { value: path.resolve(this.cwd, this.options.params), source: '--params' };
-    const found = findParamsFile(this.projectRoot);
+    if (this.paramsFound === undefined) this.paramsFound = findParamsFile(this.projectRoot);
+    const found = this.paramsFound;
     return found ? { value: found, source: 'beside the config' } : { value: null, source: 'none' };
   }
 
