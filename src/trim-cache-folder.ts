@@ -1,6 +1,15 @@
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
+export interface TrimOptions {
+  /** Which names are ours to remove (the folder may hold other tools' files). */
+  owns: (name: string) => boolean;
+  keep: number;
+  unusedMs: number;
+}
+
+export const CACHE_FOLDER_LIMITS = { keep: 64, unusedMs: 30 * 24 * 3600_000 };
+
 /**
  * Keeps a folder of derived caches (the V8 code caches in the temp folder, the transpiled
  * configs beside jiti's cache) from growing without end. Each install path, Node version and
@@ -13,17 +22,7 @@ import path from 'node:path';
  * Files unused for `unusedMs` go, then the least recently used beyond `keep`. Removing one that
  * is in use costs its next reader one plain compile or transform, never a wrong result: every
  * reader checks what it reads. Temporary files a crashed writer left go after `unusedMs` too.
- */
-export interface TrimOptions {
-  /** Which names are ours to remove (the folder may hold other tools' files). */
-  owns: (name: string) => boolean;
-  keep: number;
-  unusedMs: number;
-}
-
-export const CACHE_FOLDER_LIMITS = { keep: 64, unusedMs: 30 * 24 * 3600_000 };
-
-/**
+ *
  * `written` is the file just written: its mtime is the time now. Not Date.now(), which a config
  * load's trace takes for a side effect of the config (a transform runs inside the load).
  */

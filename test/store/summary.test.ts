@@ -74,7 +74,10 @@ async function listedAfresh(store: EntryStore, layout: Layout): Promise<ListedEn
   return listed;
 }
 
-/** Sorted, each with its meta and out folder as fields of their own (a listed entry's getters: the meta is parsed when first read). */
+/**
+ * Sorted, each with its meta and out folder as fields of their own (a listed entry's getters: the meta is parsed when
+ * first read).
+ */
 const byKey = (entries: ListedEntry[]) =>
   [...entries]
     .sort((a, b) => a.ref.key.localeCompare(b.ref.key))
