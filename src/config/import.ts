@@ -2,10 +2,12 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { type CompiledModule, requireCompiled } from '../code-cache.js';
+import { os } from '../lazy-builtins.js';
 import * as configEntry from '../config-entry.js';
 import { ConfigError } from '../errors.js';
 import { userFrame } from '../user-frame.js';
 import { cachedTransform, type Transform } from './transpile-cache.js';
+import { pointAtTypeScript } from './ts-specifiers.js';
 
 /**
  * Imports a config file (TypeScript or JavaScript) without a build step.
@@ -97,13 +99,16 @@ function createConfigJiti() {
   const manifest = require.resolve('jiti/package.json');
   const { version } = require(manifest) as { version: string };
   const babel = path.join(path.dirname(manifest), 'dist', 'babel.cjs');
-  const transform = cachedTransform(
-    () => require(babel) as Transform,
-    version,
-    // The folder jiti chose for its own cache once created (false: caching is off or not writable).
-    () => (typeof jiti.options.fsCache === 'string' ? jiti.options.fsCache : false),
-  );
+  const transpile = cachedTransform(() => require(babel) as Transform, version, transpileCacheFolder);
+  // jiti's own file cache is off: it would keep what pointAtTypeScript decided from the files
+  // present at the first load. The content-keyed cache above keeps babel's output instead.
+  const transform: Transform = (opts) => {
+    const result = transpile(opts);
+    if (result.error) return result;
+    return { ...result, code: pointAtTypeScript(result.code, opts.filename, jiti.options.extensions ?? []) };
+  };
   const jiti = createJiti(import.meta.url, {
+    fsCache: false,
     // What `import … from 'cachex'` in a config file means: the light config entry (see
     // config-entry.ts), handed over as it is. As a file jiti would import it natively (an ES
     // module, or any file when jiti.import() is asked), starting the ES-module loader each time.
@@ -113,6 +118,25 @@ function createConfigJiti() {
     transform: transform as NonNullable<import('jiti').JitiOptions['transform']>,
   });
   return jiti;
+}
+
+/**
+ * The folder the transpile cache lives in: where jiti keeps its own (`jiti` in the temp folder,
+ * as jiti picks for a loader without a node_modules folder beside it), created if need be;
+ * false when it cannot be written, and nothing is cached.
+ */
+let cacheFolder: string | false | undefined;
+function transpileCacheFolder(): string | false {
+  if (cacheFolder !== undefined) return cacheFolder;
+  const dir = path.join(os().tmpdir(), 'jiti');
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+    cacheFolder = dir;
+  } catch {
+    cacheFolder = false;
+  }
+  return cacheFolder;
 }
 
 /**

@@ -80,8 +80,8 @@ export function writeTranspiled(file: string, code: string): void {
 
 /**
  * Wraps jiti's babel transform with a cache keyed by content (see transpileCacheName), in the
- * folder jiti keeps its own cache in; `folder()` is asked at the first transform (jiti decides
- * it when created) and may say false (no cache: jiti's is off or not writable). `load` is
+ * folder `folder()` names when asked (at each transform; false: no cache, the folder cannot be
+ * written). It is the only file cache of the config load: jiti's own is off (import.ts). `load` is
  * called only on a cache miss, so a hit never loads babel (1.5 MB).
  */
 export function cachedTransform(load: () => Transform, jitiVersion: string, folder: () => string | false): Transform {
