@@ -49,12 +49,11 @@ describe('progress on long work', () => {
   it.skipIf(!hasScript)(
     'on a terminal, hashing a large input shows bytes and a rate, erased when done',
     () => {
-      bigFile('big.bin', GiB);
+      // Half a GiB: a quarter second of hashing or more, past the 100 ms before a report.
+      bigFile('big.bin', GiB / 2);
       const first = runOnTty(ws, hashBig());
       expect(first.code).toBe(0);
-      expect(first.output).toMatch(
-        /hashing big\.bin {2}\d+(\.\d)? [kMG]?B of 1\.1 GB \(\d+ %\), \d+(\.\d)? [kMG]?B\/s/,
-      );
+      expect(first.output).toMatch(/hashing big\.bin {2}\d+(\.\d)? [kMG]?B of 537 MB \(\d+ %\), \d+(\.\d)? [kMG]?B\/s/);
       const shown = screen(first.output);
       expect(shown.some((l) => l.includes('hashing'))).toBe(false); // erased, never left behind
       expect(shown.some((l) => /^miss hash [0-9a-f]{12}/.test(l))).toBe(true);
@@ -70,11 +69,11 @@ describe('progress on long work', () => {
     'on a terminal, storing progress never draws over a line the task left unfinished',
     () => {
       ws.config(`import { defineConfig } from 'cachex';
-export default defineConfig({ tasks: { big: { command: ['sh', '-c', 'printf "Downloading... "; truncate -s 1G "$1/big.bin"', 'sh', '{out}'] } } });
+export default defineConfig({ tasks: { big: { command: ['sh', '-c', 'printf "Downloading... "; truncate -s 512M "$1/big.bin"', 'sh', '{out}'] } } });
 `);
       const run = runOnTty(ws, ['run', 'big']);
       expect(run.code).toBe(0);
-      expect(run.output).toMatch(/storing out\/big\.bin {2}.+ of 1\.1 GB \(\d+ %\), .+B\/s/);
+      expect(run.output).toMatch(/storing out\/big\.bin {2}.+ of 537 MB \(\d+ %\), .+B\/s/);
       const shown = screen(run.output);
       expect(shown[0]).toBe('Downloading...'); // the task's own line, intact (trailing space trimmed by screen())
       expect(shown.some((l) => l.includes('storing'))).toBe(false);
@@ -84,30 +83,32 @@ export default defineConfig({ tasks: { big: { command: ['sh', '-c', 'printf "Dow
   );
 
   it('without a terminal, a plain line only once the work has lasted the interval, then at most that often', () => {
-    bigFile('big.bin', 2 * GiB);
-    const every = 300; // CACHEX_PROGRESS_EVERY stands in for the 5 s a test cannot wait
+    // A GiB takes half a second or more to hash: two intervals and more.
+    bigFile('big.bin', GiB);
+    const every = 150; // CACHEX_PROGRESS_EVERY stands in for the 5 s a test cannot wait
     const run = ws.run(hashBig(), { env: { CACHEX_PROGRESS_EVERY: String(every) } });
     expect(run.code, run.stderr).toBe(0);
     const lines = plainLines(run.stderr, 'hashing');
     expect(lines.length, run.stderr).toBeGreaterThanOrEqual(2);
     for (const { line } of lines)
-      expect(line).toMatch(/^cachex: hashing big\.bin: .+ of 2\.1 GB \(\d+ %\) after .+, .+B\/s$/);
+      expect(line).toMatch(/^cachex: hashing big\.bin: .+ of 1\.1 GB \(\d+ %\) after .+, .+B\/s$/);
     // Durations of a second or more are shown to a tenth: allow for that rounding. Past a minute
     // (only on a very busy machine) they are whole seconds, too coarse to tell 300 ms apart.
     expect(lines[0].ms).toBeGreaterThanOrEqual(every - 50);
     for (let i = 1; i < lines.length && lines[i].ms < 60_000; i++)
       expect(lines[i].ms - lines[i - 1].ms).toBeGreaterThanOrEqual(every - 100);
-    expect(run.stderr).toMatch(/^cachex: hashing big\.bin: done, 2\.1 GB in .+, .+B\/s$/m);
+    expect(run.stderr).toMatch(/^cachex: hashing big\.bin: done, 1\.1 GB in .+, .+B\/s$/m);
   }, 180_000);
 
   it('storing a large output shows progress too', () => {
     ws.config(`import { defineConfig } from 'cachex';
-export default defineConfig({ tasks: { big: { command: ['truncate', '-s', '2G', '{out}/big.bin'] } } });
+export default defineConfig({ tasks: { big: { command: ['truncate', '-s', '512M', '{out}/big.bin'] } } });
 `);
-    const run = ws.run(['run', 'big'], { env: { CACHEX_PROGRESS_EVERY: '200' } });
+    // Half a GiB: a quarter second of hashing or more, past the interval.
+    const run = ws.run(['run', 'big'], { env: { CACHEX_PROGRESS_EVERY: '100' } });
     expect(run.code, run.stderr).toBe(0);
     expect(plainLines(run.stderr, 'storing').length, run.stderr).toBeGreaterThanOrEqual(1);
-    expect(run.stderr).toMatch(/^cachex: storing out\/big\.bin: .+ of 2\.1 GB \(\d+ %\) after .+, .+B\/s$/m);
+    expect(run.stderr).toMatch(/^cachex: storing out\/big\.bin: .+ of 537 MB \(\d+ %\) after .+, .+B\/s$/m);
   }, 180_000);
 
   it('placing many outputs (--out) shows how far it got', () => {
